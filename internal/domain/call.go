@@ -1,0 +1,153 @@
+package domain
+
+import "time"
+
+// Outcome is the life of one gateway call. One place (the gateway client)
+// decides which; every page, export and API answer uses these words.
+type Outcome string
+
+const (
+	// OutcomePending: written before the request leaves; not yet answered.
+	OutcomePending Outcome = "pending"
+	// OutcomeSuccess: the gateway answered retcode "0".
+	OutcomeSuccess Outcome = "success"
+	// OutcomeRejected: the gateway answered with a retcode other than "0".
+	OutcomeRejected Outcome = "rejected"
+	// OutcomeFailed: known not to have taken effect (not sent, or a clear
+	// transport, HTTP or parse error).
+	OutcomeFailed Outcome = "failed"
+	// OutcomeUnknown: sent, but no answer; the gateway may have acted on it.
+	OutcomeUnknown Outcome = "unknown"
+)
+
+// Outcomes lists every outcome in display order.
+var Outcomes = []Outcome{OutcomeSuccess, OutcomeRejected, OutcomeFailed, OutcomeUnknown, OutcomePending}
+
+// Valid reports whether o is a known outcome.
+func (o Outcome) Valid() bool {
+	for _, v := range Outcomes {
+		if o == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Operation names a gateway call (or a recorded event) in the history.
+type Operation string
+
+const (
+	OpLogin       Operation = "login"
+	OpRegister    Operation = "register"
+	OpModify      Operation = "modify"
+	OpUnregister  Operation = "unregister"
+	OpHandshake   Operation = "handshake"
+	OpStateChange Operation = "state_change"
+)
+
+// Operations lists every operation in display order.
+var Operations = []Operation{OpRegister, OpModify, OpUnregister, OpHandshake, OpLogin, OpStateChange}
+
+// Valid reports whether op is a known operation.
+func (op Operation) Valid() bool {
+	for _, v := range Operations {
+		if op == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Call is one recorded gateway call: a row of the history.
+type Call struct {
+	ID             int64
+	StartedAt      time.Time
+	FinishedAt     *time.Time
+	Duration       time.Duration // zero while pending
+	GatewayID      int64
+	GatewayName    string
+	Actor          string
+	Operation      Operation
+	Outcome        Outcome
+	HTTPStatus     int // 0 when no HTTP answer arrived
+	Retcode        string
+	Message        string
+	ServerID       string
+	CallbackURI    string
+	SubscribeType  string
+	NLPFlag        bool
+	FlowAccessCode string
+	TokenPresent   bool
+	TokenSealed    []byte // encrypted service token; never rendered
+	RequestBody    string // secrets redacted
+	ResponseBody   string // secrets redacted, size-capped
+	Error          string // transport/parse error in plain words
+	Attempts       int    // HTTP requests made, logins included
+	SubscriptionID *int64
+}
+
+// NewCall is what is written, as pending, before a request leaves.
+type NewCall struct {
+	IdempotencyKey string // optional; a repeated key yields ErrDuplicateSubmission
+	GatewayID      int64
+	GatewayName    string
+	Actor          string
+	Operation      Operation
+	ServerID       string
+	CallbackURI    string
+	SubscribeType  string
+	NLPFlag        bool
+	FlowAccessCode string
+	TokenPresent   bool
+	TokenSealed    []byte
+	RequestBody    string
+	SubscriptionID *int64
+}
+
+// CallResult completes a pending call.
+type CallResult struct {
+	Outcome      Outcome
+	HTTPStatus   int
+	Retcode      string
+	Message      string
+	ServerID     string
+	RequestBody  string
+	ResponseBody string
+	Error        string
+	Attempts     int
+	Duration     time.Duration
+}
+
+// CallFilter narrows the history. Zero values mean "any".
+type CallFilter struct {
+	Retcode          string
+	Outcome          Outcome
+	Operation        Operation
+	ServerID         string
+	CallbackContains string
+	GatewayID        int64
+	From             time.Time // inclusive
+	To               time.Time // exclusive
+}
+
+// Cursor is a keyset position in a newest-first list.
+type Cursor struct {
+	At time.Time
+	ID int64
+}
+
+// PageRequest asks for the page strictly older than Before, or strictly
+// newer than After (at most one is set), or the newest page when neither is.
+type PageRequest struct {
+	Before *Cursor
+	After  *Cursor
+	Limit  int
+}
+
+// CallPage is one newest-first page of the history. Older/Newer are set when
+// there is more in that direction.
+type CallPage struct {
+	Calls []Call
+	Older *Cursor
+	Newer *Cursor
+}

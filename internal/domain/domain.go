@@ -1,0 +1,74 @@
+// Package domain holds the plain types, enums and sentinel errors that every
+// other package of ccsub speaks in. It imports nothing of ours.
+package domain
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors returned by the store and the services; the server maps
+// them to HTTP statuses in one place.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflict")
+	ErrForbidden = errors.New("forbidden")
+	// ErrDuplicateSubmission means a form with the same idempotency key was
+	// already submitted; the call it started is returned alongside.
+	ErrDuplicateSubmission = errors.New("duplicate submission")
+)
+
+// Role is what a console user may do.
+type Role string
+
+const (
+	RoleAdmin    Role = "admin"
+	RoleOperator Role = "operator"
+	RoleAuditor  Role = "auditor"
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAdmin, RoleOperator, RoleAuditor:
+		return true
+	}
+	return false
+}
+
+// User is a console user. PasswordHash is a PHC-style encoded hash.
+type User struct {
+	ID           int64
+	Username     string
+	Role         Role
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    time.Time
+}
+
+// Gateway is a configured CC-Gateway connection. PasswordSealed is the
+// encrypted administrator password; it is opened only at the moment of a call.
+type Gateway struct {
+	ID             int64
+	Name           string
+	BaseURL        string
+	AgentID        int64
+	PasswordSealed []byte
+	CAPEM          string // empty: verify against the system roots
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	// Outcome of the last "Test connection" (empty when never tested).
+	LastTestAt      *time.Time
+	LastTestOutcome Outcome
+	LastTestMessage string
+}
+
+// GatewayInput is what a person or the CLI provides to create or edit a
+// gateway. A nil PasswordSealed on update keeps the stored password.
+type GatewayInput struct {
+	Name           string
+	BaseURL        string
+	AgentID        int64
+	PasswordSealed []byte
+	CAPEM          string
+}
