@@ -61,6 +61,11 @@ CREATE INDEX calls_retcode_idx ON calls (retcode, started_at, id);
 CREATE INDEX calls_outcome_idx ON calls (outcome, started_at, id);
 CREATE INDEX calls_server_id_idx ON calls (server_id, started_at, id) WHERE server_id <> '';
 CREATE INDEX calls_pending_idx ON calls (started_at) WHERE outcome = 'pending';
+-- Every filter of the history but the callback fragment has an index that
+-- yields its rows newest first, so a rare gateway or operation is paged
+-- without walking the whole table.
+CREATE INDEX calls_gateway_idx ON calls (gateway_id, started_at, id);
+CREATE INDEX calls_operation_idx ON calls (operation, started_at, id);
 
 -- A form carries a one-time key so a double submit cannot register twice.
 CREATE TABLE submissions (
@@ -89,7 +94,16 @@ CREATE TABLE subscriptions (
     UNIQUE (gateway_id, server_id)
 );
 
+-- Cookie signing/encryption keys, sealed with the secret keyring, shared by
+-- every ccsub process on this database. Newest first signs; all verify.
+CREATE TABLE session_keys (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    sealed     bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- +goose Down
+DROP TABLE session_keys;
 DROP TABLE subscriptions;
 DROP TABLE submissions;
 DROP TABLE calls;

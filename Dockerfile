@@ -1,0 +1,23 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t ccsub .
+# Run:   docker run -p 8080:8080 -e DATABASE_URL=postgres://... -e CCSUB_SECRET_KEY=... ccsub
+# The image has no PostgreSQL of its own: give it DATABASE_URL.
+
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+# Generated templ code is committed, so no generation step is needed here.
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ccsub ./cmd/ccsub \
+ && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ccgw-sim ./cmd/ccgw-sim
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/ccsub /usr/local/bin/ccsub
+COPY --from=build /out/ccgw-sim /usr/local/bin/ccgw-sim
+ENV LISTEN_ADDR=0.0.0.0:8080 \
+    CCSUB_DATA_DIR=/tmp/ccsub
+USER nonroot:nonroot
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/ccsub"]
+CMD ["serve"]

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"ccsub/internal/config"
+)
+
+const usage = `ccsub — web console for CC-Gateway event subscriptions
+
+Usage:
+  ccsub [serve] [--listen ADDR] [--data-dir DIR] [--simulator auto|on|off]
+  ccsub migrate
+  ccsub user add --username NAME --role admin|operator|auditor --password-stdin
+  ccsub gateway add --name NAME --url URL --agent-id N [--ca-file PEM] --password-stdin
+  ccsub help
+
+Configuration comes from the environment (see README.md): DATABASE_URL,
+LISTEN_ADDR, CCSUB_DATA_DIR, CCSUB_SECRET_KEY, CCSUB_SIMULATOR, ...
+`
+
+// env bundles what a command may touch, so tests run commands in-process.
+type env struct {
+	getenv config.Getenv
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		return serve(ctx, e, nil)
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serve(ctx, e, rest)
+	case "migrate":
+		return migrate(ctx, e, rest)
+	case "user":
+		return userCmd(ctx, e, rest)
+	case "gateway":
+		return gatewayCmd(ctx, e, rest)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		if len(cmd) > 0 && cmd[0] == '-' {
+			return serve(ctx, e, args)
+		}
+		return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+	}
+}
+
+// parseFlags parses a subcommand's flags, printing its help on -h.
+func parseFlags(fs *flag.FlagSet, args []string, e env) error {
+	fs.SetOutput(e.stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}

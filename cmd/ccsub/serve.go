@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"ccsub/internal/config"
+	"ccsub/internal/domain"
+	"ccsub/internal/gateway"
+	"ccsub/internal/gatewaysim"
+	"ccsub/internal/password"
+	"ccsub/internal/secret"
+	"ccsub/internal/server"
+	"ccsub/internal/store"
+	"ccsub/internal/subscribe"
+)
+
+const (
+	simulatorName  = "simulator"
+	simulatorAgent = 100001
+	sessionPurpose = "session-key"
+)
+
+func serve(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	cfg, err := config.Parse(e.getenv, fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	log := newLogger(cfg, e.stderr)
+	log.Info("starting ccsub", "config", cfg)
+	pool, closeDB, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	keys, created, err := secret.LoadOrCreate(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Warn("generated a new secret key; back it up, and give every ccsub process sharing this database the same key (CCSUB_SECRET_KEY)", "key_id", keys.PrimaryID())
+	}
+	st := store.New(pool)
+	client := gateway.New(gateway.Config{ConnectTimeout: cfg.GatewayConnectTimeout, CallTimeout: cfg.GatewayCallTimeout, Logger: log})
+	svc := subscribe.New(st, client, keys, log, subscribe.Options{CallTimeout: cfg.GatewayCallTimeout})
+	if _, err := svc.RecoverInterrupted(ctx); err != nil {
+		return err
+	}
+	if err := ensureAdmin(ctx, st, e); err != nil {
+		return err
+	}
+	stopSim, err := startSimulator(ctx, cfg, st, keys, log)
+	if err != nil {
+		return err
+	}
+	defer stopSim()
+	sessKeys, err := sessionKeys(ctx, st, keys)
+	if err != nil {
+		return err
+	}
+	srv := server.New(server.Deps{Store: st, Service: svc, Keys: keys, Log: log, SessionKeys: sessKeys,
+		Secure: cfg.SecureCookies(), SessionTTL: cfg.SessionMaxAge})
+	return listenAndServe(ctx, cfg, srv.Handler(), e, log)
+}
+
+// listenAndServe serves until ctx ends, then drains requests in flight.
+func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, e env, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set LISTEN_ADDR or --listen to another address)", cfg.ListenAddr, err)
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// A register may wait for the gateway's full deadline.
+		WriteTimeout: cfg.GatewayCallTimeout + 30*time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if cfg.TLS() {
+		scheme = "https"
+	}
+	fmt.Fprintf(e.stdout, "ccsub is serving on %s://%s\n", scheme, ln.Addr())
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLS() {
+			errc <- hs.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.GatewayCallTimeout+5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// ensureAdmin creates the first user, "admin", with a random password that
+// is printed once on standard output (never logged).
+func ensureAdmin(ctx context.Context, st *store.Store, e env) error {
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	var b [18]byte
+	_, _ = rand.Read(b[:])
+	pw := base64.RawURLEncoding.EncodeToString(b[:])
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	if _, err := st.CreateUser(ctx, "admin", domain.RoleAdmin, hash); err != nil {
+		if errors.Is(err, domain.ErrConflict) {
+			return nil // another process created it first
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nCreated the first console user.\n  user name: admin\n  password:  %s\nThis password is shown only once. Change it with: ccsub user reset-password --username admin --password-stdin\n\n", pw)
+	return nil
+}
+
+// startSimulator runs the built-in gateway simulator when configured, and
+// registers it as the gateway named "simulator".
+func startSimulator(ctx context.Context, cfg config.Config, st *store.Store, keys *secret.Keyring, log *slog.Logger) (func(), error) {
+	want, err := wantSimulator(ctx, cfg, st)
+	if err != nil || !want {
+		return func() {}, err
+	}
+	var b [18]byte
+	_, _ = rand.Read(b[:])
+	pw := base64.RawURLEncoding.EncodeToString(b[:])
+	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{simulatorAgent: pw}, Logger: log.With("component", "simulator")})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("start the gateway simulator: %w", err)
+	}
+	sealed, err := keys.Seal([]byte(pw), subscribe.PurposeGatewayPassword)
+	if err != nil {
+		sim.Close()
+		return nil, err
+	}
+	if _, err := st.UpsertGatewayByName(ctx, domain.GatewayInput{Name: simulatorName, BaseURL: sim.URL(),
+		AgentID: simulatorAgent, PasswordSealed: sealed, CAPEM: string(sim.CAPEM())}); err != nil {
+		sim.Close()
+		return nil, err
+	}
+	log.Info("built-in gateway simulator running", "url", sim.URL(), "gateway", simulatorName)
+	return func() { _ = sim.Close() }, nil
+}
+
+// wantSimulator: "auto" runs it only with the private database and when no
+// real gateway is configured, so production never talks to a fake.
+func wantSimulator(ctx context.Context, cfg config.Config, st *store.Store) (bool, error) {
+	switch cfg.Simulator {
+	case config.SimOn:
+		return true, nil
+	case config.SimOff:
+		return false, nil
+	}
+	if cfg.DatabaseURL != "" {
+		return false, nil
+	}
+	gws, err := st.ListGateways(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, g := range gws {
+		if g.Name != simulatorName {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// sessionKeys opens the database's shared cookie keys (creating the first
+// on a new database) as gorilla hash/block key pairs, newest first.
+func sessionKeys(ctx context.Context, st *store.Store, keys *secret.Keyring) ([][]byte, error) {
+	sealed, err := st.SessionKeys(ctx, func() ([]byte, error) {
+		raw := make([]byte, 64)
+		_, _ = rand.Read(raw)
+		return keys.Seal(raw, sessionPurpose)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var pairs [][]byte
+	for _, s := range sealed {
+		raw, err := keys.Open(s, sessionPurpose)
+		if err != nil {
+			return nil, fmt.Errorf("open a session key (was CCSUB_SECRET_KEY changed?): %w", err)
+		}
+		pairs = append(pairs, raw[:32], raw[32:64])
+	}
+	return pairs, nil
+}

@@ -1,0 +1,176 @@
+// Package config builds ccsub's one immutable Config from the environment
+// and command-line flags (flags win), and validates it.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// SimulatorMode says when the built-in gateway simulator runs.
+type SimulatorMode string
+
+const (
+	SimAuto SimulatorMode = "auto" // only with the private database and no other gateway
+	SimOn   SimulatorMode = "on"
+	SimOff  SimulatorMode = "off"
+)
+
+// Config is everything ccsub needs to run. Secrets in it are redacted by
+// LogValue.
+type Config struct {
+	ListenAddr            string
+	PublicURL             string
+	DatabaseURL           string // empty: run a private PostgreSQL in DataDir
+	DataDir               string
+	SecretKey             string
+	Simulator             SimulatorMode
+	GatewayConnectTimeout time.Duration
+	GatewayCallTimeout    time.Duration
+	TLSCertFile           string
+	TLSKeyFile            string
+	SessionMaxAge         time.Duration
+	LogLevel              slog.Level
+	LogFormat             string // text or json
+}
+
+// Getenv is os.Getenv's shape, passed in so tests control the environment.
+type Getenv func(string) string
+
+// Parse reads the environment, then flags from args (for `ccsub serve`).
+func Parse(getenv Getenv, fs *flag.FlagSet, args []string) (Config, error) {
+	c := fromEnv(getenv)
+	errs := c.envDurations(getenv)
+	fs.StringVar(&c.ListenAddr, "listen", c.ListenAddr, "address to serve the console on (LISTEN_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the private database and the generated secret key (CCSUB_DATA_DIR)")
+	sim := fs.String("simulator", string(c.Simulator), "run the built-in gateway simulator: auto, on or off (CCSUB_SIMULATOR)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	c.Simulator = SimulatorMode(*sim)
+	if c.PublicURL == "" {
+		c.PublicURL = c.scheme() + "://" + c.ListenAddr
+	}
+	if err := errors.Join(append(errs, c.Validate())...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func fromEnv(getenv Getenv) Config {
+	return Config{
+		ListenAddr:  or(getenv("LISTEN_ADDR"), "127.0.0.1:8080"),
+		PublicURL:   strings.TrimRight(getenv("CCSUB_PUBLIC_URL"), "/"),
+		DatabaseURL: getenv("DATABASE_URL"),
+		DataDir:     or(getenv("CCSUB_DATA_DIR"), ".ccsub"),
+		SecretKey:   getenv("CCSUB_SECRET_KEY"),
+		Simulator:   SimulatorMode(or(getenv("CCSUB_SIMULATOR"), string(SimAuto))),
+		TLSCertFile: getenv("CCSUB_TLS_CERT"),
+		TLSKeyFile:  getenv("CCSUB_TLS_KEY"),
+		LogFormat:   or(getenv("CCSUB_LOG_FORMAT"), "text"),
+		LogLevel:    parseLevel(getenv("CCSUB_LOG_LEVEL")),
+	}
+}
+
+func (c *Config) envDurations(getenv Getenv) []error {
+	var errs []error
+	dur := func(name string, def time.Duration, dst *time.Duration) {
+		*dst = def
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 15s", name, v))
+				return
+			}
+			*dst = d
+		}
+	}
+	dur("CCSUB_GATEWAY_CONNECT_TIMEOUT", 5*time.Second, &c.GatewayConnectTimeout)
+	dur("CCSUB_GATEWAY_TIMEOUT", 15*time.Second, &c.GatewayCallTimeout)
+	dur("CCSUB_SESSION_MAX_AGE", 12*time.Hour, &c.SessionMaxAge)
+	return errs
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		errs = append(errs, fmt.Errorf("LISTEN_ADDR=%q: want host:port such as 127.0.0.1:8080", c.ListenAddr))
+	}
+	switch c.Simulator {
+	case SimAuto, SimOn, SimOff:
+	default:
+		errs = append(errs, fmt.Errorf("CCSUB_SIMULATOR=%q: want auto, on or off", c.Simulator))
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("CCSUB_TLS_CERT and CCSUB_TLS_KEY must be set together"))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("CCSUB_PUBLIC_URL=%q: want an absolute http(s) URL", c.PublicURL))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("CCSUB_LOG_FORMAT=%q: want text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// TLS reports whether the console itself serves HTTPS.
+func (c Config) TLS() bool { return c.TLSCertFile != "" }
+
+// SecureCookies reports whether cookies must carry the Secure flag: when we
+// serve TLS or sit behind a TLS-terminating proxy named by CCSUB_PUBLIC_URL.
+func (c Config) SecureCookies() bool { return c.TLS() || strings.HasPrefix(c.PublicURL, "https://") }
+
+func (c Config) scheme() string {
+	if c.TLS() {
+		return "https"
+	}
+	return "http"
+}
+
+// LogValue keeps secrets out of logs.
+func (c Config) LogValue() slog.Value {
+	db := "(private PostgreSQL in " + c.DataDir + ")"
+	if c.DatabaseURL != "" {
+		db = redactURL(c.DatabaseURL)
+	}
+	key := "(generated in data dir)"
+	if c.SecretKey != "" {
+		key = "(set, redacted)"
+	}
+	return slog.GroupValue(
+		slog.String("listen", c.ListenAddr), slog.String("public_url", c.PublicURL),
+		slog.String("database", db), slog.String("secret_key", key),
+		slog.String("simulator", string(c.Simulator)),
+		slog.Duration("gateway_timeout", c.GatewayCallTimeout), slog.Bool("tls", c.TLS()),
+	)
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
+}
+
+func parseLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

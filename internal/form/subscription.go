@@ -1,0 +1,140 @@
+package form
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Vendor limits from the contract (cc-gateway-api.md §2), shown in the form
+// before they are hit.
+const (
+	MaxCallbackURI    = 200
+	MaxServiceToken   = 256
+	MaxFlowAccessCode = 64 // not pinned by the vendor; see docs/decisions.md
+)
+
+// Subscription is the register form. Field names follow the API.
+type Subscription struct {
+	Gateway            string
+	GatewayID          int64
+	SubscribeType      string
+	ServiceToken       string
+	ServiceCallBackURI string
+	NLPFlag            bool
+	FlowAccessCode     string
+	IdempotencyKey     string
+	Errors             Errors
+}
+
+// ParseSubscription reads the register form; it never fails.
+func ParseSubscription(v url.Values) Subscription {
+	f := Subscription{
+		Gateway:            get(v, "gateway"),
+		SubscribeType:      get(v, "subscribeType"),
+		ServiceToken:       v.Get("serviceToken"), // not trimmed: a token is exact
+		ServiceCallBackURI: get(v, "serviceCallBackUri"),
+		FlowAccessCode:     get(v, "flowAccessCode"),
+		IdempotencyKey:     get(v, "idempotencyKey"),
+		Errors:             Errors{},
+	}
+	if raw, ok := v["nlpFlag"]; ok && len(raw) > 0 {
+		switch raw[0] {
+		case "true":
+			f.NLPFlag = true
+		default:
+			f.Errors.Add("nlpFlag", fmt.Sprintf("Must be ticked (value \"true\") or left out; got %q.", truncate(raw[0], 20)))
+		}
+	}
+	duplicated(v, f.Errors, "gateway", "subscribeType", "serviceToken", "serviceCallBackUri", "nlpFlag", "flowAccessCode", "idempotencyKey")
+	return f
+}
+
+// Validate checks every rule of the contract and reports whether the form
+// may be sent to the gateway.
+func (f *Subscription) Validate() bool {
+	f.validateGateway()
+	switch {
+	case f.SubscribeType == "":
+		f.Errors.Add("subscribeType", "Choose a subscription type.")
+	case f.SubscribeType != "1":
+		f.Errors.Add("subscribeType", "Only type 1 (recognition results) exists; other values are reserved by the platform.")
+	}
+	if f.ServiceCallBackURI == "" {
+		f.Errors.Add("serviceCallBackUri", "Enter the address the platform pushes results to.")
+	} else if msg := checkHTTPSURL(f.ServiceCallBackURI, MaxCallbackURI); msg != "" {
+		f.Errors.Add("serviceCallBackUri", msg)
+	}
+	if msg := CheckServiceToken(f.ServiceToken); msg != "" {
+		f.Errors.Add("serviceToken", msg)
+	}
+	f.validateFlowAccessCode()
+	if len(f.IdempotencyKey) > 100 {
+		f.Errors.Add("idempotencyKey", "The form's one-time key is malformed; reload the form.")
+	}
+	return len(f.Errors) == 0
+}
+
+func (f *Subscription) validateGateway() {
+	if f.Gateway == "" {
+		f.Errors.Add("gateway", "Choose a gateway.")
+		return
+	}
+	id, err := strconv.ParseInt(f.Gateway, 10, 64)
+	if err != nil || id <= 0 {
+		f.Errors.Add("gateway", "Choose a gateway from the list.")
+		return
+	}
+	f.GatewayID = id
+}
+
+func (f *Subscription) validateFlowAccessCode() {
+	code := f.FlowAccessCode
+	switch {
+	case code == "":
+	case !f.NLPFlag:
+		f.Errors.Add("flowAccessCode", "Only used with semantic analysis: tick \"Semantic analysis (nlpFlag)\" or clear this field.")
+	case utf8.RuneCountInString(code) > MaxFlowAccessCode:
+		f.Errors.Add("flowAccessCode", fmt.Sprintf("At most %d characters; this one has %d.", MaxFlowAccessCode, utf8.RuneCountInString(code)))
+	case badChar(code) != "":
+		f.Errors.Add("flowAccessCode", "Contains "+badChar(code)+".")
+	}
+}
+
+// CheckServiceToken returns a message when token breaks the contract's
+// limit or cannot travel in the service_token header, or "".
+func CheckServiceToken(token string) string {
+	if token == "" {
+		return ""
+	}
+	if !utf8.ValidString(token) {
+		return "Contains invalid UTF-8."
+	}
+	if n := utf8.RuneCountInString(token); n > MaxServiceToken {
+		return fmt.Sprintf("At most %d characters; this one has %d.", MaxServiceToken, n)
+	}
+	for i, r := range token {
+		// The platform sends the token back in an HTTP header, so only
+		// visible ASCII survives every proxy on the way.
+		if r < 0x21 || r > 0x7e {
+			return fmt.Sprintf("Character %d (%s) cannot be sent in an HTTP header; use letters, digits and visible ASCII punctuation only.",
+				utf8.RuneCountInString(token[:i])+1, describeRune(r))
+		}
+	}
+	return ""
+}
+
+func describeRune(r rune) string {
+	if r == ' ' {
+		return "a space"
+	}
+	return fmt.Sprintf("U+%04X", r)
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}

@@ -1,0 +1,125 @@
+package gatewaysim
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Request is one request the simulator received, as tests assert on it.
+// Header names are as net/http canonicalised them ("Service_token").
+type Request struct {
+	Time     time.Time // the Clock's time when the body had been read
+	Op       string    // as in Fault.Op; "" for unknown paths
+	Method   string
+	Path     string
+	RawQuery string
+	Header   http.Header
+	Body     []byte // as received, capped at maxLoggedBody
+	Status   int    // HTTP status answered (0 if dropped/hung, or still in flight)
+	Retcode  string // retcode answered ("" if none)
+}
+
+func (r Request) clone() Request {
+	r.Header = r.Header.Clone()
+	r.Body = bytes.Clone(r.Body)
+	return r
+}
+
+// matches reports whether r counts for op; "" matches every request, as
+// Fault.Op "" matches every operation.
+func (r *Request) matches(op string) bool { return op == "" || r.Op == op }
+
+// reqLog is the request log. An entry is added as soon as a request's body
+// has been read (so a test can wait for a request that will hang) and
+// completed when the answer is known.
+type reqLog struct {
+	mu      sync.Mutex
+	entries []*Request
+	// changed is closed and replaced on every append: WaitRequests blocks
+	// on it instead of polling.
+	changed chan struct{}
+}
+
+func newReqLog() *reqLog { return &reqLog{changed: make(chan struct{})} }
+
+// add appends r and wakes every waiter. The returned pointer is used to
+// record the answer later; after a ResetLog it is simply orphaned.
+func (l *reqLog) add(r Request) *Request {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := &r
+	l.entries = append(l.entries, e)
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return e
+}
+
+// answered records what the request was answered with.
+func (l *reqLog) answered(e *Request, status int, retcode string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e.Status, e.Retcode = status, retcode
+}
+
+func (l *reqLog) list(op string) []Request {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]Request, 0, len(l.entries))
+	for _, e := range l.entries {
+		if e.matches(op) {
+			out = append(out, e.clone())
+		}
+	}
+	return out
+}
+
+func (l *reqLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = nil
+}
+
+// count returns how many logged requests match op, and the channel that
+// will be closed on the next append.
+func (l *reqLog) count(op string) (int, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range l.entries {
+		if e.matches(op) {
+			n++
+		}
+	}
+	return n, l.changed
+}
+
+// Requests returns a copy of the request log, oldest first. Requests to the
+// control endpoints under /_sim/ are not logged.
+func (s *Sim) Requests() []Request { return s.log.list("") }
+
+// RequestsFor returns the logged requests of op ("" = every request).
+func (s *Sim) RequestsFor(op string) []Request { return s.log.list(op) }
+
+// ResetLog empties the request log.
+func (s *Sim) ResetLog() { s.log.reset() }
+
+// WaitRequests blocks until at least n requests of op ("" = any) are in the
+// log, or ctx ends. A request is logged once its body has been read, before
+// any fault delays or hangs it.
+func (s *Sim) WaitRequests(ctx context.Context, op string, n int) error {
+	for {
+		have, changed := s.log.count(op)
+		if have >= n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("gatewaysim.WaitRequests(%q, %d): have %d: %w", op, n, have, ctx.Err())
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package gatewaysim
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config configures a simulator. Zero values give a usable default.
+type Config struct {
+	Accounts map[int64]string // agentId -> password; nil => {100001: "simulator-password"}
+	Clock    Clock            // nil => real time
+	Expiry   time.Duration    // 0 => 5 * time.Minute (drop a subscription after this long without a handshake)
+	Node     string           // Guid suffix node name; "" => "AgentGateway1"
+	Logger   *slog.Logger     // nil => discard
+}
+
+// Defaults applied by New.
+const (
+	DefaultAgentID  int64 = 100001
+	DefaultPassword       = "simulator-password"
+	DefaultExpiry         = 5 * time.Minute
+	DefaultNode           = "AgentGateway1"
+)
+
+// Sim is one simulated gateway node. All methods are safe for concurrent use.
+type Sim struct {
+	accounts map[int64]string
+	clock    Clock
+	logger   *slog.Logger
+	state    *state
+	faults   *faultSet
+	log      *reqLog
+	control  http.Handler
+
+	// closed is closed by Close/Shutdown so delayed and hung requests stop
+	// waiting even when the handler is served by someone else's server.
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu    sync.Mutex // guards the fields set by Start
+	srv   *http.Server
+	ln    net.Listener
+	url   string
+	caPEM []byte
+}
+
+// New returns a simulator; call Start to serve it over HTTPS, or mount
+// Handler yourself.
+func New(cfg Config) *Sim {
+	cfg = withDefaults(cfg)
+	s := &Sim{
+		accounts: cfg.Accounts,
+		clock:    cfg.Clock,
+		logger:   cfg.Logger,
+		state:    newState(cfg.Clock, cfg.Expiry, cfg.Node),
+		faults:   newFaultSet(),
+		log:      newReqLog(),
+		closed:   make(chan struct{}),
+	}
+	s.control = s.controlRoutes()
+	return s
+}
+
+func withDefaults(cfg Config) Config {
+	if cfg.Accounts == nil {
+		cfg.Accounts = map[int64]string{DefaultAgentID: DefaultPassword}
+	} else {
+		// A private copy: the caller may keep editing its map.
+		accounts := make(map[int64]string, len(cfg.Accounts))
+		for id, pw := range cfg.Accounts {
+			accounts[id] = pw
+		}
+		cfg.Accounts = accounts
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = realClock{}
+	}
+	if cfg.Expiry <= 0 {
+		cfg.Expiry = DefaultExpiry
+	}
+	if cfg.Node == "" {
+		cfg.Node = DefaultNode
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return cfg
+}
+
+// Handler serves the gateway API and, under /_sim/, the control endpoints.
+func (s *Sim) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Not an http.ServeMux: it would redirect unclean paths and answer
+		// wrong methods in plain text before the request reaches the log.
+		if strings.HasPrefix(r.URL.Path, "/_sim/") {
+			s.control.ServeHTTP(w, r)
+			return
+		}
+		s.serveGateway(w, r)
+	})
+}

@@ -1,0 +1,137 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"ccsub/internal/domain"
+	"ccsub/internal/form"
+	"ccsub/internal/subscribe"
+	"ccsub/web/gateways"
+	"ccsub/web/view"
+)
+
+func (s *Server) listGateways(w http.ResponseWriter, r *http.Request) error {
+	gws, err := s.store.ListGateways(r.Context())
+	if err != nil {
+		return err
+	}
+	u, _ := currentUser(r)
+	return s.render(w, r, http.StatusOK, gateways.List(gateways.ListProps{
+		Shell: s.page(w, r, "Gateways", "gateways"), Gateways: gws, CanEdit: u.Role == domain.RoleAdmin,
+	}))
+}
+
+func (s *Server) newGateway(w http.ResponseWriter, r *http.Request) error {
+	return s.renderGatewayForm(w, r, http.StatusOK, 0, form.Gateway{Errors: form.Errors{}})
+}
+
+func (s *Server) editGateway(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	g, err := s.store.Gateway(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	f := form.Gateway{Name: g.Name, BaseURL: g.BaseURL, AgentID: strconv.FormatInt(g.AgentID, 10), CAPEM: g.CAPEM, Editing: true, Errors: form.Errors{}}
+	return s.renderGatewayForm(w, r, http.StatusOK, id, f)
+}
+
+func (s *Server) renderGatewayForm(w http.ResponseWriter, r *http.Request, status int, id int64, f form.Gateway) error {
+	f.Password = "" // never echoed
+	action := "/gateways"
+	title := "Add a gateway"
+	if id != 0 {
+		action, title = fmt.Sprintf("/gateways/%d", id), "Edit gateway"
+	}
+	return s.render(w, r, status, gateways.Form(gateways.FormProps{
+		Shell: s.page(w, r, title, "gateways"), ID: id, Form: f, Action: action,
+	}))
+}
+
+func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) error {
+	return s.saveGateway(w, r, 0)
+}
+
+func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.Gateway(r.Context(), id); err != nil {
+		return err
+	}
+	return s.saveGateway(w, r, id)
+}
+
+// saveGateway validates, seals the password and saves; a duplicate name
+// comes back from the database's unique index as a field error.
+func (s *Server) saveGateway(w http.ResponseWriter, r *http.Request, id int64) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	f := form.ParseGateway(r.PostForm, id != 0)
+	if !f.Validate() {
+		return s.renderGatewayForm(w, r, http.StatusUnprocessableEntity, id, f)
+	}
+	in := domain.GatewayInput{Name: f.Name, BaseURL: f.BaseURL, AgentID: f.Agent, CAPEM: f.CAPEM}
+	if f.Password != "" {
+		sealed, err := s.keys.Seal([]byte(f.Password), subscribe.PurposeGatewayPassword)
+		if err != nil {
+			return err
+		}
+		in.PasswordSealed = sealed
+	}
+	var (
+		g   domain.Gateway
+		err error
+	)
+	if id == 0 {
+		g, err = s.store.CreateGateway(r.Context(), in)
+	} else {
+		g, err = s.store.UpdateGateway(r.Context(), id, in)
+	}
+	if errors.Is(err, domain.ErrConflict) {
+		f.Errors.Add("name", "Another gateway already has this name. Choose a different one.")
+		return s.renderGatewayForm(w, r, http.StatusUnprocessableEntity, id, f)
+	}
+	if err != nil {
+		return err
+	}
+	s.svc.Forget(g.ID)
+	return s.flash(w, r, "ok", fmt.Sprintf("Gateway %q saved. Use \"Test connection\" to check it.", g.Name), "/gateways")
+}
+
+func (s *Server) testGateway(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	u, _ := currentUser(r)
+	call, err := s.svc.TestGateway(r.Context(), u.Username, id)
+	if err != nil && call.ID == 0 {
+		return err
+	}
+	msg := fmt.Sprintf("Connection test of %s: %s.", call.GatewayName, view.OutcomeLabel(call.Outcome))
+	switch {
+	case call.Outcome == domain.OutcomeSuccess:
+		msg += " The gateway accepted the login."
+	case call.Retcode != "":
+		msg += fmt.Sprintf(" The gateway answered %s (%s).", call.Retcode, view.Meaning(call.Retcode))
+	case call.Error != "":
+		msg += " " + call.Error
+	}
+	return s.flash(w, r, flashKind(call.Outcome), msg, "/gateways")
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, domain.ErrNotFound
+	}
+	return id, nil
+}

@@ -1,0 +1,124 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"ccsub/internal/domain"
+	"ccsub/internal/form"
+	"ccsub/internal/secret"
+	"ccsub/internal/subscribe"
+	"ccsub/web/subscriptions"
+	"ccsub/web/view"
+)
+
+func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
+	subs, err := s.store.ListSubscriptions(r.Context())
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, subscriptions.List(subscriptions.ListProps{
+		Shell: s.page(w, r, "Subscriptions", "subscriptions"), Subscriptions: subs,
+	}))
+}
+
+func (s *Server) newSubscription(w http.ResponseWriter, r *http.Request) error {
+	f := form.Subscription{SubscribeType: "1", Errors: form.Errors{}, IdempotencyKey: newKey()}
+	if g := r.URL.Query().Get("gateway"); g != "" {
+		f.Gateway = g
+	}
+	return s.renderRegisterForm(w, r, http.StatusOK, f)
+}
+
+func (s *Server) renderRegisterForm(w http.ResponseWriter, r *http.Request, status int, f form.Subscription) error {
+	gws, err := s.store.ListGateways(r.Context())
+	if err != nil {
+		return err
+	}
+	opts := make([]subscriptions.GatewayOption, 0, len(gws))
+	for _, g := range gws {
+		opts = append(opts, subscriptions.GatewayOption{ID: g.ID, Name: g.Name, URL: g.BaseURL})
+	}
+	if len(opts) == 1 && f.Gateway == "" {
+		f.Gateway = opts[0].Value()
+	}
+	token, err := secret.GenerateToken()
+	if err != nil {
+		return err
+	}
+	sh := s.page(w, r, "Register a subscription", "new")
+	return s.render(w, r, status, subscriptions.New(subscriptions.NewProps{
+		Shell: sh, Gateways: opts, Form: f, SuggestedToken: token,
+	}))
+}
+
+// registerSubscription validates the form and, only when it is valid,
+// records and sends the register call, then shows the call's page.
+func (s *Server) registerSubscription(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	f := form.ParseSubscription(r.PostForm)
+	valid := f.Validate()
+	if f.GatewayID != 0 {
+		if _, err := s.store.Gateway(r.Context(), f.GatewayID); errors.Is(err, domain.ErrNotFound) {
+			f.Errors.Add("gateway", "This gateway does not exist (any more). Choose one from the list.")
+			valid = false
+		} else if err != nil {
+			return err
+		}
+	}
+	if f.IdempotencyKey == "" {
+		f.IdempotencyKey = newKey()
+	}
+	if !valid {
+		return s.renderRegisterForm(w, r, http.StatusUnprocessableEntity, f)
+	}
+	u, _ := currentUser(r)
+	call, err := s.svc.Register(r.Context(), u.Username, subscribe.RegisterInput{
+		IdempotencyKey: f.IdempotencyKey, GatewayID: f.GatewayID, SubscribeType: f.SubscribeType,
+		ServiceToken: f.ServiceToken, CallbackURI: f.ServiceCallBackURI, NLPFlag: f.NLPFlag, FlowAccessCode: f.FlowAccessCode,
+	})
+	if errors.Is(err, domain.ErrDuplicateSubmission) {
+		return s.flash(w, r, "error", "This form was already submitted; nothing was sent again. Here is the first submission.", callURL(call.ID))
+	}
+	if err != nil && call.ID == 0 {
+		return err
+	}
+	if err != nil {
+		s.log.Error("register recorded with an error", "id", requestID(r), "call_id", call.ID, "err", err)
+	}
+	return s.flash(w, r, flashKind(call.Outcome), registerSummary(call), callURL(call.ID))
+}
+
+func registerSummary(c domain.Call) string {
+	switch c.Outcome {
+	case domain.OutcomeSuccess:
+		return fmt.Sprintf("Registered: the gateway returned serverId %s.", c.ServerID)
+	case domain.OutcomeRejected:
+		return fmt.Sprintf("The gateway refused the registration: %s (%s).", c.Retcode, view.Meaning(c.Retcode))
+	case domain.OutcomeUnknown:
+		return "No answer from the gateway after the request was sent. It may have registered the subscription; check before registering again."
+	default:
+		return "The registration did not take effect: " + view.OrDash(c.Error)
+	}
+}
+
+func flashKind(o domain.Outcome) string {
+	if o == domain.OutcomeSuccess {
+		return "ok"
+	}
+	return "error"
+}
+
+func callURL(id int64) string { return fmt.Sprintf("/calls/%d", id) }
+
+// newKey is a form's one-time idempotency key.
+func newKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

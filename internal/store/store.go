@@ -1,0 +1,61 @@
+// Package store holds all of ccsub's SQL: a Store over a pgx pool, one file
+// per table, returning domain values and the domain's sentinel errors.
+package store
+
+import (
+	"errors"
+
+	"ccsub/internal/domain"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store reads and writes ccsub's tables. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a Store over pool; the caller owns the pool and closes it.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool}
+}
+
+// Pool returns the underlying pool, for readiness checks and migrations.
+func (s *Store) Pool() *pgxpool.Pool {
+	return s.pool
+}
+
+// PostgreSQL error codes the store translates into domain errors.
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+)
+
+// translate maps driver errors onto the domain's sentinels so callers never
+// import pgx to tell "missing" from "taken". Other errors pass unchanged.
+func translate(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.ErrNotFound
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch pgErr.Code {
+	case codeUniqueViolation:
+		return domain.ErrConflict
+	case codeForeignKeyViolation:
+		// ccsub never deletes referenced rows, so a foreign-key violation on
+		// insert or update means the row it points at does not exist.
+		return domain.ErrNotFound
+	}
+	return err
+}
+
+// collectOne reads exactly one row into a T; zero rows yield pgx.ErrNoRows,
+// which the caller's translate turns into domain.ErrNotFound.
+func collectOne[T any](rows pgx.Rows) (T, error) {
+	return pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[T])
+}

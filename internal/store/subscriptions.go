@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"ccsub/internal/domain"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// subscriptionColumns reads a subscription "s" joined to its gateway "g",
+// whose name every page shows.
+const subscriptionColumns = `s.id, s.gateway_id, g.name AS gateway_name, s.server_id, s.state,
+	s.state_reason, s.subscribe_type, s.callback_uri, s.nlp_flag, s.flow_access_code, s.token_sealed,
+	s.created_by, s.created_at, s.updated_at, s.register_call_id, s.replaces_id`
+
+const subscriptionSelect = `SELECT ` + subscriptionColumns + `
+	FROM subscriptions s JOIN gateways g ON g.id = s.gateway_id`
+
+type subscriptionRow struct {
+	ID             int64     `db:"id"`
+	GatewayID      int64     `db:"gateway_id"`
+	GatewayName    string    `db:"gateway_name"`
+	ServerID       string    `db:"server_id"`
+	State          string    `db:"state"`
+	StateReason    string    `db:"state_reason"`
+	SubscribeType  string    `db:"subscribe_type"`
+	CallbackURI    string    `db:"callback_uri"`
+	NLPFlag        bool      `db:"nlp_flag"`
+	FlowAccessCode string    `db:"flow_access_code"`
+	TokenSealed    []byte    `db:"token_sealed"`
+	CreatedBy      string    `db:"created_by"`
+	CreatedAt      time.Time `db:"created_at"`
+	UpdatedAt      time.Time `db:"updated_at"`
+	RegisterCallID int64     `db:"register_call_id"`
+	ReplacesID     *int64    `db:"replaces_id"`
+}
+
+func (r subscriptionRow) domain() domain.Subscription {
+	return domain.Subscription{
+		ID:             r.ID,
+		GatewayID:      r.GatewayID,
+		GatewayName:    r.GatewayName,
+		ServerID:       r.ServerID,
+		State:          domain.SubState(r.State),
+		StateReason:    r.StateReason,
+		SubscribeType:  r.SubscribeType,
+		CallbackURI:    r.CallbackURI,
+		NLPFlag:        r.NLPFlag,
+		FlowAccessCode: r.FlowAccessCode,
+		TokenPresent:   r.TokenSealed != nil,
+		TokenSealed:    r.TokenSealed,
+		CreatedBy:      r.CreatedBy,
+		CreatedAt:      r.CreatedAt,
+		UpdatedAt:      r.UpdatedAt,
+		RegisterCallID: r.RegisterCallID,
+		ReplacesID:     r.ReplacesID,
+	}
+}
+
+// CreateSubscription records a serverId obtained by a successful register,
+// as active. A serverId already recorded for that gateway yields
+// domain.ErrConflict; a missing gateway or replaced subscription yields
+// domain.ErrNotFound.
+func (s *Store) CreateSubscription(ctx context.Context, n domain.NewSubscription) (domain.Subscription, error) {
+	// The CTE returns the new row with its gateway's name in one round trip;
+	// the outer SELECT must read the CTE, as the table's snapshot predates it.
+	sub, err := s.oneSubscription(ctx, `WITH s AS (
+			INSERT INTO subscriptions (gateway_id, server_id, state, subscribe_type, callback_uri,
+				nlp_flag, flow_access_code, token_sealed, created_by, register_call_id, replaces_id)
+			VALUES (@gateway_id, @server_id, 'active', @subscribe_type, @callback_uri,
+				@nlp_flag, @flow_access_code, @token_sealed, @created_by, @register_call_id, @replaces_id)
+			RETURNING *)
+		SELECT `+subscriptionColumns+` FROM s JOIN gateways g ON g.id = s.gateway_id`, pgx.NamedArgs{
+		"gateway_id":       n.GatewayID,
+		"server_id":        n.ServerID,
+		"subscribe_type":   n.SubscribeType,
+		"callback_uri":     n.CallbackURI,
+		"nlp_flag":         n.NLPFlag,
+		"flow_access_code": n.FlowAccessCode,
+		"token_sealed":     n.TokenSealed,
+		"created_by":       n.CreatedBy,
+		"register_call_id": n.RegisterCallID,
+		"replaces_id":      n.ReplacesID,
+	})
+	if err != nil {
+		return domain.Subscription{}, fmt.Errorf("store.CreateSubscription gateway %d server %q: %w",
+			n.GatewayID, n.ServerID, err)
+	}
+	return sub, nil
+}
+
+// Subscription finds a subscription by id.
+func (s *Store) Subscription(ctx context.Context, id int64) (domain.Subscription, error) {
+	sub, err := s.oneSubscription(ctx, subscriptionSelect+` WHERE s.id = $1`, id)
+	if err != nil {
+		return domain.Subscription{}, fmt.Errorf("store.Subscription %d: %w", id, err)
+	}
+	return sub, nil
+}
+
+// SubscriptionByServerID finds the subscription a gateway knows as serverID.
+func (s *Store) SubscriptionByServerID(ctx context.Context, gatewayID int64, serverID string) (domain.Subscription, error) {
+	sub, err := s.oneSubscription(ctx, subscriptionSelect+` WHERE s.gateway_id = $1 AND s.server_id = $2`,
+		gatewayID, serverID)
+	if err != nil {
+		return domain.Subscription{}, fmt.Errorf("store.SubscriptionByServerID gateway %d server %q: %w",
+			gatewayID, serverID, err)
+	}
+	return sub, nil
+}
+
+// ListSubscriptions returns every subscription, newest first. The table is
+// small (one row per serverId ever obtained), so it is not paged.
+func (s *Store) ListSubscriptions(ctx context.Context) ([]domain.Subscription, error) {
+	rows, _ := s.pool.Query(ctx, subscriptionSelect+` ORDER BY s.created_at DESC, s.id DESC`)
+	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[subscriptionRow])
+	if err != nil {
+		return nil, fmt.Errorf("store.ListSubscriptions: %w", err)
+	}
+	subs := make([]domain.Subscription, len(rs))
+	for i, r := range rs {
+		subs[i] = r.domain()
+	}
+	return subs, nil
+}
+
+// SetSubscriptionState records a new state and why it changed.
+func (s *Store) SetSubscriptionState(ctx context.Context, id int64, state domain.SubState, reason string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE subscriptions
+		SET state = $2, state_reason = $3, updated_at = now()
+		WHERE id = $1`, id, string(state), reason)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = domain.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("store.SetSubscriptionState %d %s: %w", id, state, err)
+	}
+	return nil
+}
+
+func (s *Store) oneSubscription(ctx context.Context, sql string, args ...any) (domain.Subscription, error) {
+	rows, _ := s.pool.Query(ctx, sql, args...)
+	r, err := collectOne[subscriptionRow](rows)
+	if err != nil {
+		return domain.Subscription{}, translate(err)
+	}
+	return r.domain(), nil
+}

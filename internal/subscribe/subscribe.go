@@ -1,0 +1,217 @@
+// Package subscribe performs subscription operations against CC-Gateways
+// and records every call: written as pending before the request leaves,
+// completed after, so a crash or timeout never loses a row.
+package subscribe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"ccsub/internal/domain"
+	"ccsub/internal/gateway"
+	"ccsub/internal/secret"
+	"ccsub/internal/store"
+)
+
+// Secret purposes bind a ciphertext to its column (AEAD associated data).
+const (
+	PurposeGatewayPassword = "gateway-password"
+	PurposeServiceToken    = "service-token"
+)
+
+// Service is the one place gateway calls are made from.
+type Service struct {
+	store       *store.Store
+	client      *gateway.Client
+	keys        *secret.Keyring
+	log         *slog.Logger
+	interrupted time.Duration
+}
+
+// Options tune the service.
+type Options struct {
+	// CallTimeout is the gateway client's overall deadline of one operation.
+	CallTimeout time.Duration
+	// InterruptedAfter is how long a call may stay pending before no
+	// process can still be waiting for its answer; 0 means twice
+	// CallTimeout plus 30 s.
+	InterruptedAfter time.Duration
+}
+
+// New builds the service.
+func New(st *store.Store, client *gateway.Client, keys *secret.Keyring, log *slog.Logger, o Options) *Service {
+	if o.InterruptedAfter <= 0 {
+		o.InterruptedAfter = 2*o.CallTimeout + 30*time.Second
+	}
+	return &Service{store: st, client: client, keys: keys, log: log, interrupted: o.InterruptedAfter}
+}
+
+// RegisterInput is a validated register form.
+type RegisterInput struct {
+	IdempotencyKey string
+	GatewayID      int64
+	SubscribeType  string
+	ServiceToken   string
+	CallbackURI    string
+	NLPFlag        bool
+	FlowAccessCode string
+}
+
+// Register records, sends and completes one register call. It returns the
+// call (whatever its outcome); an error means nothing could be recorded.
+// A repeated idempotency key returns the first call and
+// domain.ErrDuplicateSubmission, and sends nothing.
+func (s *Service) Register(ctx context.Context, actor string, in RegisterInput) (domain.Call, error) {
+	gw, target, err := s.target(ctx, in.GatewayID)
+	if err != nil {
+		return domain.Call{}, err
+	}
+	req := gateway.RegisterRequest{
+		SubscribeType: in.SubscribeType, ServiceToken: in.ServiceToken,
+		ServiceCallBackURI: in.CallbackURI, NLPFlag: in.NLPFlag, FlowAccessCode: in.FlowAccessCode,
+	}
+	_, redacted := gateway.RegisterBody(req)
+	var sealed []byte
+	if in.ServiceToken != "" {
+		if sealed, err = s.keys.Seal([]byte(in.ServiceToken), PurposeServiceToken); err != nil {
+			return domain.Call{}, fmt.Errorf("subscribe.Register: seal token: %w", err)
+		}
+	}
+	call, err := s.store.BeginCall(ctx, domain.NewCall{
+		IdempotencyKey: in.IdempotencyKey, GatewayID: gw.ID, GatewayName: gw.Name, Actor: actor,
+		Operation: domain.OpRegister, CallbackURI: in.CallbackURI, SubscribeType: in.SubscribeType,
+		NLPFlag: in.NLPFlag, FlowAccessCode: in.FlowAccessCode, TokenPresent: in.ServiceToken != "",
+		TokenSealed: sealed, RequestBody: redacted,
+	})
+	if err != nil {
+		return call, err
+	}
+	res := s.client.Register(s.detached(ctx), target, req)
+	call, err = s.complete(ctx, call, res)
+	if err != nil || res.Outcome != domain.OutcomeSuccess || res.ServerID == "" {
+		return call, err
+	}
+	return call, s.recordSubscription(ctx, call, sealed)
+}
+
+// TestGateway performs a fresh C5 login, records it as a login call and
+// remembers the outcome on the gateway.
+func (s *Service) TestGateway(ctx context.Context, actor string, gatewayID int64) (domain.Call, error) {
+	gw, target, err := s.target(ctx, gatewayID)
+	if err != nil {
+		return domain.Call{}, err
+	}
+	call, err := s.store.BeginCall(ctx, domain.NewCall{
+		GatewayID: gw.ID, GatewayName: gw.Name, Actor: actor, Operation: domain.OpLogin,
+		RequestBody: fmt.Sprintf(`{"agentId":%d,"password":"[redacted]"}`, gw.AgentID),
+	})
+	if err != nil {
+		return call, err
+	}
+	res := s.client.Login(s.detached(ctx), target)
+	if call, err = s.complete(ctx, call, res); err != nil {
+		return call, err
+	}
+	msg := res.Message
+	if res.Err != nil {
+		msg = res.Err.Error()
+	}
+	if res.Outcome == domain.OutcomeSuccess {
+		msg = "login succeeded"
+	}
+	bctx, cancel := s.bg(ctx)
+	defer cancel()
+	return call, s.store.RecordGatewayTest(bctx, gw.ID, res.Outcome, msg)
+}
+
+// RecoverInterrupted marks calls left pending by a crashed process as
+// unknown. Only calls older than any call can take are touched, so calls
+// still in flight in another process are left alone.
+func (s *Service) RecoverInterrupted(ctx context.Context) (int64, error) {
+	n, err := s.store.ExpirePending(ctx, time.Now().Add(-s.InterruptedAfter()),
+		"interrupted: ccsub stopped before the gateway answered; the gateway may have acted on it")
+	if err != nil {
+		return 0, fmt.Errorf("subscribe.RecoverInterrupted: %w", err)
+	}
+	if n > 0 {
+		s.log.Warn("calls left pending by an earlier process marked unknown", "count", n)
+	}
+	return n, nil
+}
+
+// InterruptedAfter is how long a call may stay pending before it is known
+// that no process is still waiting for its answer.
+func (s *Service) InterruptedAfter() time.Duration { return s.interrupted }
+
+// Forget drops cached gateway state after a gateway is edited.
+func (s *Service) Forget(gatewayID int64) { s.client.Forget(gatewayID) }
+
+func (s *Service) target(ctx context.Context, gatewayID int64) (domain.Gateway, gateway.Target, error) {
+	gw, err := s.store.Gateway(ctx, gatewayID)
+	if err != nil {
+		return gw, gateway.Target{}, err
+	}
+	pw, err := s.keys.Open(gw.PasswordSealed, PurposeGatewayPassword)
+	if err != nil {
+		return gw, gateway.Target{}, fmt.Errorf("subscribe: open the password of gateway %d: %w", gw.ID, err)
+	}
+	t := gateway.Target{GatewayID: gw.ID, BaseURL: gw.BaseURL, AgentID: gw.AgentID, Password: string(pw)}
+	if gw.CAPEM != "" {
+		t.CAPEM = []byte(gw.CAPEM)
+	}
+	return gw, t, nil
+}
+
+func (s *Service) complete(ctx context.Context, call domain.Call, res gateway.Result) (domain.Call, error) {
+	r := domain.CallResult{
+		Outcome: res.Outcome, HTTPStatus: res.HTTPStatus, Retcode: res.Retcode, Message: res.Message,
+		ServerID: res.ServerID, RequestBody: res.RequestBody, ResponseBody: res.ResponseBody,
+		Attempts: res.Attempts, Duration: time.Since(call.StartedAt),
+	}
+	if res.Err != nil {
+		r.Error = res.Err.Error()
+	}
+	bctx, cancel := s.bg(ctx)
+	defer cancel()
+	done, err := s.store.CompleteCall(bctx, call.ID, r)
+	if err != nil {
+		// The call stays pending and is shown as unknown once it is old
+		// enough: never worse than the truth.
+		return call, fmt.Errorf("subscribe: complete call %d: %w", call.ID, err)
+	}
+	return done, nil
+}
+
+func (s *Service) recordSubscription(ctx context.Context, call domain.Call, sealed []byte) error {
+	bctx, cancel := s.bg(ctx)
+	defer cancel()
+	sub, err := s.store.CreateSubscription(bctx, domain.NewSubscription{
+		GatewayID: call.GatewayID, ServerID: call.ServerID, SubscribeType: call.SubscribeType,
+		CallbackURI: call.CallbackURI, NLPFlag: call.NLPFlag, FlowAccessCode: call.FlowAccessCode,
+		TokenSealed: sealed, CreatedBy: call.Actor, RegisterCallID: call.ID,
+	})
+	if errors.Is(err, domain.ErrConflict) {
+		s.log.Warn("gateway returned a serverId already on record", "gateway_id", call.GatewayID, "server_id", call.ServerID)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("subscribe: record subscription %s: %w", call.ServerID, err)
+	}
+	return s.store.LinkCallSubscription(bctx, call.ID, sub.ID)
+}
+
+// detached keeps the gateway call going when the browser goes away: an
+// abandoned request must not turn a call the gateway may complete into an
+// interrupted one. The client's own deadline still bounds it.
+func (s *Service) detached(ctx context.Context) context.Context {
+	return context.WithoutCancel(ctx)
+}
+
+// bg is for writes that must happen even when the request was cancelled;
+// they still get a deadline of their own.
+func (s *Service) bg(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}

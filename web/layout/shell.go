@@ -1,0 +1,24 @@
+// Package layout is the page shell every console page renders into.
+package layout
+
+// Shell is what the frame of every page needs to know.
+type Shell struct {
+	Title    string
+	Nav      string // which nav entry is current: subscriptions, new, history, gateways
+	Username string // empty on the login page
+	Role     string
+	Flash    Flash
+}
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind string // "ok" or "error"
+	Text string
+}
+
+func current(s Shell, nav string) string {
+	if s.Nav == nav {
+		return "page"
+	}
+	return "false"
+}

@@ -1,0 +1,110 @@
+// Package view holds small display helpers and components shared by the
+// console's page packages: badges, times, field errors.
+package view
+
+import (
+	"fmt"
+	"time"
+
+	"ccsub/internal/domain"
+)
+
+// TimeAttr is the machine-readable form put in <time datetime>.
+func TimeAttr(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// TimeText is the server-rendered fallback text (UTC); app.js rewrites it
+// into the viewer's time zone.
+func TimeText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// Duration shows a call's duration in milliseconds with one decimal.
+func Duration(d time.Duration) string {
+	if d <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+}
+
+// OutcomeLabel is the word shown on an outcome badge.
+func OutcomeLabel(o domain.Outcome) string {
+	switch o {
+	case domain.OutcomeSuccess:
+		return "success"
+	case domain.OutcomeRejected:
+		return "rejected"
+	case domain.OutcomeFailed:
+		return "failed"
+	case domain.OutcomeUnknown:
+		return "unknown"
+	case domain.OutcomePending:
+		return "pending"
+	}
+	return string(o)
+}
+
+// OutcomeHelp explains an outcome in plain words.
+func OutcomeHelp(o domain.Outcome) string {
+	switch o {
+	case domain.OutcomeSuccess:
+		return "The gateway accepted the request."
+	case domain.OutcomeRejected:
+		return "The gateway answered and refused the request; see the retcode."
+	case domain.OutcomeFailed:
+		return "The request did not take effect: it was not sent, or the answer was an HTTP or format error."
+	case domain.OutcomeUnknown:
+		return "The request was sent but no answer came back. The gateway may have acted on it; check before repeating it."
+	case domain.OutcomePending:
+		return "Sent; waiting for the gateway's answer."
+	}
+	return ""
+}
+
+// Retcode shows a retcode with its meaning.
+func Retcode(code string) string {
+	if code == "" {
+		return "—"
+	}
+	return code
+}
+
+// Meaning returns the contract's meaning of a retcode.
+func Meaning(code string) string {
+	if code == "" {
+		return ""
+	}
+	if m := domain.RetcodeMeaning(code); m != "" {
+		return m
+	}
+	return "not in the contract's list"
+}
+
+// OrDash shows "—" for empty values.
+func OrDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// YesNo renders a boolean for tables.
+func YesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// FieldClass is the class list of a form field's wrapper.
+func FieldClass(errs map[string]string, field string) string {
+	if _, ok := errs[field]; ok {
+		return "field invalid"
+	}
+	return "field"
+}
+
+// Invalid is the aria-invalid value of a field.
+func Invalid(errs map[string]string, field string) string {
+	if _, ok := errs[field]; ok {
+		return "true"
+	}
+	return "false"
+}
