@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"time"
 
+	"ccsub/internal/secret"
 	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
-	"ccsub/internal/secret"
 
 	"github.com/gorilla/sessions"
 )
