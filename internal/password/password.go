@@ -47,7 +47,7 @@ const (
 
 // ErrMalformedHash means a stored hash is not an argon2id PHC string this
 // package can verify. It never carries the hash itself.
-var ErrMalformedHash = errors.New("password: malformed argon2id hash")
+var ErrMalformedHash = errors.New("malformed argon2id password hash")
 
 // params are the argon2id settings encoded in a hash.
 type params struct {

@@ -13,6 +13,7 @@ package pgembed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -84,7 +85,7 @@ func start(ctx context.Context, o Options, env setup) (*Server, error) {
 // prepareAndLaunch does everything up to a started (not yet ready) server.
 func prepareAndLaunch(ctx context.Context, o Options, env setup, log *slog.Logger) (*Server, string, error) {
 	if o.DataDir == "" {
-		return nil, "", fmt.Errorf("no data dir given")
+		return nil, "", errors.New("no data dir given")
 	}
 	acct, err := serviceAccount()
 	if err != nil {
@@ -116,7 +117,6 @@ func launchServer(bin, pgdata string, acct *account, fast bool, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	// SIGINT is PostgreSQL's fast shutdown: the right thing when ccsub dies.
 	p, err := launch(serverCommand(bin, pgdata, sock, acct, fast), log)
 	if err != nil {
 		os.RemoveAll(sock)
