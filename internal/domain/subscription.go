@@ -32,7 +32,22 @@ type Subscription struct {
 	UpdatedAt      time.Time
 	RegisterCallID int64
 	ReplacesID     *int64
+
+	// Keep-alive (issue 3).
+	AutoReregister      bool       // re-register once per lapse, linked
+	NextDueAt           *time.Time // nil: not kept alive
+	LastHandshakeAt     *time.Time
+	LastSuccessAt       *time.Time
+	HandshakesOK        int64
+	HandshakesFailed    int64
+	ConsecutiveFailures int
+	LapsedAt            *time.Time
+	ReplacedByID        *int64
+	ReceiverKey         string // set when ccsub is the callback target
 }
+
+// KeptAlive reports whether the engine handshakes this subscription.
+func (s Subscription) KeptAlive() bool { return s.State == SubActive || s.State == SubDegraded }
 
 // NewSubscription is written when a register call succeeds.
 type NewSubscription struct {
@@ -46,4 +61,6 @@ type NewSubscription struct {
 	CreatedBy      string
 	RegisterCallID int64
 	ReplacesID     *int64
+	AutoReregister bool
+	ReceiverKey    string // "" when the callback is not ccsub's own receiver
 }

@@ -14,7 +14,9 @@ import (
 // whose name every page shows.
 const subscriptionColumns = `s.id, s.gateway_id, g.name AS gateway_name, s.server_id, s.state,
 	s.state_reason, s.subscribe_type, s.callback_uri, s.nlp_flag, s.flow_access_code, s.token_sealed,
-	s.created_by, s.created_at, s.updated_at, s.register_call_id, s.replaces_id`
+	s.created_by, s.created_at, s.updated_at, s.register_call_id, s.replaces_id,
+	s.auto_reregister, s.next_due_at, s.last_handshake_at, s.last_success_at, s.handshakes_ok,
+	s.handshakes_failed, s.consecutive_failures, s.lapsed_at, s.replaced_by_id, s.receiver_key`
 
 const subscriptionSelect = `SELECT ` + subscriptionColumns + `
 	FROM subscriptions s JOIN gateways g ON g.id = s.gateway_id`
@@ -36,6 +38,17 @@ type subscriptionRow struct {
 	UpdatedAt      time.Time `db:"updated_at"`
 	RegisterCallID int64     `db:"register_call_id"`
 	ReplacesID     *int64    `db:"replaces_id"`
+
+	AutoReregister      bool       `db:"auto_reregister"`
+	NextDueAt           *time.Time `db:"next_due_at"`
+	LastHandshakeAt     *time.Time `db:"last_handshake_at"`
+	LastSuccessAt       *time.Time `db:"last_success_at"`
+	HandshakesOK        int64      `db:"handshakes_ok"`
+	HandshakesFailed    int64      `db:"handshakes_failed"`
+	ConsecutiveFailures int        `db:"consecutive_failures"`
+	LapsedAt            *time.Time `db:"lapsed_at"`
+	ReplacedByID        *int64     `db:"replaced_by_id"`
+	ReceiverKey         *string    `db:"receiver_key"`
 }
 
 func (r subscriptionRow) domain() domain.Subscription {
@@ -57,11 +70,29 @@ func (r subscriptionRow) domain() domain.Subscription {
 		UpdatedAt:      r.UpdatedAt,
 		RegisterCallID: r.RegisterCallID,
 		ReplacesID:     r.ReplacesID,
+
+		AutoReregister:      r.AutoReregister,
+		NextDueAt:           r.NextDueAt,
+		LastHandshakeAt:     r.LastHandshakeAt,
+		LastSuccessAt:       r.LastSuccessAt,
+		HandshakesOK:        r.HandshakesOK,
+		HandshakesFailed:    r.HandshakesFailed,
+		ConsecutiveFailures: r.ConsecutiveFailures,
+		LapsedAt:            r.LapsedAt,
+		ReplacedByID:        r.ReplacedByID,
+		ReceiverKey:         deref(r.ReceiverKey),
 	}
 }
 
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
 // CreateSubscription records a serverId obtained by a successful register,
-// as active. A serverId already recorded for that gateway yields
+// as active and due for its first handshake at once (which confirms it). A serverId already recorded for that gateway yields
 // domain.ErrConflict; a missing gateway or replaced subscription yields
 // domain.ErrNotFound.
 func (s *Store) CreateSubscription(ctx context.Context, n domain.NewSubscription) (domain.Subscription, error) {
@@ -69,9 +100,11 @@ func (s *Store) CreateSubscription(ctx context.Context, n domain.NewSubscription
 	// the outer SELECT must read the CTE, as the table's snapshot predates it.
 	sub, err := s.oneSubscription(ctx, `WITH s AS (
 			INSERT INTO subscriptions (gateway_id, server_id, state, subscribe_type, callback_uri,
-				nlp_flag, flow_access_code, token_sealed, created_by, register_call_id, replaces_id)
+				nlp_flag, flow_access_code, token_sealed, created_by, register_call_id, replaces_id,
+				auto_reregister, receiver_key, next_due_at, last_success_at)
 			VALUES (@gateway_id, @server_id, 'active', @subscribe_type, @callback_uri,
-				@nlp_flag, @flow_access_code, @token_sealed, @created_by, @register_call_id, @replaces_id)
+				@nlp_flag, @flow_access_code, @token_sealed, @created_by, @register_call_id, @replaces_id,
+				@auto_reregister, NULLIF(@receiver_key, ''), now(), now())
 			RETURNING *)
 		SELECT `+subscriptionColumns+` FROM s JOIN gateways g ON g.id = s.gateway_id`, pgx.NamedArgs{
 		"gateway_id":       n.GatewayID,
@@ -84,6 +117,8 @@ func (s *Store) CreateSubscription(ctx context.Context, n domain.NewSubscription
 		"created_by":       n.CreatedBy,
 		"register_call_id": n.RegisterCallID,
 		"replaces_id":      n.ReplacesID,
+		"auto_reregister":  n.AutoReregister,
+		"receiver_key":     n.ReceiverKey,
 	})
 	if err != nil {
 		return domain.Subscription{}, fmt.Errorf("store.CreateSubscription gateway %d server %q: %w",
