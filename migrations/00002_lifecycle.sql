@@ -21,6 +21,12 @@ UPDATE subscriptions SET next_due_at = now(), last_success_at = created_at WHERE
 -- The keep-alive engine claims due work through this index.
 CREATE INDEX subscriptions_due_idx ON subscriptions (next_due_at) WHERE state IN ('active', 'degraded');
 
+-- A register whose outcome is unknown is listed as a subscription in state
+-- unknown without a serverId, so "is it working?" shows it; only real
+-- serverIds must be unique per gateway.
+ALTER TABLE subscriptions DROP CONSTRAINT subscriptions_gateway_id_server_id_key;
+CREATE UNIQUE INDEX subscriptions_gateway_server_key ON subscriptions (gateway_id, server_id) WHERE server_id <> '';
+
 -- A compact 24-hour timeline per subscription: one row per 5-minute bucket.
 CREATE TABLE heartbeats (
     subscription_id bigint NOT NULL,
@@ -32,6 +38,8 @@ CREATE TABLE heartbeats (
 
 -- +goose Down
 DROP TABLE heartbeats;
+DROP INDEX subscriptions_gateway_server_key;
+ALTER TABLE subscriptions ADD CONSTRAINT subscriptions_gateway_id_server_id_key UNIQUE (gateway_id, server_id);
 DROP INDEX subscriptions_due_idx;
 DROP INDEX subscriptions_receiver_key_key;
 ALTER TABLE subscriptions

@@ -36,6 +36,7 @@ type Config struct {
 	TLSCertFile           string
 	TLSKeyFile            string
 	SessionMaxAge         time.Duration
+	HandshakeInterval     time.Duration
 	LogLevel              slog.Level
 	LogFormat             string // text or json
 }
@@ -94,6 +95,7 @@ func (c *Config) envDurations(getenv Getenv) []error {
 	dur("CCSUB_GATEWAY_CONNECT_TIMEOUT", 5*time.Second, &c.GatewayConnectTimeout)
 	dur("CCSUB_GATEWAY_TIMEOUT", 15*time.Second, &c.GatewayCallTimeout)
 	dur("CCSUB_SESSION_MAX_AGE", 12*time.Hour, &c.SessionMaxAge)
+	dur("CCSUB_HANDSHAKE_INTERVAL", 120*time.Second, &c.HandshakeInterval)
 	return errs
 }
 
@@ -113,6 +115,9 @@ func (c Config) Validate() error {
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("CCSUB_PUBLIC_URL=%q: want an absolute http(s) URL", c.PublicURL))
+	}
+	if c.HandshakeInterval >= 5*time.Minute {
+		errs = append(errs, fmt.Errorf("CCSUB_HANDSHAKE_INTERVAL=%s: must be under the platform's 5-minute limit (the vendor recommends 2m)", c.HandshakeInterval))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("CCSUB_LOG_FORMAT=%q: want text or json", c.LogFormat))

@@ -49,7 +49,15 @@ type Subscription struct {
 // KeptAlive reports whether the engine handshakes this subscription.
 func (s Subscription) KeptAlive() bool { return s.State == SubActive || s.State == SubDegraded }
 
-// NewSubscription is written when a register call succeeds.
+// HeartbeatBucket counts handshakes in one 5-minute slot of the 24-hour strip.
+type HeartbeatBucket struct {
+	Start  time.Time
+	OK     int
+	Failed int
+}
+
+// NewSubscription is written when a register call succeeds (state active)
+// or ends unknown (state unknown, no serverId).
 type NewSubscription struct {
 	GatewayID      int64
 	ServerID       string
@@ -62,5 +70,7 @@ type NewSubscription struct {
 	RegisterCallID int64
 	ReplacesID     *int64
 	AutoReregister bool
-	ReceiverKey    string // "" when the callback is not ccsub's own receiver
+	ReceiverKey    string   // "" when the callback is not ccsub's own receiver
+	State          SubState // "" means active
+	StateReason    string
 }

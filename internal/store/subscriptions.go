@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -101,10 +102,11 @@ func (s *Store) CreateSubscription(ctx context.Context, n domain.NewSubscription
 	sub, err := s.oneSubscription(ctx, `WITH s AS (
 			INSERT INTO subscriptions (gateway_id, server_id, state, subscribe_type, callback_uri,
 				nlp_flag, flow_access_code, token_sealed, created_by, register_call_id, replaces_id,
-				auto_reregister, receiver_key, next_due_at, last_success_at)
-			VALUES (@gateway_id, @server_id, 'active', @subscribe_type, @callback_uri,
+				auto_reregister, receiver_key, next_due_at, last_success_at, state_reason)
+			VALUES (@gateway_id, @server_id, @state, @subscribe_type, @callback_uri,
 				@nlp_flag, @flow_access_code, @token_sealed, @created_by, @register_call_id, @replaces_id,
-				@auto_reregister, NULLIF(@receiver_key, ''), now(), now())
+				@auto_reregister, NULLIF(@receiver_key, ''),
+				CASE WHEN @state = 'active' THEN now() END, CASE WHEN @state = 'active' THEN now() END, @state_reason)
 			RETURNING *)
 		SELECT `+subscriptionColumns+` FROM s JOIN gateways g ON g.id = s.gateway_id`, pgx.NamedArgs{
 		"gateway_id":       n.GatewayID,
@@ -119,6 +121,8 @@ func (s *Store) CreateSubscription(ctx context.Context, n domain.NewSubscription
 		"replaces_id":      n.ReplacesID,
 		"auto_reregister":  n.AutoReregister,
 		"receiver_key":     n.ReceiverKey,
+		"state":            string(cmp.Or(n.State, domain.SubActive)),
+		"state_reason":     n.StateReason,
 	})
 	if err != nil {
 		return domain.Subscription{}, fmt.Errorf("store.CreateSubscription gateway %d server %q: %w",

@@ -58,6 +58,9 @@ type RegisterInput struct {
 	CallbackURI    string
 	NLPFlag        bool
 	FlowAccessCode string
+	AutoReregister bool   // keep-alive policy: re-register once per lapse
+	ReceiverKey    string // set when the callback is ccsub's own receiver
+	ReplacesID     *int64 // the subscription this one replaces (replace, re-register)
 }
 
 // Register records, sends and completes one register call. It returns the
@@ -91,10 +94,18 @@ func (s *Service) Register(ctx context.Context, actor string, in RegisterInput) 
 	}
 	res := s.client.Register(s.detached(ctx), target, req)
 	call, err = s.complete(ctx, call, res)
-	if err != nil || res.Outcome != domain.OutcomeSuccess || res.ServerID == "" {
+	if err != nil {
 		return call, err
 	}
-	return call, s.recordSubscription(ctx, call, sealed)
+	switch {
+	case call.Outcome == domain.OutcomeSuccess && call.ServerID != "":
+		return call, s.recordSubscription(ctx, call, sealed, in, domain.SubActive, "registered")
+	case call.Outcome == domain.OutcomeUnknown:
+		// It may exist on the gateway; list it so nobody registers blindly again.
+		return call, s.recordSubscription(ctx, call, sealed, in, domain.SubUnknown,
+			"the register got no answer; the gateway may have created it")
+	}
+	return call, nil
 }
 
 // TestGateway performs a fresh C5 login, records it as a login call and
@@ -185,13 +196,14 @@ func (s *Service) complete(ctx context.Context, call domain.Call, res gateway.Re
 	return done, nil
 }
 
-func (s *Service) recordSubscription(ctx context.Context, call domain.Call, sealed []byte) error {
+func (s *Service) recordSubscription(ctx context.Context, call domain.Call, sealed []byte, in RegisterInput, state domain.SubState, reason string) error {
 	bctx, cancel := s.bg(ctx)
 	defer cancel()
 	sub, err := s.store.CreateSubscription(bctx, domain.NewSubscription{
 		GatewayID: call.GatewayID, ServerID: call.ServerID, SubscribeType: call.SubscribeType,
 		CallbackURI: call.CallbackURI, NLPFlag: call.NLPFlag, FlowAccessCode: call.FlowAccessCode,
-		TokenSealed: sealed, CreatedBy: call.Actor, RegisterCallID: call.ID,
+		TokenSealed: sealed, CreatedBy: call.Actor, RegisterCallID: call.ID, ReplacesID: in.ReplacesID,
+		AutoReregister: in.AutoReregister, ReceiverKey: in.ReceiverKey, State: state, StateReason: reason,
 	})
 	if errors.Is(err, domain.ErrConflict) {
 		s.log.Warn("gateway returned a serverId already on record", "gateway_id", call.GatewayID, "server_id", call.ServerID)
