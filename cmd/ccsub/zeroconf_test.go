@@ -118,19 +118,25 @@ func assertInHistory(t *testing.T, c *client, serverID string) {
 func assertStopsPostgres(t *testing.T, c *console, dataDir string) {
 	t.Helper()
 	pidFile := filepath.Join(dataDir, "postgres", "postmaster.pid")
-	pid, sockDir := readPostmasterPID(t, pidFile)
+	pid, sockDir, port := readPostmasterPID(t, pidFile)
+	if _, err := os.Stat(filepath.Join(sockDir, ".s.PGSQL."+port)); err != nil {
+		t.Fatalf("no socket where postmaster.pid says: %v", err)
+	}
 	if err := c.stop(); err != nil {
 		t.Fatalf("run returned %v after its context ended, want nil", err)
 	}
 	if _, err := os.Stat(pidFile); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("postmaster.pid still there after stop (err %v)", err)
 	}
+	if _, err := os.Stat(sockDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket dir %s still there after stop (err %v)", sockDir, err)
+	}
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("postgres PID %d still exists after stop (kill 0: %v)", pid, err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, "postgres://postgres@/ccsub?sslmode=disable&host="+sockDir)
+	conn, err := pgx.Connect(ctx, "postgres://postgres@/ccsub?sslmode=disable&host="+sockDir+"&port="+port)
 	if err == nil {
 		conn.Close(ctx)
 		t.Errorf("a connection to the socket in %s still succeeds after stop", sockDir)
@@ -138,8 +144,8 @@ func assertStopsPostgres(t *testing.T, c *console, dataDir string) {
 }
 
 // readPostmasterPID reads PostgreSQL's own record of the running server:
-// line 1 is its PID, line 5 its Unix socket directory.
-func readPostmasterPID(t *testing.T, path string) (int, string) {
+// line 1 is its PID, line 4 its port, line 5 its Unix socket directory.
+func readPostmasterPID(t *testing.T, path string) (pid int, sockDir, port string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -149,9 +155,9 @@ func readPostmasterPID(t *testing.T, path string) (int, string) {
 	if len(lines) < 5 {
 		t.Fatalf("postmaster.pid has %d lines, want at least 5", len(lines))
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(lines[0]))
+	pid, err = strconv.Atoi(strings.TrimSpace(lines[0]))
 	if err != nil || pid <= 0 {
 		t.Fatalf("postmaster.pid line 1 %q is not a PID", lines[0])
 	}
-	return pid, strings.TrimSpace(lines[4])
+	return pid, strings.TrimSpace(lines[4]), strings.TrimSpace(lines[3])
 }

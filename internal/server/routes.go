@@ -42,6 +42,13 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /gateways/{id}", admin(s.handle(s.updateGateway)))
 	mux.Handle("POST /gateways/{id}/test", operator(s.handle(s.testGateway)))
 
+	// Notifications: the receiver (no session: the platform authenticates
+	// with service_token) and the inbox.
+	// (receiver and inbox routes go here)
+
+	// Subscription lifecycle: page, modify, cancel, replace, policy.
+	// (lifecycle routes go here)
+
 	mux.Handle("/", s.handle(s.notFound))
 
 	return s.recoverer(s.requestLog(s.securityHeaders(http.NewCrossOriginProtection().Handler(s.loadSession(mux)))))
