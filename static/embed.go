@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-//go:embed css js
+//go:embed css js img
 var files embed.FS
 
 // hashes maps a file's path to the first 10 hex digits of its SHA-256.

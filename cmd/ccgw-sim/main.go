@@ -1,15 +1,20 @@
 // Command ccgw-sim runs the CC-Gateway simulator (internal/gatewaysim) on
 // its own: HTTPS with a freshly generated CA written to a file for clients,
 // and JSON control endpoints under /_sim/ (see the gatewaysim package).
+// With -push-every it also pushes recognition results to every active
+// subscription's callback, verified against -push-ca (or the system roots;
+// plain http:// only to loopback hosts).
 package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -36,7 +41,10 @@ type options struct {
 	accounts    accountsFlag
 	expiry      time.Duration
 	manualClock bool
+	clockFactor float64
 	node        string
+	pushEvery   time.Duration
+	pushCA      string
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
@@ -48,17 +56,64 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.Var(&o.accounts, "account", "agentId:password accepted by login (repeatable; default 100001:"+gatewaysim.DefaultPassword+")")
 	fs.DurationVar(&o.expiry, "expiry", gatewaysim.DefaultExpiry, "drop a subscription after this long without a handshake")
 	fs.BoolVar(&o.manualClock, "manual-clock", false, "run on a manual clock moved only by POST /_sim/clock/advance?by=5m")
+	fs.Float64Var(&o.clockFactor, "clock-factor", 0, "run simulated time this many times faster than real time (60: a 5-minute expiry in 5 s); POST /_sim/clock/advance also works")
 	fs.StringVar(&o.node, "node", gatewaysim.DefaultNode, "gateway node name, the suffix of every Guid")
+	fs.DurationVar(&o.pushEvery, "push-every", 0, "push a recognition result to every active subscription at this interval (0: never)")
+	fs.StringVar(&o.pushCA, "push-ca", "", "PEM file of the CA(s) that sign callback servers' certificates (default: system roots)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	if o.expiry <= 0 {
-		return o, errors.New("-expiry must be positive")
+	return o, o.validate()
+}
+
+func (o options) validate() error {
+	switch {
+	case o.expiry <= 0:
+		return errors.New("-expiry must be positive")
+	case o.pushEvery < 0:
+		return errors.New("-push-every must not be negative")
+	case math.IsNaN(o.clockFactor) || math.IsInf(o.clockFactor, 0) || o.clockFactor < 0:
+		return errors.New("-clock-factor must be a positive number")
+	case o.clockFactor > 0 && o.manualClock:
+		return errors.New("-clock-factor and -manual-clock exclude each other")
 	}
-	return o, nil
+	return nil
+}
+
+// config turns the options into the simulator's Config.
+func (o options) config(logger *slog.Logger) (gatewaysim.Config, error) {
+	cfg := gatewaysim.Config{Accounts: o.accounts, Expiry: o.expiry, Node: o.node, Logger: logger}
+	switch {
+	case o.manualClock:
+		cfg.Clock = gatewaysim.NewManualClock(time.Now())
+	case o.clockFactor > 0:
+		cfg.Clock = gatewaysim.NewScaledClock(o.clockFactor)
+	}
+	if o.pushCA != "" {
+		roots, err := loadRoots(o.pushCA)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		cfg.PushRoots = roots
+	}
+	return cfg, nil
+}
+
+// loadRoots reads a PEM bundle into a pool of its own: the system roots
+// are deliberately not added, so a push-CA run trusts only that CA.
+func loadRoots(path string) (*x509.CertPool, error) {
+	pemBytes, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("loadRoots: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("loadRoots: %s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // accountsFlag collects repeated -account agentId:password values.
@@ -86,9 +141,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
-	cfg := gatewaysim.Config{Accounts: o.accounts, Expiry: o.expiry, Node: o.node, Logger: logger}
-	if o.manualClock {
-		cfg.Clock = gatewaysim.NewManualClock(time.Now())
+	cfg, err := o.config(logger)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
 	}
 	sim := gatewaysim.New(cfg)
 	if err := sim.Start(o.listen); err != nil {
@@ -102,12 +157,31 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// the URL line can trust the file at once.
 	fmt.Fprintf(stdout, "ccgw-sim: CA certificate written to %s\n", o.caOut)
 	fmt.Fprintf(stdout, "ccgw-sim: listening on %s\n", sim.URL())
+	pushing := startPushing(ctx, sim, o.pushEvery, stdout)
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := sim.Shutdown(shutdownCtx); err != nil {
+	err = sim.Shutdown(shutdownCtx) // also ends pushes in flight
+	<-pushing
+	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	fmt.Fprintln(stdout, "ccgw-sim: stopped")
 	return nil
+}
+
+// startPushing runs the -push-every loop until ctx ends; the returned
+// channel is closed once it has stopped (at once when every is 0).
+func startPushing(ctx context.Context, sim *gatewaysim.Sim, every time.Duration, stdout io.Writer) <-chan struct{} {
+	stopped := make(chan struct{})
+	if every == 0 {
+		close(stopped)
+		return stopped
+	}
+	fmt.Fprintf(stdout, "ccgw-sim: pushing to every active subscription every %s\n", every)
+	go func() {
+		defer close(stopped)
+		sim.PushToActive(ctx, every)
+	}()
+	return stopped
 }

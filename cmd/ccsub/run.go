@@ -16,6 +16,7 @@ Usage:
   ccsub [serve] [--listen ADDR] [--data-dir DIR] [--simulator auto|on|off]
   ccsub migrate
   ccsub user add --username NAME --role admin|operator|auditor --password-stdin
+  ccsub user reset-password --username NAME --password-stdin
   ccsub gateway add --name NAME --url URL --agent-id N [--ca-file PEM] --password-stdin
   ccsub help
 

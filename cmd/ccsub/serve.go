@@ -72,7 +72,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	srv := server.New(server.Deps{Store: st, Service: svc, Keys: keys, Log: log, SessionKeys: sessKeys,
-		Secure: cfg.SecureCookies(), SessionTTL: cfg.SessionMaxAge})
+		Secure: cfg.SecureCookies(), SessionTTL: cfg.SessionMaxAge, PublicURL: cfg.PublicURL})
 	return listenAndServe(ctx, cfg, srv.Handler(), e, log)
 }
 

@@ -46,6 +46,9 @@ func TestZeroConfigurationStart(t *testing.T) {
 			c.signIn("admin", first.AdminPassword)
 			serverID = registerOverHTTP(t, c, "https://crm.example.com/zero-config")
 			assertInHistory(t, c, serverID)
+			if strings.Contains(first.Stderr.String(), serviceToken) {
+				t.Error("the service token was logged on stderr")
+			}
 		}},
 		{"stopping returns nil and stops the private PostgreSQL", func(t *testing.T) {
 			assertStopsPostgres(t, first, dataDir)
@@ -72,6 +75,9 @@ func TestZeroConfigurationStart(t *testing.T) {
 
 var callPath = regexp.MustCompile(`^/calls/[0-9]+$`)
 
+// serviceToken is what registerOverHTTP sends; it must never reach a log.
+const serviceToken = "zero-config-token-1"
+
 // registerOverHTTP submits the register form as a browser would (without
 // JavaScript) and returns the serverId shown on the call's page.
 func registerOverHTTP(t *testing.T, c *client, callback string) string {
@@ -85,7 +91,7 @@ func registerOverHTTP(t *testing.T, c *client, callback string) string {
 	key, _ := form.Find(`input[name="idempotencyKey"]`).Attr("value")
 	res, body := c.post("/subscriptions", url.Values{
 		"gateway": {gateway}, "subscribeType": {"1"}, "serviceCallBackUri": {callback},
-		"serviceToken": {"zero-config-token-1"}, "idempotencyKey": {key},
+		"serviceToken": {serviceToken}, "idempotencyKey": {key},
 	})
 	loc := res.Header.Get("Location")
 	if res.StatusCode != http.StatusSeeOther || !callPath.MatchString(loc) {

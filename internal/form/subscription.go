@@ -25,7 +25,13 @@ type Subscription struct {
 	NLPFlag            bool
 	FlowAccessCode     string
 	IdempotencyKey     string
-	Errors             Errors
+	// UseReceiver makes ccsub itself the callback target: the callback
+	// becomes ReceiverBase + "/receiver/" + ReceiverKey.
+	UseReceiver    bool
+	ReceiverKey    string
+	ReceiverBase   string // CCSUB_PUBLIC_URL, set by the handler
+	AutoReregister bool
+	Errors         Errors
 }
 
 // ParseSubscription reads the register form; it never fails.
@@ -37,18 +43,29 @@ func ParseSubscription(v url.Values) Subscription {
 		ServiceCallBackURI: get(v, "serviceCallBackUri"),
 		FlowAccessCode:     get(v, "flowAccessCode"),
 		IdempotencyKey:     get(v, "idempotencyKey"),
+		ReceiverKey:        get(v, "receiverKey"),
 		Errors:             Errors{},
 	}
-	if raw, ok := v["nlpFlag"]; ok && len(raw) > 0 {
-		switch raw[0] {
-		case "true":
-			f.NLPFlag = true
-		default:
-			f.Errors.Add("nlpFlag", fmt.Sprintf("Must be ticked (value \"true\") or left out; got %q.", truncate(raw[0], 20)))
-		}
-	}
-	duplicated(v, f.Errors, "gateway", "subscribeType", "serviceToken", "serviceCallBackUri", "nlpFlag", "flowAccessCode", "idempotencyKey")
+	f.UseReceiver = checkbox(v, "useReceiver", f.Errors)
+	f.AutoReregister = checkbox(v, "autoReregister", f.Errors)
+	f.NLPFlag = checkbox(v, "nlpFlag", f.Errors)
+	duplicated(v, f.Errors, "gateway", "subscribeType", "serviceToken", "serviceCallBackUri", "nlpFlag", "flowAccessCode",
+		"idempotencyKey", "useReceiver", "receiverKey", "autoReregister")
 	return f
+}
+
+// checkbox reads a checkbox whose value is "true"; any other value is an
+// error rather than a silent false.
+func checkbox(v url.Values, name string, errs Errors) bool {
+	raw, ok := v[name]
+	if !ok || len(raw) == 0 {
+		return false
+	}
+	if raw[0] != "true" {
+		errs.Add(name, fmt.Sprintf("Must be ticked (value \"true\") or left out; got %q.", truncate(raw[0], 20)))
+		return false
+	}
+	return true
 }
 
 // Validate checks every rule of the contract and reports whether the form
@@ -61,11 +78,7 @@ func (f *Subscription) Validate() bool {
 	case f.SubscribeType != "1":
 		f.Errors.Add("subscribeType", "Only type 1 (recognition results) exists; other values are reserved by the platform.")
 	}
-	if f.ServiceCallBackURI == "" {
-		f.Errors.Add("serviceCallBackUri", "Enter the address the platform pushes results to.")
-	} else if msg := checkHTTPSURL(f.ServiceCallBackURI, MaxCallbackURI); msg != "" {
-		f.Errors.Add("serviceCallBackUri", msg)
-	}
+	f.validateCallback()
 	if msg := CheckServiceToken(f.ServiceToken); msg != "" {
 		f.Errors.Add("serviceToken", msg)
 	}
@@ -74,6 +87,28 @@ func (f *Subscription) Validate() bool {
 		f.Errors.Add("idempotencyKey", "The form's one-time key is malformed; reload the form.")
 	}
 	return len(f.Errors) == 0
+}
+
+func (f *Subscription) validateCallback() {
+	if f.UseReceiver {
+		f.ServiceCallBackURI = ReceiverURL(f.ReceiverBase, f.ReceiverKey)
+		switch {
+		case !validReceiverKey(f.ReceiverKey):
+			f.Errors.Add("useReceiver", "The form's receiver key is malformed; reload the form.")
+		case f.ServiceToken == "":
+			f.Errors.Add("serviceToken", "ccsub's receiver checks the token on every push: enter or generate one.")
+		default:
+			if msg := checkReceiverURL(f.ServiceCallBackURI); msg != "" {
+				f.Errors.Add("useReceiver", msg)
+			}
+		}
+		return
+	}
+	if f.ServiceCallBackURI == "" {
+		f.Errors.Add("serviceCallBackUri", "Enter the address the platform pushes results to.")
+	} else if msg := checkHTTPSURL(f.ServiceCallBackURI, MaxCallbackURI); msg != "" {
+		f.Errors.Add("serviceCallBackUri", msg)
+	}
 }
 
 func (f *Subscription) validateGateway() {

@@ -21,8 +21,11 @@ import (
 //	DELETE /_sim/faults          clear faults
 //	POST   /_sim/release         release hung requests
 //	GET    /_sim/subscriptions   subscriptions, tokens shown only as tokenSet
-//	POST   /_sim/clock/advance?by=5m   only with a ManualClock, else 409
+//	POST   /_sim/clock/advance?by=5m   only with a ManualClock or ScaledClock, else 409
 //	POST   /_sim/expire-guids    invalidate every Guid
+//	POST   /_sim/push            push results: {"serverId","count","every","text"} (pushJSON)
+//	GET    /_sim/pushes          the outbound log (tokens are never in it)
+//	DELETE /_sim/pushes          empty the outbound log
 func (s *Sim) controlRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_sim/requests", s.getRequests)
@@ -33,6 +36,9 @@ func (s *Sim) controlRoutes() http.Handler {
 	mux.HandleFunc("GET /_sim/subscriptions", s.getSubscriptions)
 	mux.HandleFunc("POST /_sim/clock/advance", s.advanceClock)
 	mux.HandleFunc("POST /_sim/expire-guids", func(w http.ResponseWriter, _ *http.Request) { s.ExpireGuids(); done(w) })
+	mux.HandleFunc("POST /_sim/push", s.postPush)
+	mux.HandleFunc("GET /_sim/pushes", s.getPushes)
+	mux.HandleFunc("DELETE /_sim/pushes", func(w http.ResponseWriter, _ *http.Request) { s.ResetPushes(); done(w) })
 	return mux
 }
 
@@ -194,9 +200,9 @@ func (in faultJSON) fault() (Fault, error) {
 }
 
 func (s *Sim) advanceClock(w http.ResponseWriter, r *http.Request) {
-	mc, manual := s.clock.(*ManualClock)
-	if !manual {
-		controlError(w, http.StatusConflict, "the simulator runs on real time; start it with a manual clock")
+	mc, movable := s.clock.(advancer)
+	if !movable {
+		controlError(w, http.StatusConflict, "the simulator runs on real time; start it with a manual or scaled clock")
 		return
 	}
 	by, err := time.ParseDuration(r.URL.Query().Get("by"))

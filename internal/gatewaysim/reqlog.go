@@ -66,11 +66,17 @@ func (l *reqLog) answered(e *Request, status int, retcode string) {
 }
 
 func (l *reqLog) list(op string) []Request {
+	return l.filter(func(e *Request) bool { return e.matches(op) })
+}
+
+// filter returns copies of the entries keep accepts, cloning only those:
+// keep-alive tests poll HandshakesFor over thousands of entries.
+func (l *reqLog) filter(keep func(*Request) bool) []Request {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]Request, 0, len(l.entries))
+	out := []Request{} // never nil, as before: callers may compare with an empty list
 	for _, e := range l.entries {
-		if e.matches(op) {
+		if keep(e) {
 			out = append(out, e.clone())
 		}
 	}
@@ -122,4 +128,11 @@ func (s *Sim) WaitRequests(ctx context.Context, op string, n int) error {
 			return fmt.Errorf("gatewaysim.WaitRequests(%q, %d): have %d: %w", op, n, have, ctx.Err())
 		}
 	}
+}
+
+// HandshakesFor returns the logged handshake requests (both forms) for
+// serverID, oldest first, whatever they were answered.
+func (s *Sim) HandshakesFor(serverID string) []Request {
+	path := HandshakePrefix + serverID
+	return s.log.filter(func(e *Request) bool { return e.Op == OpHandshake && e.Path == path })
 }

@@ -107,10 +107,11 @@ func (s *Sim) WriteCA(path string) error {
 	return nil
 }
 
-// Close stops the server at once, closing every connection, and releases
-// delayed and hung requests. It is safe to call more than once.
+// Close stops the server at once, closing every connection, releases
+// delayed and hung requests and stops pushing. It is safe to call more
+// than once.
 func (s *Sim) Close() error {
-	s.closeOnce.Do(func() { close(s.closed) })
+	s.stopWork()
 	srv, ln := s.server()
 	if srv == nil {
 		return nil
@@ -130,10 +131,10 @@ func closeListener(ln net.Listener) {
 	_ = ln.Close() // "use of closed network connection" when Serve got there first
 }
 
-// Shutdown stops accepting requests, releases delayed and hung ones, and
-// waits (until ctx ends) for the others to be answered.
+// Shutdown stops pushing and accepting requests, releases delayed and hung
+// ones, and waits (until ctx ends) for the others to be answered.
 func (s *Sim) Shutdown(ctx context.Context) error {
-	s.closeOnce.Do(func() { close(s.closed) })
+	s.stopWork()
 	srv, ln := s.server()
 	if srv == nil {
 		return nil
@@ -144,6 +145,15 @@ func (s *Sim) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("gatewaysim.Shutdown: %w", err)
 	}
 	return nil
+}
+
+// stopWork releases delayed and hung requests, stops pushing (streams and
+// pushes in flight end with a cancelled context) and waits for background
+// streams, so nothing of the simulator outlives Close or Shutdown.
+func (s *Sim) stopWork() {
+	s.closeOnce.Do(func() { close(s.closed) })
+	s.bg.stop()
+	s.pusher.closeIdle()
 }
 
 func (s *Sim) server() (*http.Server, net.Listener) {

@@ -1,6 +1,7 @@
 package gatewaysim
 
 import (
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"net"
@@ -17,14 +18,23 @@ type Config struct {
 	Expiry   time.Duration    // 0 => 5 * time.Minute (drop a subscription after this long without a handshake)
 	Node     string           // Guid suffix node name; "" => "AgentGateway1"
 	Logger   *slog.Logger     // nil => discard
+
+	// PushRoots verifies the certificates of https:// callback URIs when
+	// pushing recognition results; nil => the system roots.
+	PushRoots *x509.CertPool
+	// PushTimeout bounds one push from dial to the answer's end; 0 =>
+	// DefaultPushTimeout.
+	PushTimeout time.Duration
 }
 
 // Defaults applied by New.
 const (
-	DefaultAgentID  int64 = 100001
-	DefaultPassword       = "simulator-password"
-	DefaultExpiry         = 5 * time.Minute
-	DefaultNode           = "AgentGateway1"
+	DefaultAgentID     int64 = 100001
+	DefaultPassword          = "simulator-password"
+	DefaultExpiry            = 5 * time.Minute
+	DefaultNode              = "AgentGateway1"
+	DefaultPushTimeout       = 10 * time.Second
+	DefaultPushEvery         = time.Second // between pushes of a stream when none is given
 )
 
 // Sim is one simulated gateway node. All methods are safe for concurrent use.
@@ -36,6 +46,10 @@ type Sim struct {
 	faults   *faultSet
 	log      *reqLog
 	control  http.Handler
+	pusher   *pusher
+	pushes   *pushLog
+	bg       *background // streams started through /_sim/push
+	calls    callIDs
 
 	// closed is closed by Close/Shutdown so delayed and hung requests stop
 	// waiting even when the handler is served by someone else's server.
@@ -61,6 +75,9 @@ func New(cfg Config) *Sim {
 		faults:   newFaultSet(),
 		log:      newReqLog(),
 		closed:   make(chan struct{}),
+		pusher:   newPusher(cfg.PushRoots, cfg.PushTimeout),
+		pushes:   newPushLog(),
+		bg:       newBackground(),
 	}
 	s.control = s.controlRoutes()
 	return s
@@ -85,6 +102,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Node == "" {
 		cfg.Node = DefaultNode
+	}
+	if cfg.PushTimeout <= 0 {
+		cfg.PushTimeout = DefaultPushTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"fmt"
+	mrand "math/rand/v2"
 	"sort"
 	"sync"
 	"time"
@@ -53,11 +54,14 @@ type state struct {
 	guids map[string]int64 // Guid -> agentId that logged in
 	subs  map[string]*subscription
 	seq   int
+	// idBase makes serverIds of different simulators differ: tests run many
+	// simulators at once, and a real platform's ids are unique too.
+	idBase int
 }
 
 func newState(clock Clock, expiry time.Duration, node string) *state {
 	return &state{clock: clock, expiry: expiry, node: node,
-		guids: map[string]int64{}, subs: map[string]*subscription{}}
+		guids: map[string]int64{}, subs: map[string]*subscription{}, idBase: mrand.IntN(1000) * 100000}
 }
 
 // issueGuid returns a new Guid "<uuid>.<node>" for agentID. Guids never
@@ -94,12 +98,14 @@ func (st *state) register(sub Subscription) string {
 	return id
 }
 
-// nextServerID makes "<yyyyMMddHHmmss>-001-<5-digit seq>", skipping any
-// value already issued so ids stay unique after the counter wraps.
+// nextServerID makes "<yyyyMMddHHmmss>-<3-digit node>-<5-digit seq>" (the
+// node part random per simulator), skipping any value already issued so ids
+// stay unique after the counter wraps.
 func (st *state) nextServerID(now time.Time) string {
 	for {
 		st.seq++
-		id := fmt.Sprintf("%s-001-%05d", now.Format("20060102150405"), st.seq%100000)
+		n := st.idBase + st.seq%100000
+		id := fmt.Sprintf("%s-%03d-%05d", now.Format("20060102150405"), n/100000, n%100000)
 		if _, taken := st.subs[id]; !taken {
 			return id
 		}
@@ -165,6 +171,30 @@ func (st *state) handshake(id string, extended bool, token string) bool {
 	return true
 }
 
+// get returns the subscription with expiry applied, in whatever state.
+func (st *state) get(id string) (Subscription, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	sub, ok := st.subs[id]
+	if !ok {
+		return Subscription{}, false
+	}
+	st.expireIfDue(sub)
+	return sub.Subscription, true
+}
+
+// activeList returns the active subscriptions in issue order.
+func (st *state) activeList() []Subscription {
+	all := st.list()
+	active := all[:0]
+	for _, sub := range all {
+		if sub.Active {
+			active = append(active, sub)
+		}
+	}
+	return active
+}
+
 func (st *state) list() []Subscription {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -196,3 +226,9 @@ func (s *Sim) Subscriptions() []Subscription { return s.state.list() }
 
 // ExpireGuids invalidates every issued Guid: their next use answers 107-000.
 func (s *Sim) ExpireGuids() { s.state.expireGuids() }
+
+// SubscriptionByServerID returns the subscription serverID names, in
+// whatever state, with expiry applied as of the Clock's now.
+func (s *Sim) SubscriptionByServerID(serverID string) (Subscription, bool) {
+	return s.state.get(serverID)
+}

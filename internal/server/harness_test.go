@@ -68,11 +68,13 @@ func newEnv(t *testing.T) *testEnv {
 	client := gateway.New(gateway.Config{CallTimeout: 5 * time.Second, Logger: log})
 	e.svc = subscribe.New(e.st, client, keys, log, subscribe.Options{CallTimeout: 5 * time.Second})
 	e.gw = e.addGateway(uniq("gw"), sim.URL(), string(sim.CAPEM()), simPassword)
+	e.srv = httptest.NewUnstartedServer(nil)
+	e.srv.Start()
+	t.Cleanup(e.srv.Close)
 	srv := server.New(server.Deps{Store: e.st, Service: e.svc, Keys: keys, Log: log,
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")},
-		SessionTTL:  time.Hour})
-	e.srv = httptest.NewServer(srv.Handler())
-	t.Cleanup(e.srv.Close)
+		SessionTTL:  time.Hour, PublicURL: e.srv.URL})
+	e.srv.Config.Handler = srv.Handler()
 	return e
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"ccsub/internal/domain"
@@ -82,7 +83,7 @@ func (s *Server) requestLog(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
 		next.ServeHTTP(sw, r)
-		s.log.Debug("request", "id", id, "method", r.Method, "path", r.URL.Path,
+		s.log.Debug("request", "id", id, "method", r.Method, "path", logPath(r),
 			"status", sw.status, "bytes", sw.bytes, "duration", time.Since(start))
 	})
 }
@@ -142,4 +143,15 @@ func (s *Server) requireRole(next http.Handler, roles ...domain.Role) http.Handl
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// logPath keeps receiver keys out of logs: the key is what lets the
+// platform's pushes in, so it is treated like a credential.
+func logPath(r *http.Request) string {
+	p := r.URL.Path
+	if rest, ok := strings.CutPrefix(p, "/receiver/"); ok {
+		_, tail, _ := strings.Cut(rest, "/")
+		return "/receiver/[key]/" + tail
+	}
+	return p
 }

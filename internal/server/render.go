@@ -66,10 +66,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		p.Status, p.Heading, p.Detail = http.StatusInternalServerError, "Something went wrong",
 			"ccsub could not complete this request. Nothing was lost: try again, and tell an administrator if it keeps happening."
-		s.log.Error("request failed", "id", p.RequestID, "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("request failed", "id", p.RequestID, "method", r.Method, "path", logPath(r), "err", err)
 	}
 	if p.Status < 500 {
-		s.log.Info("request refused", "id", p.RequestID, "method", r.Method, "path", r.URL.Path, "status", p.Status, "reason", p.Heading)
+		s.log.Info("request refused", "id", p.RequestID, "method", r.Method, "path", logPath(r), "status", p.Status, "reason", p.Heading)
 	}
 	var buf bytes.Buffer
 	if rerr := errorpage.Page(p).Render(r.Context(), &buf); rerr != nil {

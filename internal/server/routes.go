@@ -20,6 +20,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /readyz", s.handle(s.readyz))
 	mux.Handle("GET /static/", static.Handler())
+	mux.Handle("GET /favicon.ico", http.RedirectHandler(static.Path("img/favicon.svg"), http.StatusMovedPermanently))
 	mux.Handle("GET /login", s.handle(s.loginPage))
 	mux.Handle("POST /login", s.handle(s.login))
 	mux.Handle("POST /logout", s.handle(s.logout))
@@ -44,10 +45,18 @@ func (s *Server) Handler() http.Handler {
 
 	// Notifications: the receiver (no session: the platform authenticates
 	// with service_token) and the inbox.
-	// (receiver and inbox routes go here)
+	mux.HandleFunc("POST /receiver/{key}/v100/subscribe/asrevent/asrresult", s.receive)
+	mux.Handle("GET /inbox", user(s.handle(s.inbox)))
+	mux.Handle("GET /inbox/rows", user(s.handle(s.inboxRowsFragment)))
+	mux.Handle("GET /subscriptions/{id}/inbox", user(s.handle(s.subscriptionInbox)))
 
 	// Subscription lifecycle: page, modify, cancel, replace, policy.
-	// (lifecycle routes go here)
+	mux.Handle("GET /subscriptions/{id}", user(s.handle(s.subscriptionPage)))
+	mux.Handle("POST /subscriptions/{id}/modify", operator(s.handle(s.modifySubscription)))
+	mux.Handle("GET /subscriptions/{id}/cancel", operator(s.handle(s.cancelPage)))
+	mux.Handle("POST /subscriptions/{id}/cancel", operator(s.handle(s.cancelSubscription)))
+	mux.Handle("POST /subscriptions/{id}/replace", operator(s.handle(s.replaceSubscription)))
+	mux.Handle("POST /subscriptions/{id}/policy", operator(s.handle(s.setPolicy)))
 
 	mux.Handle("/", s.handle(s.notFound))
 

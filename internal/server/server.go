@@ -23,6 +23,8 @@ type Deps struct {
 	SessionKeys [][]byte // hash/block key pairs, newest first (rotation)
 	Secure      bool     // cookies only over TLS; HSTS
 	SessionTTL  time.Duration
+	PublicURL   string // where users and the platform reach this console
+	Interval    time.Duration // keep-alive handshake interval, for display
 }
 
 // Server holds the handlers' dependencies.
@@ -34,6 +36,8 @@ type Server struct {
 	sessions *sessions.CookieStore
 	secure   bool
 	ttl      time.Duration
+	public   string
+	interval time.Duration
 }
 
 // New builds the server.
@@ -49,5 +53,5 @@ func New(d Deps) *Server {
 		SameSite: http.SameSiteLaxMode,
 	}
 	cs.MaxAge(cs.Options.MaxAge)
-	return &Server{store: d.Store, svc: d.Service, keys: d.Keys, log: d.Log, sessions: cs, secure: d.Secure, ttl: d.SessionTTL}
+	return &Server{store: d.Store, svc: d.Service, keys: d.Keys, log: d.Log, sessions: cs, secure: d.Secure, ttl: d.SessionTTL, public: d.PublicURL, interval: d.Interval}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -26,7 +27,7 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) newSubscription(w http.ResponseWriter, r *http.Request) error {
-	f := form.Subscription{SubscribeType: "1", Errors: form.Errors{}, IdempotencyKey: newKey()}
+	f := form.Subscription{SubscribeType: "1", Errors: form.Errors{}, IdempotencyKey: newKey(), ReceiverKey: newReceiverKey()}
 	if g := r.URL.Query().Get("gateway"); g != "" {
 		f.Gateway = g
 	}
@@ -52,6 +53,7 @@ func (s *Server) renderRegisterForm(w http.ResponseWriter, r *http.Request, stat
 	sh := s.page(w, r, "Register a subscription", "new")
 	return s.render(w, r, status, subscriptions.New(subscriptions.NewProps{
 		Shell: sh, Gateways: opts, Form: f, SuggestedToken: token,
+		ReceiverURL: form.ReceiverURL(s.public, f.ReceiverKey),
 	}))
 }
 
@@ -62,6 +64,7 @@ func (s *Server) registerSubscription(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	f := form.ParseSubscription(r.PostForm)
+	f.ReceiverBase = s.public
 	valid := f.Validate()
 	if f.GatewayID != 0 {
 		if _, err := s.store.Gateway(r.Context(), f.GatewayID); errors.Is(err, domain.ErrNotFound) {
@@ -74,6 +77,9 @@ func (s *Server) registerSubscription(w http.ResponseWriter, r *http.Request) er
 	if f.IdempotencyKey == "" {
 		f.IdempotencyKey = newKey()
 	}
+	if f.ReceiverKey == "" {
+		f.ReceiverKey = newReceiverKey()
+	}
 	if !valid {
 		return s.renderRegisterForm(w, r, http.StatusUnprocessableEntity, f)
 	}
@@ -81,6 +87,7 @@ func (s *Server) registerSubscription(w http.ResponseWriter, r *http.Request) er
 	call, err := s.svc.Register(r.Context(), u.Username, subscribe.RegisterInput{
 		IdempotencyKey: f.IdempotencyKey, GatewayID: f.GatewayID, SubscribeType: f.SubscribeType,
 		ServiceToken: f.ServiceToken, CallbackURI: f.ServiceCallBackURI, NLPFlag: f.NLPFlag, FlowAccessCode: f.FlowAccessCode,
+		AutoReregister: f.AutoReregister, ReceiverKey: receiverKeyIf(f),
 	})
 	if errors.Is(err, domain.ErrDuplicateSubmission) {
 		return s.flash(w, r, "error", "This form was already submitted; nothing was sent again. Here is the first submission.", callURL(call.ID))
@@ -95,15 +102,24 @@ func (s *Server) registerSubscription(w http.ResponseWriter, r *http.Request) er
 }
 
 func registerSummary(c domain.Call) string {
-	switch c.Outcome {
-	case domain.OutcomeSuccess:
+	if c.Outcome == domain.OutcomeSuccess {
 		return fmt.Sprintf("Registered: the gateway returned serverId %s.", c.ServerID)
+	}
+	return callSummary(c)
+}
+
+// callSummary says in one sentence how a call that did not succeed ended.
+func callSummary(c domain.Call) string {
+	op := string(c.Operation)
+	switch c.Outcome {
 	case domain.OutcomeRejected:
-		return fmt.Sprintf("The gateway refused the registration: %s (%s).", c.Retcode, view.Meaning(c.Retcode))
+		return fmt.Sprintf("The gateway refused the %s: %s (%s).", op, c.Retcode, view.Meaning(c.Retcode))
 	case domain.OutcomeUnknown:
-		return "No answer from the gateway after the request was sent. It may have registered the subscription; check before registering again."
+		return fmt.Sprintf("No answer from the gateway after the %s was sent. It may have acted on it; check before repeating it.", op)
+	case domain.OutcomeSuccess:
+		return fmt.Sprintf("The %s succeeded.", op)
 	default:
-		return "The registration did not take effect: " + view.OrDash(c.Error)
+		return fmt.Sprintf("The %s did not take effect: %s", op, view.OrDash(c.Error))
 	}
 }
 
@@ -115,6 +131,21 @@ func flashKind(o domain.Outcome) string {
 }
 
 func callURL(id int64) string { return fmt.Sprintf("/calls/%d", id) }
+
+func receiverKeyIf(f form.Subscription) string {
+	if f.UseReceiver {
+		return f.ReceiverKey
+	}
+	return ""
+}
+
+// newReceiverKey is the opaque part of a receiver URL: unguessable, so the
+// URL alone does not identify or enumerate subscriptions.
+func newReceiverKey() string {
+	var b [18]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
 
 // newKey is a form's one-time idempotency key.
 func newKey() string {

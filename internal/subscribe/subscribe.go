@@ -97,15 +97,20 @@ func (s *Service) Register(ctx context.Context, actor string, in RegisterInput) 
 	if err != nil {
 		return call, err
 	}
+	state, reason := domain.SubActive, "registered"
 	switch {
 	case call.Outcome == domain.OutcomeSuccess && call.ServerID != "":
-		return call, s.recordSubscription(ctx, call, sealed, in, domain.SubActive, "registered")
 	case call.Outcome == domain.OutcomeUnknown:
 		// It may exist on the gateway; list it so nobody registers blindly again.
-		return call, s.recordSubscription(ctx, call, sealed, in, domain.SubUnknown,
-			"the register got no answer; the gateway may have created it")
+		state, reason = domain.SubUnknown, "the register got no answer; the gateway may have created it"
+	default:
+		return call, nil
 	}
-	return call, nil
+	id, err := s.recordSubscription(ctx, call, sealed, in, state, reason)
+	if id != 0 {
+		call.SubscriptionID = &id
+	}
+	return call, err
 }
 
 // TestGateway performs a fresh C5 login, records it as a login call and
@@ -196,7 +201,7 @@ func (s *Service) complete(ctx context.Context, call domain.Call, res gateway.Re
 	return done, nil
 }
 
-func (s *Service) recordSubscription(ctx context.Context, call domain.Call, sealed []byte, in RegisterInput, state domain.SubState, reason string) error {
+func (s *Service) recordSubscription(ctx context.Context, call domain.Call, sealed []byte, in RegisterInput, state domain.SubState, reason string) (int64, error) {
 	bctx, cancel := s.bg(ctx)
 	defer cancel()
 	sub, err := s.store.CreateSubscription(bctx, domain.NewSubscription{
@@ -207,12 +212,12 @@ func (s *Service) recordSubscription(ctx context.Context, call domain.Call, seal
 	})
 	if errors.Is(err, domain.ErrConflict) {
 		s.log.Warn("gateway returned a serverId already on record", "gateway_id", call.GatewayID, "server_id", call.ServerID)
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return fmt.Errorf("subscribe: record subscription %s: %w", call.ServerID, err)
+		return 0, fmt.Errorf("subscribe: record subscription %s: %w", call.ServerID, err)
 	}
-	return s.store.LinkCallSubscription(bctx, call.ID, sub.ID)
+	return sub.ID, s.store.LinkCallSubscription(bctx, call.ID, sub.ID)
 }
 
 // detached keeps the gateway call going when the browser goes away: an

@@ -34,3 +34,97 @@
     });
   });
 })();
+// Inbox: new notifications appear on top without a reload. Every few
+// seconds the rows newer than the top one are fetched from the server,
+// which renders (and escapes) them exactly as on the page. Without this
+// script the page has a Refresh link and reloads itself.
+(function () {
+  "use strict";
+  var body = document.querySelector("tbody[data-poll]");
+  if (!body) { return; }
+  var every = 4000, maxRows = 500;
+  var table = body.closest("table");
+  var empty = document.getElementById("inbox-empty");
+  var status = document.getElementById("inbox-status");
+  var fmt = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short"
+  });
+  function say(text) { if (status) { status.textContent = text; } }
+  function topCursor() {
+    var tr = body.querySelector("tr[data-cursor]");
+    return tr ? tr.getAttribute("data-cursor") : "";
+  }
+  function pollURL() {
+    var u = new URL(body.getAttribute("data-poll"), window.location.href);
+    var c = topCursor();
+    if (c) { u.searchParams.set("after", c); }
+    return u.toString();
+  }
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (!isNaN(d)) { el.title = el.textContent; el.textContent = fmt.format(d); }
+    });
+  }
+  // Keep a page left open for days bounded; the Older link then starts
+  // right below the last row kept, so nothing is skipped.
+  function trim() {
+    var rows = body.querySelectorAll("tr[data-cursor]");
+    if (rows.length <= maxRows) { return; }
+    for (var i = maxRows; i < rows.length; i++) { rows[i].remove(); }
+    var older = document.querySelector("nav.pager a[rel=next]");
+    if (!older) {
+      older = document.createElement("a");
+      older.rel = "next";
+      older.textContent = "Older ›";
+      document.querySelector("nav.pager").appendChild(older);
+    }
+    var u = new URL(window.location.pathname, window.location.href);
+    u.searchParams.set("before", rows[maxRows - 1].getAttribute("data-cursor"));
+    older.href = u.pathname + u.search;
+  }
+  function prepend(html) {
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html;
+    var n = tpl.content.querySelectorAll("tr").length;
+    if (n === 0) { return 0; }
+    tpl.content.querySelectorAll("tr").forEach(function (tr) { tr.classList.add("fresh"); });
+    localTimes(tpl.content);
+    body.insertBefore(tpl.content, body.firstChild);
+    table.hidden = false;
+    if (empty) { empty.hidden = true; }
+    trim();
+    return n;
+  }
+  function schedule(ms) { window.setTimeout(poll, ms); }
+  function poll() {
+    if (document.hidden) { schedule(every); return; }
+    var more = false;
+    // A redirect means the session ended: stop instead of showing the
+    // sign-in page inside the table.
+    fetch(pollURL(), { credentials: "same-origin", redirect: "manual", headers: { Accept: "text/html" } })
+      .then(function (res) {
+        if (res.type === "opaqueredirect" || res.status === 401 || res.status === 403) {
+          throw new Error("signed out");
+        }
+        if (!res.ok) { throw new Error("status " + res.status); }
+        more = res.headers.get("X-Inbox-More") === "1";
+        return res.text();
+      })
+      .then(function (html) {
+        var n = prepend(html);
+        if (n > 0) { say(n === 1 ? "1 new notification" : n + " new notifications"); }
+        schedule(more ? 0 : every);
+      })
+      .catch(function (err) {
+        if (err.message === "signed out") {
+          say("Automatic refresh stopped: you were signed out. Reload the page.");
+          return;
+        }
+        say("Automatic refresh is retrying…");
+        schedule(every * 4);
+      });
+  }
+  schedule(every);
+})();

@@ -28,6 +28,8 @@ type NewProps struct {
 	// SuggestedToken is a fresh random token offered to copy (pages that
 	// show it are never cached).
 	SuggestedToken string
+	// ReceiverURL is the callback URI used when ccsub is the target.
+	ReceiverURL string
 }
 
 // ListProps is the subscriptions page's model.
@@ -57,4 +59,13 @@ func plural(n int) string {
 		return "field"
 	}
 	return strconv.Itoa(n) + " fields"
+}
+
+// callbackValue shows what the user typed, not the receiver URL the server
+// filled in when "push to ccsub" was ticked.
+func callbackValue(f form.Subscription) string {
+	if f.UseReceiver {
+		return ""
+	}
+	return f.ServiceCallBackURI
 }

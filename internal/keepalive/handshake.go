@@ -1,0 +1,121 @@
+package keepalive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"ccsub/internal/domain"
+	"ccsub/internal/gateway"
+	"ccsub/internal/store"
+)
+
+// retcodeGone is the gateway's answer to a handshake for a subscription it
+// no longer has: lapsed at once, however recent the last success.
+const retcodeGone = "107-032"
+
+// keepAlive handshakes one claimed subscription and records the result.
+func (e *Engine) keepAlive(work context.Context, sub domain.Subscription) {
+	hctx, cancel := context.WithTimeout(work, e.cfg.CallTimeout)
+	began := time.Now()
+	res, err := e.svc.Handshake(hctx, sub)
+	cancel()
+	took := time.Since(began)
+	ok := err == nil && res.Outcome == domain.OutcomeSuccess
+	if work.Err() != nil && !ok {
+		// Abandoned at shutdown: our doing, not the gateway's. The lease is
+		// released and another process handshakes it.
+		return
+	}
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(work), 10*time.Second)
+	defer rcancel()
+	var change store.StateChange
+	if ok {
+		change, err = e.st.RecordHandshakeSuccess(rctx, sub.ID, e.cfg.Owner, e.cfg.Interval, Actor)
+	} else {
+		change, err = e.st.RecordHandshakeFailure(rctx, e.failure(sub, res, err, took))
+	}
+	if err != nil {
+		e.logRecordError(sub, err)
+		return
+	}
+	e.logChange(sub, change)
+	if change.Changed() && change.To == domain.SubLapsed && sub.AutoReregister {
+		e.reregister(work, sub)
+	}
+}
+
+// failure describes a failed handshake for the store. err means nothing
+// was sent (the gateway row or a secret could not be read).
+func (e *Engine) failure(sub domain.Subscription, res gateway.Result, err error, took time.Duration) store.HandshakeFailure {
+	r := domain.CallResult{Outcome: res.Outcome, HTTPStatus: res.HTTPStatus, Retcode: res.Retcode,
+		Message: res.Message, ResponseBody: res.ResponseBody, Attempts: res.Attempts, Duration: took}
+	switch {
+	case err != nil:
+		r.Outcome, r.Error = domain.OutcomeFailed, err.Error()
+	case res.Err != nil:
+		r.Error = res.Err.Error()
+	}
+	gone := r.Outcome == domain.OutcomeRejected && r.Retcode == retcodeGone
+	return store.HandshakeFailure{
+		SubscriptionID: sub.ID, Owner: e.cfg.Owner, Actor: Actor, Result: r,
+		Gone:       gone,
+		GoneReason: "the gateway answered " + retcodeGone + " (" + domain.RetcodeMeaning(retcodeGone) + "): it no longer has this subscription",
+		FailReason: failReason(r), RetryIn: e.cfg.Retry, Limit: e.cfg.Limit,
+		TokenPresent: sub.TokenPresent, RequestBody: res.RequestBody,
+	}
+}
+
+// failReason says in plain words why a handshake failed.
+func failReason(r domain.CallResult) string {
+	switch {
+	case r.Retcode != "" && domain.RetcodeMeaning(r.Retcode) != "":
+		return fmt.Sprintf("handshake %s: %s (%s)", r.Outcome, r.Retcode, domain.RetcodeMeaning(r.Retcode))
+	case r.Retcode != "":
+		return fmt.Sprintf("handshake %s: %s %s", r.Outcome, r.Retcode, r.Message)
+	case r.Error != "":
+		return fmt.Sprintf("handshake %s: %s", r.Outcome, r.Error)
+	}
+	return fmt.Sprintf("handshake %s (HTTP %d)", r.Outcome, r.HTTPStatus)
+}
+
+// reregister replaces a subscription that just lapsed, once: only the
+// engine whose record made it lapse gets here, and the store's claim
+// guards against anyone else doing the same.
+func (e *Engine) reregister(work context.Context, sub domain.Subscription) {
+	call, err := e.svc.Reregister(work, sub, Actor)
+	attrs := []any{"subscription_id", sub.ID, "server_id", sub.ServerID, "call_id", call.ID, "outcome", call.Outcome}
+	switch {
+	case errors.Is(err, domain.ErrConflict):
+		e.log.Info("keep-alive: lapsed subscription already being re-registered elsewhere", attrs...)
+	case err != nil:
+		e.log.Error("keep-alive: automatic re-register failed", append(attrs, "err", err)...)
+	case call.Outcome == domain.OutcomeSuccess:
+		e.log.Info("keep-alive: lapsed subscription re-registered", append(attrs, "new_server_id", call.ServerID)...)
+	default:
+		e.log.Warn("keep-alive: automatic re-register did not succeed; it is not retried", attrs...)
+	}
+}
+
+func (e *Engine) logRecordError(sub domain.Subscription, err error) {
+	if errors.Is(err, store.ErrLeaseLost) {
+		// Another engine took it over, or a person cancelled it meanwhile.
+		e.log.Warn("keep-alive: lease lost before the handshake was recorded", "subscription_id", sub.ID, "err", err)
+		return
+	}
+	e.log.Error("keep-alive: recording a handshake failed", "subscription_id", sub.ID, "err", err)
+}
+
+func (e *Engine) logChange(sub domain.Subscription, c store.StateChange) {
+	if !c.Changed() {
+		return
+	}
+	level := slog.LevelInfo
+	if c.To != domain.SubActive {
+		level = slog.LevelWarn
+	}
+	e.log.Log(context.Background(), level, "subscription state changed", "subscription_id", sub.ID,
+		"server_id", sub.ServerID, "from", c.From, "to", c.To, "reason", c.Reason)
+}

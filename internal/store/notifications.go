@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"ccsub/internal/domain"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const notificationColumns = `id, received_at, subscription_id, receiver_key, accepted, reason, http_status,
+	server_id, call_id, speaker, talker_id, text, text_encrypted, cause_code, confidence, body,
+	body_truncated, remote_addr, digest`
+
+type notificationRow struct {
+	ID             int64     `db:"id"`
+	ReceivedAt     time.Time `db:"received_at"`
+	SubscriptionID *int64    `db:"subscription_id"`
+	ReceiverKey    string    `db:"receiver_key"`
+	Accepted       bool      `db:"accepted"`
+	Reason         string    `db:"reason"`
+	HTTPStatus     int       `db:"http_status"`
+	ServerID       string    `db:"server_id"`
+	CallID         string    `db:"call_id"`
+	Speaker        string    `db:"speaker"`
+	TalkerID       string    `db:"talker_id"`
+	Text           string    `db:"text"`
+	TextEncrypted  bool      `db:"text_encrypted"`
+	CauseCode      string    `db:"cause_code"`
+	Confidence     string    `db:"confidence"`
+	Body           string    `db:"body"`
+	BodyTruncated  bool      `db:"body_truncated"`
+	RemoteAddr     string    `db:"remote_addr"`
+	Digest         []byte    `db:"digest"`
+}
+
+func (r notificationRow) domain() domain.Notification {
+	return domain.Notification{
+		ID: r.ID, ReceivedAt: r.ReceivedAt, SubscriptionID: r.SubscriptionID, ReceiverKey: r.ReceiverKey,
+		Accepted: r.Accepted, Reason: r.Reason, HTTPStatus: r.HTTPStatus, ServerID: r.ServerID,
+		CallID: r.CallID, Speaker: r.Speaker, TalkerID: r.TalkerID, Text: r.Text,
+		TextEncrypted: r.TextEncrypted, CauseCode: r.CauseCode, Confidence: r.Confidence,
+		Body: r.Body, BodyTruncated: r.BodyTruncated, RemoteAddr: r.RemoteAddr, Digest: r.Digest,
+	}
+}
+
+// notificationInsert is shared by both paths of RecordNotification; the
+// caller appends the row source (VALUES or a guarded SELECT).
+const notificationInsert = `INSERT INTO notifications (subscription_id, receiver_key, accepted, reason,
+	http_status, server_id, call_id, speaker, talker_id, text, text_encrypted, cause_code, confidence,
+	body, body_truncated, remote_addr, digest) `
+
+const notificationValues = `@subscription_id, @receiver_key, @accepted, @reason, @http_status,
+	@server_id, @call_id, @speaker, @talker_id, @text, @text_encrypted, @cause_code, @confidence,
+	@body, @body_truncated, @remote_addr, @digest`
+
+// RecordNotification stores a push. A push with a Digest (an accepted one)
+// is stored only if its digest is new for its subscription: stored is false
+// for a replay. Claiming the digest and inserting the row are one statement,
+// so two copies of a push racing in two processes store exactly one row.
+// Pushes without a Digest (rejected ones) are always stored.
+func (s *Store) RecordNotification(ctx context.Context, n domain.Notification) (stored bool, err error) {
+	args := notificationArgs(n)
+	sql := notificationInsert + `VALUES (` + notificationValues + `)`
+	if n.Digest != nil {
+		if n.SubscriptionID == nil {
+			return false, fmt.Errorf("store.RecordNotification: a digest needs a subscription")
+		}
+		sql = `WITH claim AS (
+				INSERT INTO notification_digests (subscription_id, digest) VALUES (@subscription_id, @digest)
+				ON CONFLICT DO NOTHING RETURNING 1)
+			` + notificationInsert + `SELECT ` + notificationValues + ` WHERE EXISTS (SELECT 1 FROM claim)`
+	}
+	tag, err := s.pool.Exec(ctx, sql, args)
+	if err != nil {
+		return false, fmt.Errorf("store.RecordNotification receiver %q: %w", shortKey(n.ReceiverKey), translate(err))
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func notificationArgs(n domain.Notification) pgx.NamedArgs {
+	return pgx.NamedArgs{
+		"subscription_id": n.SubscriptionID, "receiver_key": n.ReceiverKey, "accepted": n.Accepted,
+		"reason": n.Reason, "http_status": n.HTTPStatus, "server_id": n.ServerID, "call_id": n.CallID,
+		"speaker": n.Speaker, "talker_id": n.TalkerID, "text": n.Text, "text_encrypted": n.TextEncrypted,
+		"cause_code": n.CauseCode, "confidence": n.Confidence, "body": n.Body,
+		"body_truncated": n.BodyTruncated, "remote_addr": n.RemoteAddr, "digest": n.Digest,
+	}
+}
+
+// shortKey keeps error messages from carrying a whole receiver key: the
+// key is part of the receiver's address, so it is not spread around.
+func shortKey(k string) string {
+	if len(k) <= 6 {
+		return k
+	}
+	return k[:6] + "…"
+}
+
+// PruneNotificationDigests deletes up to batch replay digests older than
+// before and returns how many went. Batches keep each delete short on a
+// busy table; call it until it returns less than batch.
+func (s *Store) PruneNotificationDigests(ctx context.Context, before time.Time, batch int) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM notification_digests WHERE (subscription_id, digest) IN (
+			SELECT subscription_id, digest FROM notification_digests WHERE received_at < $1 LIMIT $2)`,
+		before, batch)
+	if err != nil {
+		return 0, fmt.Errorf("store.PruneNotificationDigests: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// SubscriptionByReceiverKey finds the subscription whose receiver URL
+// carries key.
+func (s *Store) SubscriptionByReceiverKey(ctx context.Context, key string) (domain.Subscription, error) {
+	sub, err := s.oneSubscription(ctx, subscriptionSelect+` WHERE s.receiver_key = $1`, key)
+	if err != nil {
+		return domain.Subscription{}, fmt.Errorf("store.SubscriptionByReceiverKey %q: %w", shortKey(key), err)
+	}
+	return sub, nil
+}
+
+// Page sizes of the inbox.
+const (
+	DefaultNotificationLimit = 50
+	MaxNotificationLimit     = 200
+)
+
+// ListNotifications returns one newest-first page of the inbox. Like
+// ListCalls it is shaped for a table of tens of millions of rows: only the
+// filter given is in the WHERE clause, the keyset predicate is a bare row
+// comparison served by the primary key or notifications_subscription_idx,
+// one extra row answers "is there more?", and nothing is counted.
+func (s *Store) ListNotifications(ctx context.Context, f domain.NotificationFilter, p domain.PageRequest) (domain.NotificationPage, error) {
+	q := buildNotificationQuery(f, p)
+	rows, _ := s.pool.Query(ctx, q.sql, q.args)
+	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[notificationRow])
+	if err != nil {
+		return domain.NotificationPage{}, fmt.Errorf("store.ListNotifications: %w", err)
+	}
+	return q.page(rs), nil
+}
+
+type notificationQuery struct {
+	sql    string
+	args   pgx.NamedArgs
+	limit  int
+	before bool
+	after  bool // read ascending from the cursor, then reversed
+}
+
+// buildNotificationQuery writes the statement; values travel as arguments,
+// and the clamped limit is a literal so a generic plan still knows how few
+// rows are wanted (see buildCallQuery).
+func buildNotificationQuery(f domain.NotificationFilter, p domain.PageRequest) notificationQuery {
+	q := notificationQuery{args: pgx.NamedArgs{}, limit: clampNotificationLimit(p.Limit)}
+	var conds []string
+	if f.SubscriptionID != 0 {
+		conds = append(conds, "subscription_id = @subscription_id")
+		q.args["subscription_id"] = f.SubscriptionID
+	}
+	switch {
+	case p.Before != nil:
+		q.before = true
+		conds = append(conds, "(received_at, id) < (@cursor_at, @cursor_id)")
+		q.args["cursor_at"], q.args["cursor_id"] = p.Before.At, p.Before.ID
+	case p.After != nil:
+		q.after = true
+		conds = append(conds, "(received_at, id) > (@cursor_at, @cursor_id)")
+		q.args["cursor_at"], q.args["cursor_id"] = p.After.At, p.After.ID
+	}
+	var b strings.Builder
+	b.WriteString("SELECT " + notificationColumns + " FROM notifications")
+	if len(conds) > 0 {
+		b.WriteString(" WHERE " + strings.Join(conds, " AND "))
+	}
+	dir := "DESC"
+	if q.after {
+		dir = "ASC"
+	}
+	fmt.Fprintf(&b, " ORDER BY received_at %s, id %s LIMIT %d", dir, dir, q.limit+1)
+	q.sql = b.String()
+	return q
+}
+
+func clampNotificationLimit(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultNotificationLimit
+	case n > MaxNotificationLimit:
+		return MaxNotificationLimit
+	}
+	return n
+}
+
+// page turns the rows read (up to limit+1, in query order) into a
+// newest-first page with cursors to the neighbouring pages.
+func (q notificationQuery) page(rs []notificationRow) domain.NotificationPage {
+	more := len(rs) > q.limit
+	if more {
+		rs = rs[:q.limit]
+	}
+	if q.after {
+		slices.Reverse(rs)
+	}
+	page := domain.NotificationPage{Notifications: make([]domain.Notification, len(rs))}
+	for i, r := range rs {
+		page.Notifications[i] = r.domain()
+	}
+	if len(rs) == 0 {
+		return page
+	}
+	newest := domain.Cursor{At: rs[0].ReceivedAt, ID: rs[0].ID}
+	oldest := domain.Cursor{At: rs[len(rs)-1].ReceivedAt, ID: rs[len(rs)-1].ID}
+	if more || q.after {
+		page.Older = &oldest
+	}
+	if q.before || q.after && more {
+		page.Newer = &newest
+	}
+	return page
+}

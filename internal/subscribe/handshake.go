@@ -1,0 +1,39 @@
+package subscribe
+
+import (
+	"context"
+	"fmt"
+
+	"ccsub/internal/domain"
+	"ccsub/internal/gateway"
+)
+
+// Handshake keeps sub alive on its gateway: the extended form with the
+// subscription's service token when it has one, the plain GET otherwise.
+// Nothing is recorded here: the keep-alive engine records failures only.
+// An error means the handshake could not be sent (the gateway is gone or a
+// secret cannot be opened); the result then is the zero Result.
+func (s *Service) Handshake(ctx context.Context, sub domain.Subscription) (gateway.Result, error) {
+	_, target, err := s.target(ctx, sub.GatewayID)
+	if err != nil {
+		return gateway.Result{}, fmt.Errorf("subscribe.Handshake %d: %w", sub.ID, err)
+	}
+	token, err := s.openToken(sub)
+	if err != nil {
+		return gateway.Result{}, fmt.Errorf("subscribe.Handshake %d: %w", sub.ID, err)
+	}
+	return s.client.Handshake(ctx, target, sub.ServerID, token), nil
+}
+
+// openToken returns the subscription's service token in clear, or "" when
+// it has none. The error never contains the token.
+func (s *Service) openToken(sub domain.Subscription) (string, error) {
+	if len(sub.TokenSealed) == 0 {
+		return "", nil
+	}
+	plain, err := s.keys.Open(sub.TokenSealed, PurposeServiceToken)
+	if err != nil {
+		return "", fmt.Errorf("open the service token of subscription %d: %w", sub.ID, err)
+	}
+	return string(plain), nil
+}

@@ -1,0 +1,67 @@
+// Package inbox renders the notifications ccsub's receiver got: the global
+// inbox, one subscription's inbox, and the rows app.js fetches to show new
+// notifications without a reload.
+package inbox
+
+import (
+	"strconv"
+	"unicode/utf8"
+
+	"ccsub/internal/domain"
+	"ccsub/web/layout"
+)
+
+// Row is one notification as a table row. Cursor is the row's keyset
+// position, which app.js sends back to ask for newer rows.
+type Row struct {
+	N      domain.Notification
+	Cursor string
+}
+
+// ListProps is an inbox page's model.
+type ListProps struct {
+	Shell        layout.Shell
+	Subscription *domain.Subscription // nil on the global inbox
+	Rows         []Row
+	OlderURL     string
+	NewerURL     string
+	NewestURL    string // set when not on the newest page
+	// PollURL is set on the newest page only: app.js fetches rows newer
+	// than the top one from it. Older pages stay still.
+	PollURL    string
+	RefreshURL string
+}
+
+// Title is the page heading.
+func (p ListProps) Title() string {
+	if p.Subscription == nil {
+		return "Inbox"
+	}
+	return "Inbox of " + p.Subscription.ServerID
+}
+
+func subscriptionInboxPath(id int64) string {
+	return "/subscriptions/" + strconv.FormatInt(id, 10) + "/inbox"
+}
+
+// cipherPreview shows the start of encrypted content; the whole stays in
+// the stored body.
+func cipherPreview(s string) string {
+	const max = 48
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max]) + "…"
+}
+
+func statusText(n domain.Notification) string {
+	if n.Accepted {
+		return "accepted"
+	}
+	return "rejected"
+}
+
+func httpStatus(n domain.Notification) string {
+	return "answered HTTP " + strconv.Itoa(n.HTTPStatus)
+}

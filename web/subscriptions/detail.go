@@ -1,0 +1,89 @@
+package subscriptions
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+
+	"ccsub/internal/domain"
+	"ccsub/internal/form"
+	"ccsub/web/layout"
+)
+
+// StripCell is one 5-minute slot of the 24-hour heartbeat strip.
+type StripCell struct {
+	Start time.Time
+	OK    int
+	Fail  int
+	Class string // ok, mixed, fail, gap (kept alive but no handshake), none
+}
+
+// Title describes the cell for a tooltip and screen readers.
+func (c StripCell) Title() string {
+	t := c.Start.UTC().Format("15:04") + " UTC: "
+	switch c.Class {
+	case "gap":
+		return t + "no handshake in these 5 minutes"
+	case "none":
+		return t + "not kept alive"
+	}
+	return t + strconv.Itoa(c.OK) + " ok, " + strconv.Itoa(c.Fail) + " failed"
+}
+
+// DetailProps is the page of one subscription.
+type DetailProps struct {
+	Shell          layout.Shell
+	Sub            domain.Subscription
+	ReplacesServer string // serverId of the subscription this one replaced
+	ReplacedServer string // serverId of the one that replaced it
+	Strip          []StripCell
+	Gaps           int // 5-minute slots without a handshake while kept alive
+	ReceiverURL    string
+	Modify         form.Modify
+	ModifyReceiver string // receiver URL offered when switching to ccsub
+	CanOperate     bool
+	SuggestedToken string
+	ReplaceKey     string
+	ReplaceError   string
+	Interval       time.Duration
+}
+
+// CancelProps is the confirmation page that names what cancelling does.
+type CancelProps struct {
+	Shell layout.Shell
+	Sub   domain.Subscription
+}
+
+func subPath(id int64) string                { return "/subscriptions/" + strconv.FormatInt(id, 10) }
+func subAction(id int64, a string) string    { return subPath(id) + "/" + a }
+func historyPath(serverID string) string     { return "/history?serverId=" + urlQueryEscape(serverID) }
+func count(n int64) string                   { return strconv.FormatInt(n, 10) }
+func intervalText(d time.Duration) string    { return d.String() }
+func optTime(t *time.Time) (time.Time, bool) { return deref(t) }
+
+func deref(t *time.Time) (time.Time, bool) {
+	if t == nil {
+		return time.Time{}, false
+	}
+	return *t, true
+}
+
+func stripLabel(p DetailProps) string {
+	return "Heartbeat strip of the last 24 hours: " + strconv.Itoa(p.Gaps) + " gaps"
+}
+
+func modifyCallback(p DetailProps) string {
+	if p.Modify.UseReceiver {
+		return ""
+	}
+	return p.Modify.ServiceCallBackURI
+}
+
+func fieldClassMsg(msg string) string {
+	if msg != "" {
+		return "field invalid"
+	}
+	return "field"
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
