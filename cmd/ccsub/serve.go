@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"ccsub/internal/config"
 	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
 	"ccsub/internal/gatewaysim"
+	"ccsub/internal/keepalive"
 	"ccsub/internal/password"
 	"ccsub/internal/secret"
 	"ccsub/internal/server"
@@ -55,7 +57,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	st := store.New(pool)
 	client := gateway.New(gateway.Config{ConnectTimeout: cfg.GatewayConnectTimeout, CallTimeout: cfg.GatewayCallTimeout, Logger: log})
-	svc := subscribe.New(st, client, keys, log, subscribe.Options{CallTimeout: cfg.GatewayCallTimeout})
+	svc := subscribe.New(st, client, keys, log, subscribe.Options{CallTimeout: cfg.GatewayCallTimeout, PublicURL: cfg.PublicURL})
 	if _, err := svc.RecoverInterrupted(ctx); err != nil {
 		return err
 	}
@@ -71,8 +73,18 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	engine := keepalive.New(st, svc, keepalive.Config{Interval: cfg.HandshakeInterval, CallTimeout: cfg.GatewayCallTimeout,
+		Log: log.With("component", "keepalive")})
+	var background sync.WaitGroup
+	background.Go(func() {
+		if err := engine.Run(ctx); err != nil {
+			log.Error("keep-alive engine stopped", "err", err)
+		}
+	})
+	background.Go(func() { maintain(ctx, st, log) })
+	defer background.Wait() // on shutdown: in-flight handshakes finish or release their leases
 	srv := server.New(server.Deps{Store: st, Service: svc, Keys: keys, Log: log, SessionKeys: sessKeys,
-		Secure: cfg.SecureCookies(), SessionTTL: cfg.SessionMaxAge, PublicURL: cfg.PublicURL})
+		Secure: cfg.SecureCookies(), SessionTTL: cfg.SessionMaxAge, PublicURL: cfg.PublicURL, Interval: cfg.HandshakeInterval})
 	return listenAndServe(ctx, cfg, srv.Handler(), e, log)
 }
 
@@ -116,6 +128,27 @@ func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, e en
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// maintain prunes what only matters for a while: heartbeat buckets older
+// than the 24-hour strip, and replay digests older than a day. Every
+// process may do it; the deletes are idempotent.
+func maintain(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if _, err := st.PruneHeartbeats(ctx, 25*time.Hour); err != nil && ctx.Err() == nil {
+			log.Warn("prune heartbeats", "err", err)
+		}
+		if _, err := st.PruneNotificationDigests(ctx, time.Now().Add(-24*time.Hour), 10000); err != nil && ctx.Err() == nil {
+			log.Warn("prune notification digests", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // ensureAdmin creates the first user, "admin", with a random password that

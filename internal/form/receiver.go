@@ -1,6 +1,8 @@
 package form
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/url"
@@ -44,4 +46,12 @@ func checkReceiverURL(raw string) string {
 		return fmt.Sprintf("ccsub's receiver address %s cannot be used: %s Check CCSUB_PUBLIC_URL.", raw, msg)
 	}
 	return ""
+}
+
+// NewReceiverKey is the opaque part of a receiver URL: unguessable, so the
+// URL alone does not identify or enumerate subscriptions.
+func NewReceiverKey() string {
+	var b [18]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }

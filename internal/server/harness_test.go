@@ -66,11 +66,11 @@ func newEnv(t *testing.T) *testEnv {
 	e := &testEnv{t: t, st: store.New(dbtest.Pool(t)), keys: keys, sim: sim, logs: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	client := gateway.New(gateway.Config{CallTimeout: 5 * time.Second, Logger: log})
-	e.svc = subscribe.New(e.st, client, keys, log, subscribe.Options{CallTimeout: 5 * time.Second})
-	e.gw = e.addGateway(uniq("gw"), sim.URL(), string(sim.CAPEM()), simPassword)
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
+	e.svc = subscribe.New(e.st, client, keys, log, subscribe.Options{CallTimeout: 5 * time.Second, PublicURL: e.srv.URL})
+	e.gw = e.addGateway(uniq("gw"), sim.URL(), string(sim.CAPEM()), simPassword)
 	srv := server.New(server.Deps{Store: e.st, Service: e.svc, Keys: keys, Log: log,
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")},
 		SessionTTL:  time.Hour, PublicURL: e.srv.URL})

@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -139,13 +138,7 @@ func receiverKeyIf(f form.Subscription) string {
 	return ""
 }
 
-// newReceiverKey is the opaque part of a receiver URL: unguessable, so the
-// URL alone does not identify or enumerate subscriptions.
-func newReceiverKey() string {
-	var b [18]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+func newReceiverKey() string { return form.NewReceiverKey() }
 
 // newKey is a form's one-time idempotency key.
 func newKey() string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/form"
 	"ccsub/internal/gateway"
 )
 
@@ -73,11 +74,18 @@ func (s *Service) Replace(ctx context.Context, actor string, old domain.Subscrip
 	if err := changeable(old); err != nil {
 		return reg, cancel, err
 	}
-	reg, err = s.Register(ctx, actor, RegisterInput{
+	in := RegisterInput{
 		IdempotencyKey: key, GatewayID: old.GatewayID, SubscribeType: old.SubscribeType, ServiceToken: newToken,
 		CallbackURI: old.CallbackURI, NLPFlag: old.NLPFlag, FlowAccessCode: old.FlowAccessCode,
-		AutoReregister: old.AutoReregister, ReceiverKey: old.ReceiverKey, ReplacesID: &old.ID,
-	})
+		AutoReregister: old.AutoReregister, ReplacesID: &old.ID,
+	}
+	if old.ReceiverKey != "" {
+		// Both subscriptions live until the old one is cancelled, each with
+		// its own token, so the new one gets its own receiver address.
+		in.ReceiverKey = form.NewReceiverKey()
+		in.CallbackURI = form.ReceiverURL(s.public, in.ReceiverKey)
+	}
+	reg, err = s.Register(ctx, actor, in)
 	if err != nil || reg.Outcome != domain.OutcomeSuccess {
 		return reg, cancel, err
 	}

@@ -29,6 +29,7 @@ type Service struct {
 	keys        *secret.Keyring
 	log         *slog.Logger
 	interrupted time.Duration
+	public      string
 }
 
 // Options tune the service.
@@ -39,6 +40,8 @@ type Options struct {
 	// process can still be waiting for its answer; 0 means twice
 	// CallTimeout plus 30 s.
 	InterruptedAfter time.Duration
+	// PublicURL is where the platform reaches ccsub's receiver.
+	PublicURL string
 }
 
 // New builds the service.
@@ -46,7 +49,7 @@ func New(st *store.Store, client *gateway.Client, keys *secret.Keyring, log *slo
 	if o.InterruptedAfter <= 0 {
 		o.InterruptedAfter = 2*o.CallTimeout + 30*time.Second
 	}
-	return &Service{store: st, client: client, keys: keys, log: log, interrupted: o.InterruptedAfter}
+	return &Service{store: st, client: client, keys: keys, log: log, interrupted: o.InterruptedAfter, public: o.PublicURL}
 }
 
 // RegisterInput is a validated register form.
