@@ -23,7 +23,7 @@ type Deps struct {
 	SessionKeys [][]byte // hash/block key pairs, newest first (rotation)
 	Secure      bool     // cookies only over TLS; HSTS
 	SessionTTL  time.Duration
-	PublicURL   string // where users and the platform reach this console
+	PublicURL   string        // where users and the platform reach this console
 	Interval    time.Duration // keep-alive handshake interval, for display
 }
 
