@@ -52,6 +52,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
 // flash stores a message for the next page, then redirects there (303).
 func (s *Server) flash(w http.ResponseWriter, r *http.Request, kind, text, to string) error {
 	if sess, err := s.sessions.Get(r, sessionName); err == nil && !sess.IsNew {
+		sess.Flashes() // keep only the newest: a client that never views a page must not grow the cookie
 		sess.AddFlash(kind + "\x00" + text)
 		if err := sess.Save(r, w); err != nil {
 			return err
