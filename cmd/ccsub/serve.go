@@ -29,6 +29,8 @@ const (
 	simulatorName  = "simulator"
 	simulatorAgent = 100001
 	sessionPurpose = "session-key"
+	// simulatorPushEvery paces the built-in simulator's recognition results.
+	simulatorPushEvery = 20 * time.Second
 )
 
 func serve(ctx context.Context, e env, args []string) error {
@@ -185,7 +187,8 @@ func startSimulator(ctx context.Context, cfg config.Config, st *store.Store, key
 	var b [18]byte
 	_, _ = rand.Read(b[:])
 	pw := base64.RawURLEncoding.EncodeToString(b[:])
-	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{simulatorAgent: pw}, Logger: log.With("component", "simulator")})
+	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{simulatorAgent: pw}, Logger: log.With("component", "simulator"),
+		PushLoopbackOnly: true})
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("start the gateway simulator: %w", err)
 	}
@@ -199,8 +202,13 @@ func startSimulator(ctx context.Context, cfg config.Config, st *store.Store, key
 		sim.Close()
 		return nil, err
 	}
-	log.Info("built-in gateway simulator running", "url", sim.URL(), "gateway", simulatorName)
-	return func() { _ = sim.Close() }, nil
+	// A newcomer sees results arrive in the inbox: the simulator pushes to
+	// subscriptions that use ccsub's own (loopback) receiver, never outside.
+	pushCtx, stopPush := context.WithCancel(ctx)
+	go sim.PushToActive(pushCtx, simulatorPushEvery)
+	log.Info("built-in gateway simulator running", "url", sim.URL(), "gateway", simulatorName,
+		"pushes_every", simulatorPushEvery)
+	return func() { stopPush(); _ = sim.Close() }, nil
 }
 
 // wantSimulator: "auto" runs it only with the private database and when no

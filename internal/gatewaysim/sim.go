@@ -25,6 +25,10 @@ type Config struct {
 	// PushTimeout bounds one push from dial to the answer's end; 0 =>
 	// DefaultPushTimeout.
 	PushTimeout time.Duration
+	// PushLoopbackOnly makes PushToActive skip subscriptions whose callback
+	// host is not a loopback IP literal or "localhost", so a simulator
+	// built into a console never resolves or calls outside hosts.
+	PushLoopbackOnly bool
 }
 
 // Defaults applied by New.
@@ -50,6 +54,7 @@ type Sim struct {
 	pushes   *pushLog
 	bg       *background // streams started through /_sim/push
 	calls    callIDs
+	loopOnly bool // PushToActive pushes to loopback callbacks only
 
 	// closed is closed by Close/Shutdown so delayed and hung requests stop
 	// waiting even when the handler is served by someone else's server.
@@ -78,6 +83,7 @@ func New(cfg Config) *Sim {
 		pusher:   newPusher(cfg.PushRoots, cfg.PushTimeout),
 		pushes:   newPushLog(),
 		bg:       newBackground(),
+		loopOnly: cfg.PushLoopbackOnly,
 	}
 	s.control = s.controlRoutes()
 	return s

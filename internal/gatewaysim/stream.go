@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -77,6 +79,9 @@ func (s *Sim) pushRound(ctx context.Context, convs map[string]*conversation) {
 	var wg sync.WaitGroup
 	for _, sub := range active {
 		live[sub.ServerID] = true
+		if s.loopOnly && !loopbackCallback(sub.CallBackURI) {
+			continue
+		}
 		conv := convs[sub.ServerID]
 		if conv == nil {
 			conv = s.newConversation()
@@ -197,4 +202,18 @@ func (b *background) stop() {
 	b.mu.Unlock()
 	b.cancel()
 	b.wg.Wait()
+}
+
+// loopbackCallback reports whether a callback URI names a loopback host
+// without needing a DNS lookup.
+func loopbackCallback(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }

@@ -91,6 +91,30 @@ func TestPushToActive(t *testing.T) {
 	}
 }
 
+func TestPushToActiveCanBeKeptToLoopbackCallbacks(t *testing.T) {
+	h := start(t, Config{PushLoopbackOnly: true})
+	guid := h.login(t)
+	rc := newReceiver(t, nil)
+	local := h.subscribe(t, guid, rc.srv.URL+"/a", "tok-a", false, "")
+	// A documentation address (TEST-NET-3): skipped before any dial.
+	outside := h.subscribe(t, guid, "https://203.0.113.7/cb", "tok-b", false, "")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); h.sim.PushToActive(ctx, time.Millisecond) }()
+	for n := 0; n < 2; {
+		if fields(t, rc.next(t).Body)["serverid"] == local {
+			n++
+		}
+	}
+	cancel()
+	<-done
+	for _, p := range h.sim.Pushes() {
+		if p.ServerID == outside {
+			t.Errorf("a push was attempted to a non-loopback callback: %+v", p)
+		}
+	}
+}
+
 func TestControlPush(t *testing.T) {
 	h := start(t, Config{})
 	guid := h.login(t)
