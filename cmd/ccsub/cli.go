@@ -7,12 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/password"
 	"ccsub/internal/secret"
+	"ccsub/internal/server"
 	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 )
@@ -41,17 +43,23 @@ func readSecret(e env, what string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
+const userSubcommands = "add, reset-password, set-role, disable or enable"
+
 func userCmd(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("user: want a subcommand: add or reset-password")
+		return errors.New("user: want a subcommand: " + userSubcommands)
 	}
 	switch args[0] {
 	case "add":
 		return userAdd(ctx, e, args[1:])
 	case "reset-password":
 		return userResetPassword(ctx, e, args[1:])
+	case "set-role":
+		return userSetRole(ctx, e, args[1:])
+	case "disable", "enable":
+		return userSetDisabled(ctx, e, args[0], args[1:])
 	}
-	return fmt.Errorf("user: unknown subcommand %q (want add or reset-password)", args[0])
+	return fmt.Errorf("user: unknown subcommand %q (want %s)", args[0], userSubcommands)
 }
 
 func userAdd(ctx context.Context, e env, args []string) error {
@@ -62,8 +70,8 @@ func userAdd(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}
-	if *name == "" || len(*name) > 64 {
-		return errors.New("user add: --username is required (at most 64 characters)")
+	if msg := form.CheckUsername(*name); msg != "" {
+		return fmt.Errorf("user add: --username: %s", msg)
 	}
 	if !domain.Role(*role).Valid() {
 		return fmt.Errorf("user add: --role %q: want admin, operator or auditor", *role)
@@ -84,6 +92,9 @@ func userAdd(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "created user %s (%s)\n", u.Username, u.Role)
+		auditCLI(ctx, e, st, domain.AuditEntry{Action: domain.AuditUserCreate, TargetType: domain.TargetUser,
+			TargetID: strconv.FormatInt(u.ID, 10), TargetName: u.Username, Diff: map[string]domain.FieldChange{
+				"role": {After: string(u.Role)}, "disabled": {After: false}, "password": {After: server.SecretChanged}}})
 		return nil
 	})
 }
@@ -102,20 +113,7 @@ func userResetPassword(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, e, func(st *store.Store) error {
-		u, err := st.UserByUsername(ctx, *name)
-		if errors.Is(err, domain.ErrNotFound) {
-			return fmt.Errorf("user reset-password: no user named %q", *name)
-		}
-		if err != nil {
-			return err
-		}
-		if err := st.SetPassword(ctx, u.ID, hash); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "password of %s changed\n", u.Username)
-		return nil
-	})
+	return updateUserCLI(ctx, e, "user reset-password", *name, domain.UserChange{PasswordHash: hash})
 }
 
 func readAndHash(e env) (string, error) {

@@ -105,7 +105,7 @@ func TestCLIUserCommands(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := "password of " + name + " changed\n"; stdout != want {
+		if want := "password of " + name + " changed; ended 0 session(s)\n"; stdout != want {
 			t.Errorf("stdout %q, want %q", stdout, want)
 		}
 		_, hash := userRow(t, name)
@@ -179,7 +179,8 @@ func TestCLIOtherCommands(t *testing.T) {
 	}{
 		{"migrate applies the migrations and says the database is up to date", []string{"migrate"}, []string{"database is up to date\n"}, nil},
 		{"help prints the usage with every command", []string{"help"},
-			[]string{"Usage:", "ccsub migrate", "ccsub user add", "ccsub user reset-password", "ccsub gateway add"}, nil},
+			[]string{"Usage:", "ccsub migrate", "ccsub user add", "ccsub user reset-password", "ccsub user set-role",
+				"ccsub user disable", "ccsub user enable", "ccsub session-keys rotate", "ccsub gateway add"}, nil},
 		{"an unknown command is refused with the usage", []string{"frobnicate"}, nil, []string{`unknown command "frobnicate"`, "Usage:"}},
 		{"migrate refuses a stray argument", []string{"migrate", "now"}, nil, []string{`unexpected argument "now"`}},
 	}

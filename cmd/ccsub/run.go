@@ -17,7 +17,15 @@ Usage:
   ccsub migrate
   ccsub user add --username NAME --role admin|operator|auditor --password-stdin
   ccsub user reset-password --username NAME --password-stdin
+  ccsub user set-role --username NAME --role admin|operator|auditor
+  ccsub user disable --username NAME
+  ccsub user enable --username NAME
+  ccsub session-keys rotate
   ccsub gateway add --name NAME --url URL --agent-id N [--ca-file PEM] --password-stdin
+  ccsub secrets rotate [--batch N]   (with CCSUB_SECRET_KEY=NEW,OLD)
+  ccsub audit verify
+  ccsub token create --name NAME [--role auditor|operator|admin] [--days 1-365]
+  ccsub token revoke --id N
   ccsub help
 
 Configuration comes from the environment (see README.md): DATABASE_URL,
@@ -46,6 +54,14 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 		return userCmd(ctx, e, rest)
 	case "gateway":
 		return gatewayCmd(ctx, e, rest)
+	case "session-keys":
+		return sessionKeysCmd(ctx, e, rest)
+	case "audit":
+		return auditCmd(ctx, e, rest)
+	case "secrets":
+		return secretsCmd(ctx, e, rest)
+	case "token":
+		return tokenCmd(ctx, e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -58,7 +58,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		log.Warn("generated a new secret key; back it up, and give every ccsub process sharing this database the same key (CCSUB_SECRET_KEY)", "key_id", keys.PrimaryID())
 	}
 	st := store.New(pool)
-	client := gateway.New(gateway.Config{ConnectTimeout: cfg.GatewayConnectTimeout, CallTimeout: cfg.GatewayCallTimeout, Logger: log})
+	client := gateway.New(gateway.Config{ConnectTimeout: cfg.GatewayConnectTimeout, CallTimeout: cfg.GatewayCallTimeout, Logger: log,
+		Networks: cfg.GatewayNetworks})
 	svc := subscribe.New(st, client, keys, log, subscribe.Options{CallTimeout: cfg.GatewayCallTimeout, PublicURL: cfg.PublicURL})
 	if _, err := svc.RecoverInterrupted(ctx); err != nil {
 		return err
@@ -83,10 +84,10 @@ func serve(ctx context.Context, e env, args []string) error {
 			log.Error("keep-alive engine stopped", "err", err)
 		}
 	})
-	background.Go(func() { maintain(ctx, st, log) })
+	background.Go(func() { maintain(ctx, st, log, cfg.SessionIdle) })
 	defer background.Wait() // on shutdown: in-flight handshakes finish or release their leases
 	srv := server.New(server.Deps{Store: st, Service: svc, Keys: keys, Log: log, SessionKeys: sessKeys,
-		Secure: cfg.SecureCookies(), SessionTTL: cfg.SessionMaxAge, PublicURL: cfg.PublicURL, Interval: cfg.HandshakeInterval})
+		Secure: cfg.SecureCookies(), SessionTTL: cfg.SessionMaxAge, SessionIdle: cfg.SessionIdle, PublicURL: cfg.PublicURL, Interval: cfg.HandshakeInterval})
 	return listenAndServe(ctx, cfg, srv.Handler(), e, log)
 }
 
@@ -133,9 +134,10 @@ func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, e en
 }
 
 // maintain prunes what only matters for a while: heartbeat buckets older
-// than the 24-hour strip, and replay digests older than a day. Every
-// process may do it; the deletes are idempotent.
-func maintain(ctx context.Context, st *store.Store, log *slog.Logger) {
+// than the 24-hour strip, replay digests older than a day, sessions that
+// can no longer be used and failed sign-ins older than any throttle window.
+// Every process may do it; the deletes are idempotent.
+func maintain(ctx context.Context, st *store.Store, log *slog.Logger, idle time.Duration) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -144,6 +146,12 @@ func maintain(ctx context.Context, st *store.Store, log *slog.Logger) {
 		}
 		if _, err := st.PruneNotificationDigests(ctx, time.Now().Add(-24*time.Hour), 10000); err != nil && ctx.Err() == nil {
 			log.Warn("prune notification digests", "err", err)
+		}
+		if _, err := st.PruneSessions(ctx, idle); err != nil && ctx.Err() == nil {
+			log.Warn("prune sessions", "err", err)
+		}
+		if _, err := st.PruneLoginFailures(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
+			log.Warn("prune failed sign-ins", "err", err)
 		}
 		select {
 		case <-ctx.Done():

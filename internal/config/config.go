@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
+
+	"ccsub/internal/gateway"
 )
 
 // SimulatorMode says when the built-in gateway simulator runs.
@@ -36,9 +39,13 @@ type Config struct {
 	TLSCertFile           string
 	TLSKeyFile            string
 	SessionMaxAge         time.Duration
+	SessionIdle           time.Duration // a session unused this long ends
 	HandshakeInterval     time.Duration
 	LogLevel              slog.Level
 	LogFormat             string // text or json
+	// GatewayNetworks are the networks outbound gateway connections may go
+	// to (CCSUB_GATEWAY_NETWORKS); nil means gateway.DefaultNetworks.
+	GatewayNetworks []netip.Prefix
 }
 
 // Getenv is os.Getenv's shape, passed in so tests control the environment.
@@ -48,6 +55,10 @@ type Getenv func(string) string
 func Parse(getenv Getenv, fs *flag.FlagSet, args []string) (Config, error) {
 	c := fromEnv(getenv)
 	errs := c.envDurations(getenv)
+	var err error
+	if c.GatewayNetworks, err = gateway.ParseNetworks(getenv(gateway.NetworksEnv)); err != nil {
+		errs = append(errs, err)
+	}
 	fs.StringVar(&c.ListenAddr, "listen", c.ListenAddr, "address to serve the console on (LISTEN_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the private database and the generated secret key (CCSUB_DATA_DIR)")
 	sim := fs.String("simulator", string(c.Simulator), "run the built-in gateway simulator: auto, on or off (CCSUB_SIMULATOR)")
@@ -95,6 +106,7 @@ func (c *Config) envDurations(getenv Getenv) []error {
 	dur("CCSUB_GATEWAY_CONNECT_TIMEOUT", 5*time.Second, &c.GatewayConnectTimeout)
 	dur("CCSUB_GATEWAY_TIMEOUT", 15*time.Second, &c.GatewayCallTimeout)
 	dur("CCSUB_SESSION_MAX_AGE", 12*time.Hour, &c.SessionMaxAge)
+	dur("CCSUB_SESSION_IDLE", 30*time.Minute, &c.SessionIdle)
 	dur("CCSUB_HANDSHAKE_INTERVAL", 120*time.Second, &c.HandshakeInterval)
 	return errs
 }
@@ -154,7 +166,15 @@ func (c Config) LogValue() slog.Value {
 		slog.String("database", db), slog.String("secret_key", key),
 		slog.String("simulator", string(c.Simulator)),
 		slog.Duration("gateway_timeout", c.GatewayCallTimeout), slog.Bool("tls", c.TLS()),
+		slog.String("gateway_networks", c.gatewayNetworks()),
 	)
+}
+
+func (c Config) gatewayNetworks() string {
+	if len(c.GatewayNetworks) == 0 {
+		return "(default) " + gateway.FormatNetworks(gateway.DefaultNetworks())
+	}
+	return gateway.FormatNetworks(c.GatewayNetworks)
 }
 
 func redactURL(s string) string {

@@ -65,6 +65,45 @@ func URL(t testing.TB) string {
 	return dbURL
 }
 
+// Isolated creates a database of the test's own, migrated, and drops it
+// when the test ends: for tests that act on whole tables (key rotation,
+// scans of every column) and must not see or touch other tests' rows.
+func Isolated(t testing.TB) (*pgxpool.Pool, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "ccsub_test_iso_" + hex.EncodeToString(b[:])
+	admin, err := pgx.Connect(ctx, adminURL())
+	if err != nil {
+		t.Fatalf("dbtest: connect %s: %v", redact(adminURL()), err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("dbtest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := drop(name); err != nil {
+			t.Errorf("dbtest: drop %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(adminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	p, err := database.Open(ctx, u.String())
+	if err != nil {
+		t.Fatalf("dbtest: open: %v", err)
+	}
+	t.Cleanup(p.Close)
+	if _, err := database.Migrate(ctx, p, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatalf("dbtest: migrate: %v", err)
+	}
+	return p, u.String()
+}
+
 func adminURL() string {
 	if u := os.Getenv("CCSUB_TEST_DATABASE_URL"); u != "" {
 		return u

@@ -34,6 +34,7 @@ const (
 	TargetAPIToken     = "api_token"
 	TargetHistory      = "history"
 	TargetAudit        = "audit"
+	TargetSecretKey    = "secret_key" // key rotation: the target is the new primary key's id
 )
 
 // FieldChange is one field's before and after in an audit diff. Secrets
@@ -81,4 +82,36 @@ type AuditBreak struct {
 	ID     int64
 	At     time.Time
 	Reason string
+}
+
+// AuditActions lists every action, in the order the audit page offers them
+// as a filter. Add a new action here too.
+var AuditActions = []AuditAction{
+	AuditLogin, AuditLoginFailed, AuditLogout, AuditUserCreate, AuditUserUpdate,
+	AuditGatewayCreate, AuditGatewayUpdate, AuditGatewayTest,
+	AuditSubRegister, AuditSubModify, AuditSubCancel, AuditSubReplace, AuditSubPolicy,
+	AuditSecretReveal, AuditSecretsRotate, AuditExport, AuditTokenCreate, AuditTokenRevoke,
+}
+
+// Valid reports whether a is one of AuditActions.
+func (a AuditAction) Valid() bool {
+	for _, v := range AuditActions {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// AuditTargetTypes lists every target type, for the audit page's filter.
+var AuditTargetTypes = []string{TargetUser, TargetGateway, TargetSubscription, TargetAPIToken, TargetHistory, TargetAudit, TargetSecretKey}
+
+// AuditVerification is the result of walking the whole chain: how many
+// entries were checked, the head hash (to compare with one recorded
+// earlier: only that reveals removed newest entries) and the first broken
+// link, nil when the chain is intact.
+type AuditVerification struct {
+	Checked int64
+	Head    []byte
+	Break   *AuditBreak
 }

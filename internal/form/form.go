@@ -5,6 +5,7 @@ package form
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"unicode"
@@ -83,9 +84,57 @@ func checkHTTPSURL(raw string, maxLen int) string {
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return "Must not contain a # fragment."
 	}
+	if strings.HasSuffix(u.Host, ":") {
+		return "The port after the colon is missing; give a number from 1 to 65535, or leave out the colon for 443."
+	}
 	if p := u.Port(); p != "" {
 		if msg := checkPort(p); msg != "" {
 			return msg
+		}
+	}
+	if msg := checkHost(u.Hostname()); msg != "" {
+		return msg
+	}
+	return checkDecoded(u)
+}
+
+// checkHost refuses hosts that are never a gateway or a callback target, and
+// numeric spellings that resolvers read differently (2130706433 and 0x7f.1
+// are both 127.0.0.1 to some of them), so what is shown is what is called.
+func checkHost(host string) string {
+	if strings.Contains(host, "%") {
+		return "Must not contain an IPv6 zone (the %… part); give the address without it."
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		ip = ip.Unmap()
+		switch {
+		case ip.IsUnspecified():
+			return "Must not be the unspecified address (0.0.0.0 or ::), which means this machine itself."
+		case ip.IsLinkLocalUnicast():
+			return "Must not be a link-local address (169.254.x.x or fe80::), where cloud metadata services live."
+		case ip.IsMulticast() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+			return "Must not be a multicast or broadcast address."
+		}
+		return ""
+	}
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	last := strings.ToLower(labels[len(labels)-1])
+	if last != "" && (strings.Trim(last, "0123456789") == "" || strings.HasPrefix(last, "0x")) {
+		return "Write an IP address as four decimal numbers (for example 10.1.2.3), or use a host name."
+	}
+	return ""
+}
+
+// checkDecoded refuses control characters hidden behind percent-encoding
+// (%0d%0a, %00): the platform would decode them into its own requests.
+func checkDecoded(u *url.URL) string {
+	q, err := url.QueryUnescape(u.RawQuery)
+	if err != nil {
+		return "The query contains a malformed percent-encoding (% must be followed by two hex digits)."
+	}
+	for _, part := range []string{u.Path, q} {
+		if c := badChar(part); c != "" {
+			return "Contains, once percent-decoded, " + c + "."
 		}
 	}
 	return ""

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -38,6 +39,11 @@ type Config struct {
 	CallTimeout    time.Duration // one operation incl. login and the one retry; 0 => 15s
 	MaxBodyBytes   int64         // response body cap; 0 => 1 MiB
 	Logger         *slog.Logger  // nil => discard
+	// Networks are the only networks a connection may go to, checked on the
+	// resolved address at dial time (CCSUB_GATEWAY_NETWORKS); empty =>
+	// DefaultNetworks. Link-local, metadata, unspecified and multicast
+	// addresses are refused whatever this says.
+	Networks []netip.Prefix
 }
 
 // withDefaults returns cfg with every zero value replaced by its default.
@@ -76,6 +82,8 @@ type Client struct {
 	cfg      Config
 	log      *slog.Logger
 	macKey   []byte // per-process random key for refusal.passwordMAC
+	guard    *networkGuard
+	resolver *net.Resolver // nil: the system's; tests point it at their own DNS server
 	mu       sync.Mutex
 	gateways map[int64]*gatewayState
 }
@@ -104,7 +112,7 @@ type refusal struct {
 // New returns a client with cfg's defaults applied.
 func New(cfg Config) *Client {
 	cfg = cfg.withDefaults()
-	return &Client{cfg: cfg, log: cfg.Logger, macKey: randomKey(), gateways: map[int64]*gatewayState{}}
+	return &Client{cfg: cfg, log: cfg.Logger, macKey: randomKey(), guard: newNetworkGuard(cfg.Networks), gateways: map[int64]*gatewayState{}}
 }
 
 func randomKey() []byte {
@@ -185,8 +193,9 @@ func (c *Client) newHTTPClient(t Target) (*http.Client, string, error) {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	tr := &http.Transport{
-		Proxy:               nil, // gateways are reached directly; proxies also drop service_token
-		DialContext:         (&net.Dialer{Timeout: c.cfg.ConnectTimeout}).DialContext,
+		Proxy: nil, // gateways are reached directly; proxies also drop service_token
+		// The guard judges every resolved address before connect(2).
+		DialContext:         (&net.Dialer{Timeout: c.cfg.ConnectTimeout, Resolver: c.resolver, ControlContext: c.guard.control}).DialContext,
 		TLSClientConfig:     tlsCfg,
 		TLSHandshakeTimeout: c.cfg.ConnectTimeout,
 		Protocols:           protocols,

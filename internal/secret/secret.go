@@ -169,3 +169,45 @@ func GenerateToken() (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
+
+// Reseal opens sealed with whichever configured key made it and seals it
+// again with the primary key, for key rotation. The plaintext exists only
+// inside this call and is overwritten before returning.
+func (k *Keyring) Reseal(sealed []byte, purpose string) ([]byte, error) {
+	plain, err := k.Open(sealed, purpose)
+	if err != nil {
+		return nil, fmt.Errorf("secret.Reseal: %w", err)
+	}
+	defer clear(plain)
+	out, err := k.Seal(plain, purpose)
+	if err != nil {
+		return nil, fmt.Errorf("secret.Reseal: %w", err)
+	}
+	return out, nil
+}
+
+// PrimaryPrefix is how every value sealed by the primary key begins
+// (format version and key id), so a database can select the values that
+// still need rotation without opening them.
+func (k *Keyring) PrimaryPrefix() []byte {
+	return append([]byte{formatV1}, k.keys[0].id[:]...)
+}
+
+// OlderIDs lists the hex ids of the keys after the primary: the ones that
+// can be removed once every value is resealed.
+func (k *Keyring) OlderIDs() []string {
+	var ids []string
+	for _, kk := range k.keys[1:] {
+		ids = append(ids, hex.EncodeToString(kk.id[:]))
+	}
+	return ids
+}
+
+// MaskSealed is the display of a stored secret that is not opened: whether
+// one is set, never its length or characters.
+func MaskSealed(sealed []byte) string {
+	if len(sealed) == 0 {
+		return "(none)"
+	}
+	return "•••••••• (set, encrypted)"
+}

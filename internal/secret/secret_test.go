@@ -349,3 +349,53 @@ func TestGenerateToken(t *testing.T) {
 		t.Errorf("token decodes to %d bytes (%v), want 32", len(raw), err)
 	}
 }
+
+func TestResealMovesAValueToThePrimaryKey(t *testing.T) {
+	old := mustKeys(t, testKey(1))
+	both := mustKeys(t, testKey(2)+","+testKey(1))
+	sealed, err := old.Seal([]byte("Huawei@123"), "gateway-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a value sealed with the old key needs rotation and does not start with the primary prefix", func(t *testing.T) {
+		if !both.NeedsRotation(sealed) || bytes.HasPrefix(sealed, both.PrimaryPrefix()) {
+			t.Errorf("NeedsRotation %v, prefix match %v", both.NeedsRotation(sealed), bytes.HasPrefix(sealed, both.PrimaryPrefix()))
+		}
+	})
+	resealed, err := both.Reseal(sealed, "gateway-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("the resealed value opens with the new key alone", func(t *testing.T) {
+		got, err := mustKeys(t, testKey(2)).Open(resealed, "gateway-password")
+		if err != nil || string(got) != "Huawei@123" {
+			t.Errorf("Open = %q, %v", got, err)
+		}
+		if both.NeedsRotation(resealed) || !bytes.HasPrefix(resealed, both.PrimaryPrefix()) {
+			t.Errorf("the resealed value is not marked as sealed with the primary key")
+		}
+	})
+	t.Run("resealing for another purpose fails without the value in the error", func(t *testing.T) {
+		_, err := both.Reseal(sealed, "service-token")
+		if !errors.Is(err, ErrCorrupt) || strings.Contains(err.Error(), "Huawei") {
+			t.Errorf("err %v", err)
+		}
+	})
+	t.Run("the older key ids are listed for removal", func(t *testing.T) {
+		if ids := both.OlderIDs(); len(ids) != 1 || ids[0] != old.PrimaryID() {
+			t.Errorf("OlderIDs = %v, want [%s]", ids, old.PrimaryID())
+		}
+	})
+}
+
+func TestMaskSealedRevealsNothing(t *testing.T) {
+	kr := mustKeys(t, testKey(1))
+	short, _ := kr.Seal([]byte("a"), "p")
+	long, _ := kr.Seal(bytes.Repeat([]byte("a"), 100), "p")
+	if MaskSealed(short) != MaskSealed(long) {
+		t.Errorf("the mask differs with the secret's length: %q vs %q", MaskSealed(short), MaskSealed(long))
+	}
+	if MaskSealed(nil) != "(none)" {
+		t.Errorf("MaskSealed(nil) = %q", MaskSealed(nil))
+	}
+}

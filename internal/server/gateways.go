@@ -48,13 +48,18 @@ func (s *Server) renderGatewayForm(w http.ResponseWriter, r *http.Request, statu
 	if id != 0 {
 		action, title = fmt.Sprintf("/gateways/%d", id), "Edit gateway"
 	}
-	return s.render(w, r, status, gateways.Form(gateways.FormProps{
-		Shell: s.page(w, r, title, "gateways"), ID: id, Form: f, Action: action,
-	}))
+	p := gateways.FormProps{Shell: s.page(w, r, title, "gateways"), ID: id, Form: f, Action: action}
+	if id != 0 {
+		var err error
+		if p.History, err = s.recentAudit(r, domain.TargetGateway, id); err != nil {
+			return err
+		}
+	}
+	return s.render(w, r, status, gateways.Form(p))
 }
 
 func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) error {
-	return s.saveGateway(w, r, 0)
+	return s.saveGateway(w, r, nil)
 }
 
 func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request) error {
@@ -62,15 +67,21 @@ func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.Gateway(r.Context(), id); err != nil {
+	before, err := s.store.Gateway(r.Context(), id)
+	if err != nil {
 		return err
 	}
-	return s.saveGateway(w, r, id)
+	return s.saveGateway(w, r, &before)
 }
 
-// saveGateway validates, seals the password and saves; a duplicate name
-// comes back from the database's unique index as a field error.
-func (s *Server) saveGateway(w http.ResponseWriter, r *http.Request, id int64) error {
+// saveGateway validates, seals the password and saves (before is nil when
+// adding); a duplicate name comes back from the database's unique index as
+// a field error.
+func (s *Server) saveGateway(w http.ResponseWriter, r *http.Request, before *domain.Gateway) error {
+	var id int64
+	if before != nil {
+		id = before.ID
+	}
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
@@ -103,6 +114,7 @@ func (s *Server) saveGateway(w http.ResponseWriter, r *http.Request, id int64) e
 		return err
 	}
 	s.svc.Forget(g.ID)
+	s.audit(r, gatewaySaved(before, g, in.PasswordSealed != nil))
 	return s.flash(w, r, "ok", fmt.Sprintf("Gateway %q saved. Use \"Test connection\" to check it.", g.Name), "/gateways")
 }
 
@@ -116,6 +128,7 @@ func (s *Server) testGateway(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && call.ID == 0 {
 		return err
 	}
+	s.audit(r, gatewayTested(id, call))
 	msg := fmt.Sprintf("Connection test of %s: %s.", call.GatewayName, view.OutcomeLabel(call.Outcome))
 	switch {
 	case call.Outcome == domain.OutcomeSuccess:

@@ -26,6 +26,7 @@ import (
 	"ccsub/internal/subscribe"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func TestMain(m *testing.M) {
@@ -48,11 +49,19 @@ type testEnv struct {
 	srv  *httptest.Server
 	gw   domain.Gateway
 	logs *logBuffer
+	app  *server.Server // for its route table
 }
 
 var testKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 
 func newEnv(t *testing.T) *testEnv {
+	t.Helper()
+	return newEnvOn(t, dbtest.Pool(t))
+}
+
+// newEnvOn is newEnv on a given database, e.g. one of the test's own
+// (dbtest.Isolated) for a test that scans whole tables.
+func newEnvOn(t *testing.T, pool *pgxpool.Pool) *testEnv {
 	t.Helper()
 	keys, err := secret.ParseKeys(testKey)
 	if err != nil {
@@ -63,7 +72,7 @@ func newEnv(t *testing.T) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
-	e := &testEnv{t: t, st: store.New(dbtest.Pool(t)), keys: keys, sim: sim, logs: &logBuffer{}}
+	e := &testEnv{t: t, st: store.New(pool), keys: keys, sim: sim, logs: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	client := gateway.New(gateway.Config{CallTimeout: 5 * time.Second, Logger: log})
 	e.srv = httptest.NewUnstartedServer(nil)
@@ -75,6 +84,7 @@ func newEnv(t *testing.T) *testEnv {
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")},
 		SessionTTL:  time.Hour, PublicURL: e.srv.URL})
 	e.srv.Config.Handler = srv.Handler()
+	e.app = srv
 	return e
 }
 

@@ -36,6 +36,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
 	}
 	props.Calls = s.displayCalls(res.Calls)
 	base := filterQuery(fv)
+	props.ExportQuery = encodeQuery(base)
 	if res.Older != nil {
 		props.OlderURL = pageURL(base, "before", *res.Older)
 	}

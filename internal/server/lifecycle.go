@@ -57,6 +57,9 @@ func (s *Server) renderSubscription(w http.ResponseWriter, r *http.Request, stat
 	p.Strip, p.Gaps = heartbeatStrip(sub, beats, since, time.Now())
 	p.ReplacesServer = s.serverIDOf(r, sub.ReplacesID)
 	p.ReplacedServer = s.serverIDOf(r, sub.ReplacedByID)
+	if p.History, err = s.recentAudit(r, domain.TargetSubscription, sub.ID); err != nil {
+		return err
+	}
 	return s.render(w, r, status, subscriptions.Detail(p))
 }
 
@@ -124,8 +127,11 @@ func (s *Server) modifySubscription(w http.ResponseWriter, r *http.Request) erro
 		key = m.ReceiverKey
 	}
 	u, _ := currentUser(r)
-	call, err := s.svc.Modify(r.Context(), u.Username, sub, subscribe.ModifyInput{
-		CallbackURI: m.ServiceCallBackURI, NLPFlag: m.NLPFlag, FlowAccessCode: m.FlowAccessCode, ReceiverKey: key})
+	in := subscribe.ModifyInput{CallbackURI: m.ServiceCallBackURI, NLPFlag: m.NLPFlag, FlowAccessCode: m.FlowAccessCode, ReceiverKey: key}
+	call, err := s.svc.Modify(r.Context(), u.Username, sub, in)
+	if call.ID != 0 {
+		s.audit(r, subscriptionModified(sub, in, call))
+	}
 	return s.afterCall(w, r, call, err, "Modified", subPath(sub.ID))
 }
 
@@ -153,6 +159,9 @@ func (s *Server) cancelSubscription(w http.ResponseWriter, r *http.Request) erro
 	}
 	u, _ := currentUser(r)
 	call, err := s.svc.Cancel(r.Context(), u.Username, sub, "cancelled by "+u.Username)
+	if call.ID != 0 {
+		s.audit(r, subscriptionCancelled(sub, s.reloaded(r, sub), call))
+	}
 	return s.afterCall(w, r, call, err, "Cancelled", subPath(sub.ID))
 }
 
@@ -182,6 +191,9 @@ func (s *Server) replaceSubscription(w http.ResponseWriter, r *http.Request) err
 	if errors.Is(err, domain.ErrDuplicateSubmission) {
 		return s.flash(w, r, "error", "This form was already submitted; nothing was sent again.", callURL(reg.ID))
 	}
+	if reg.ID != 0 {
+		s.audit(r, subscriptionReplaced(sub, reg, cancel))
+	}
 	if reg.ID == 0 || reg.Outcome != domain.OutcomeSuccess || err != nil && cancel.ID == 0 {
 		return s.afterCall(w, r, reg, err, "Registered the replacement", subPath(sub.ID))
 	}
@@ -208,6 +220,7 @@ func (s *Server) setPolicy(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.SetAutoReregister(r.Context(), sub.ID, on); err != nil {
 		return err
 	}
+	s.audit(r, subscriptionPolicy(sub, on))
 	word := "off"
 	if on {
 		word = "on"
@@ -231,6 +244,15 @@ func (s *Server) afterCall(w http.ResponseWriter, r *http.Request, call domain.C
 		return s.flash(w, r, "ok", done+".", to)
 	}
 	return s.flash(w, r, "error", callSummary(call), callURL(call.ID))
+}
+
+// reloaded is sub as stored now, for an audit diff's "after"; should the
+// read fail, sub itself stands in (the call's outcome is still recorded).
+func (s *Server) reloaded(r *http.Request, sub domain.Subscription) domain.Subscription {
+	if now, err := s.store.Subscription(r.Context(), sub.ID); err == nil {
+		return now
+	}
+	return sub
 }
 
 func subPath(id int64) string { return fmt.Sprintf("/subscriptions/%d", id) }

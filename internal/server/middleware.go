@@ -105,11 +105,17 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// loadSession puts the signed-in user, if any, into the context. A user
-// that was removed or disabled since sign-in is treated as signed out.
+// loadSession puts the signed-in user, if any, into the context. A session
+// that was revoked, expired or idle, or whose user was disabled, is treated
+// as signed out.
 func (s *Server) loadSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, ok := s.sessionUser(r); ok {
+		u, ok, err := s.sessionUser(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if ok {
 			r = r.WithContext(context.WithValue(r.Context(), userKey, u))
 		}
 		next.ServeHTTP(w, r)
@@ -117,10 +123,14 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 }
 
 // requireUser sends anyone without a session to the sign-in page, keeping
-// where they were going.
+// where they were going; an API call without a token gets a 401.
 func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := currentUser(r); !ok {
+			if isAPI(r) {
+				s.failJSON(w, r, errNoToken)
+				return
+			}
 			target := "/login"
 			if r.Method == http.MethodGet && r.URL.Path != "/" {
 				target += "?next=" + url.QueryEscape(r.URL.RequestURI())

@@ -50,6 +50,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 // fail maps an error to a status, a log line and a friendly page. The user
 // never sees err.Error() unless it is a userError.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if isAPI(r) {
+		s.failJSON(w, r, err) // API clients get the same mapping, as JSON
+		return
+	}
 	p := errorpage.Props{Shell: s.shell(r, "Error", ""), RequestID: requestID(r)}
 	var ue *userError
 	var mbe *http.MaxBytesError

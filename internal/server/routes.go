@@ -16,6 +16,7 @@ const (
 	Reader                 // any signed-in role
 	Operator               // operator or admin
 	Admin                  // admin only
+	Auditing               // admin or auditor: the audit trail (operators may not read it)
 )
 
 // Route is one entry of the route table.
@@ -69,6 +70,49 @@ func (s *Server) Routes() []Route {
 		{"GET /inbox/rows", Reader, h(s.inboxRowsFragment)},
 		{"GET /subscriptions/{id}/inbox", Reader, h(s.subscriptionInbox)},
 
+		// Audit trail: admins and auditors; verifying the chain is for admins.
+		{"GET /audit", Auditing, h(s.auditList)},
+		{"GET /audit/verify", Admin, h(s.auditVerify)},
+
+		// Users: administrators only. Every change ends the user's sessions.
+		{"GET /users", Admin, h(s.listUsers)},
+		{"GET /users/new", Admin, h(s.newUser)},
+		{"POST /users", Admin, h(s.createUser)},
+		{"GET /users/{id}", Admin, h(s.userPage)},
+		{"POST /users/{id}/role", Admin, h(s.setUserRole)},
+		{"POST /users/{id}/disable", Admin, h(s.disableUser)},
+		{"POST /users/{id}/enable", Admin, h(s.enableUser)},
+		{"POST /users/{id}/password", Admin, h(s.resetUserPassword)},
+
+		// Secrets: shown in clear only to admins, once, in answer to a POST
+		// (never in a URL), and audited.
+		{"POST /gateways/{id}/reveal", Admin, h(s.revealGatewayPassword)},
+		{"POST /subscriptions/{id}/reveal-token", Admin, h(s.revealSubscriptionToken)},
+
+		// API tokens (admins) and the JSON API. /api/ takes a bearer token
+		// only, never the session cookie; the access levels are the pages'.
+		{"GET /tokens", Admin, h(s.tokensPage)},
+		{"POST /tokens", Admin, h(s.createToken)},
+		{"POST /tokens/{id}/revoke", Admin, h(s.revokeToken)},
+		{"GET /api/v1/gateways", Reader, h(s.apiListGateways)},
+		{"POST /api/v1/gateways", Admin, h(s.apiCreateGateway)},
+		{"GET /api/v1/gateways/{id}", Reader, h(s.apiGateway)},
+		{"PATCH /api/v1/gateways/{id}", Admin, h(s.apiUpdateGateway)},
+		{"GET /api/v1/subscriptions", Reader, h(s.apiListSubscriptions)},
+		{"POST /api/v1/subscriptions", Operator, h(s.apiRegister)},
+		{"GET /api/v1/subscriptions/{id}", Reader, h(s.apiSubscription)},
+		{"POST /api/v1/subscriptions/{id}/modify", Operator, h(s.apiModify)},
+		{"POST /api/v1/subscriptions/{id}/cancel", Operator, h(s.apiCancel)},
+		{"GET /api/v1/calls", Reader, h(s.apiListCalls)},
+		{"GET /api/v1/calls/{id}", Reader, h(s.apiCall)},
+		{"GET /api/v1/audit", Auditing, h(s.apiListAudit)},
+
+		// Exports: streamed, with the pages' filters; audited.
+		{"GET /history/export.csv", Reader, h(s.exportHistoryCSV)},
+		{"GET /history/export.json", Reader, h(s.exportHistoryJSON)},
+		{"GET /audit/export.csv", Auditing, h(s.exportAuditCSV)},
+		{"GET /audit/export.json", Auditing, h(s.exportAuditJSON)},
+
 		// (new areas: add their rows above this line, grouped with a comment)
 
 		{"/", Public, h(s.notFound)},
@@ -77,13 +121,13 @@ func (s *Server) Routes() []Route {
 
 // Handler returns every route behind the shared middleware:
 // recover → request log → security headers → cross-origin protection →
-// session → (per route) require user → require role.
+// session → API token (on /api/) → (per route) require user → require role.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.Routes() {
 		mux.Handle(rt.Pattern, s.guard(rt.Access, rt.handler))
 	}
-	return s.recoverer(s.requestLog(s.securityHeaders(http.NewCrossOriginProtection().Handler(s.loadSession(mux)))))
+	return s.recoverer(s.requestLog(s.securityHeaders(http.NewCrossOriginProtection().Handler(s.loadSession(s.apiAuth(mux))))))
 }
 
 // guard wraps a handler with the checks its access level needs.
@@ -95,6 +139,8 @@ func (s *Server) guard(a Access, h http.Handler) http.Handler {
 		return s.requireUser(s.requireRole(h, domain.RoleAdmin, domain.RoleOperator))
 	case Admin:
 		return s.requireUser(s.requireRole(h, domain.RoleAdmin))
+	case Auditing:
+		return s.requireUser(s.requireRole(h, domain.RoleAdmin, domain.RoleAuditor))
 	}
 	return h
 }

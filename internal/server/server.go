@@ -20,9 +20,10 @@ type Deps struct {
 	Service     *subscribe.Service
 	Keys        *secret.Keyring
 	Log         *slog.Logger
-	SessionKeys [][]byte // hash/block key pairs, newest first (rotation)
-	Secure      bool     // cookies only over TLS; HSTS
-	SessionTTL  time.Duration
+	SessionKeys [][]byte      // hash/block key pairs, newest first (rotation)
+	Secure      bool          // cookies only over TLS; HSTS
+	SessionTTL  time.Duration // absolute lifetime of a session; 0 means 12 hours
+	SessionIdle time.Duration // a session unused this long ends; 0 means 30 minutes
 	PublicURL   string        // where users and the platform reach this console
 	Interval    time.Duration // keep-alive handshake interval, for display
 }
@@ -36,12 +37,20 @@ type Server struct {
 	sessions *sessions.CookieStore
 	secure   bool
 	ttl      time.Duration
+	idle     time.Duration
+	limits   store.LoginLimits
 	public   string
 	interval time.Duration
 }
 
 // New builds the server.
 func New(d Deps) *Server {
+	if d.SessionTTL <= 0 {
+		d.SessionTTL = 12 * time.Hour
+	}
+	if d.SessionIdle <= 0 {
+		d.SessionIdle = 30 * time.Minute
+	}
 	cs := sessions.NewCookieStore(d.SessionKeys...)
 	// gorilla's defaults (30 days, no HttpOnly, no SameSite) are not safe for
 	// an admin console: set every option explicitly.
@@ -53,5 +62,6 @@ func New(d Deps) *Server {
 		SameSite: http.SameSiteLaxMode,
 	}
 	cs.MaxAge(cs.Options.MaxAge)
-	return &Server{store: d.Store, svc: d.Service, keys: d.Keys, log: d.Log, sessions: cs, secure: d.Secure, ttl: d.SessionTTL, public: d.PublicURL, interval: d.Interval}
+	return &Server{store: d.Store, svc: d.Service, keys: d.Keys, log: d.Log, sessions: cs, secure: d.Secure, ttl: d.SessionTTL,
+		idle: d.SessionIdle, limits: loginLimits(), public: d.PublicURL, interval: d.Interval}
 }

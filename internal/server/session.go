@@ -1,8 +1,13 @@
 package server
 
 import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"net/http"
-	"time"
 
 	"ccsub/internal/domain"
 	"ccsub/web/layout"
@@ -10,42 +15,84 @@ import (
 
 const (
 	sessionName = "ccsub_session"
-	keyUserID   = "uid"
-	keyIssued   = "iat"
+	// keyToken holds the session's random token: the cookie carries nothing
+	// else about the sign-in, so revoking the server-side row ends it.
+	keyToken = "sid"
 )
 
-// sessionUser returns the user of a valid, unexpired session.
-func (s *Server) sessionUser(r *http.Request) (domain.User, bool) {
+// cookieToken returns the session token in the request's cookie, or "".
+func (s *Server) cookieToken(r *http.Request) string {
 	sess, err := s.sessions.Get(r, sessionName)
 	if err != nil || sess.IsNew {
-		return domain.User{}, false
+		return ""
 	}
-	uid, ok1 := sess.Values[keyUserID].(int64)
-	iat, ok2 := sess.Values[keyIssued].(int64)
-	// The cookie's MaxAge is advisory to the browser; the issue time inside
-	// the signed cookie is what bounds a session's absolute lifetime.
-	if !ok1 || !ok2 || time.Since(time.Unix(iat, 0)) > s.ttl {
-		return domain.User{}, false
-	}
-	u, err := s.store.UserByID(r.Context(), uid)
-	if err != nil || u.Disabled {
-		return domain.User{}, false
-	}
-	return u, true
+	tok, _ := sess.Values[keyToken].(string)
+	return tok
 }
 
-// startSession replaces any previous session with a fresh one for u.
+// sessionID is what the sessions table stores for a token: its SHA-256, so
+// a copy of the table cannot be turned back into working cookies.
+func sessionID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// sessionUser returns the user of the request's live session. A session
+// that is unknown, revoked, expired, idle too long or whose user is
+// disabled is no session (false, nil); only a database failure is an error.
+func (s *Server) sessionUser(r *http.Request) (domain.User, bool, error) {
+	tok := s.cookieToken(r)
+	if tok == "" {
+		return domain.User{}, false, nil
+	}
+	id := sessionID(tok)
+	u, stale, err := s.store.SessionUser(r.Context(), id, s.idle)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.User{}, false, nil
+	}
+	if err != nil {
+		return domain.User{}, false, err
+	}
+	if stale {
+		if err := s.store.TouchSession(r.Context(), id); err != nil {
+			s.log.Warn("session activity not recorded", "id", requestID(r), "err", err)
+		}
+	}
+	return u, true, nil
+}
+
+// startSession signs u in with a new random session id, and deletes the
+// session the browser presented, if any: a session id is never reused
+// across a sign-in, so one planted in the browser beforehand is worthless.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.User) error {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	tok := base64.RawURLEncoding.EncodeToString(b[:])
+	replaces := ""
+	if old := s.cookieToken(r); old != "" {
+		replaces = sessionID(old)
+	}
+	err := s.store.CreateSession(r.Context(), domain.NewSession{ID: sessionID(tok), UserID: u.ID, Lifetime: s.ttl,
+		SourceAddr: sourceAddr(r), UserAgent: clip(r.UserAgent(), 256)}, replaces)
+	if err != nil {
+		return err
+	}
 	sess, _ := s.sessions.New(r, sessionName)
-	sess.Values = map[any]any{keyUserID: u.ID, keyIssued: time.Now().Unix()}
+	sess.Values = map[any]any{keyToken: tok}
 	return sess.Save(r, w)
 }
 
-// endSession expires the cookie.
-func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
-	sess, _ := s.sessions.Get(r, sessionName)
+// endSession deletes the request's session on the server, then leaves the
+// browser a cookie holding only a flash message for the sign-in page.
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request, msg string) error {
+	if tok := s.cookieToken(r); tok != "" {
+		if err := s.store.DeleteSession(context.WithoutCancel(r.Context()), sessionID(tok)); err != nil {
+			return err
+		}
+	}
+	sess, _ := s.sessions.New(r, sessionName)
 	sess.Values = map[any]any{}
-	sess.Options.MaxAge = -1
+	sess.AddFlash("ok\x00" + msg)
 	return sess.Save(r, w)
 }
 

@@ -45,6 +45,12 @@ func (s *Server) renderRegisterForm(w http.ResponseWriter, r *http.Request, stat
 	if len(opts) == 1 && f.Gateway == "" {
 		f.Gateway = opts[0].Value()
 	}
+	// A secret is never sent back in a page, not even into the field it
+	// came from: pages are cached, saved and shown on screens.
+	if f.ServiceToken != "" {
+		f.ServiceToken = ""
+		f.Errors.Add("serviceToken", "For safety ccsub does not send a token back to the browser: enter it again.")
+	}
 	token, err := secret.GenerateToken()
 	if err != nil {
 		return err
@@ -83,17 +89,19 @@ func (s *Server) registerSubscription(w http.ResponseWriter, r *http.Request) er
 		return s.renderRegisterForm(w, r, http.StatusUnprocessableEntity, f)
 	}
 	u, _ := currentUser(r)
-	call, err := s.svc.Register(r.Context(), u.Username, subscribe.RegisterInput{
+	in := subscribe.RegisterInput{
 		IdempotencyKey: f.IdempotencyKey, GatewayID: f.GatewayID, SubscribeType: f.SubscribeType,
 		ServiceToken: f.ServiceToken, CallbackURI: f.ServiceCallBackURI, NLPFlag: f.NLPFlag, FlowAccessCode: f.FlowAccessCode,
 		AutoReregister: f.AutoReregister, ReceiverKey: receiverKeyIf(f),
-	})
+	}
+	call, err := s.svc.Register(r.Context(), u.Username, in)
 	if errors.Is(err, domain.ErrDuplicateSubmission) {
 		return s.flash(w, r, "error", "This form was already submitted; nothing was sent again. Here is the first submission.", callURL(call.ID))
 	}
 	if err != nil && call.ID == 0 {
 		return err
 	}
+	s.audit(r, subscriptionRegistered(in, call))
 	if err != nil {
 		s.log.Error("register recorded with an error", "id", requestID(r), "call_id", call.ID, "err", err)
 	}

@@ -86,35 +86,50 @@ func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEntry) (domain.Au
 // VerifyAudit walks the whole chain in id order and returns how many
 // entries it checked and the first broken link, if any.
 func (s *Store) VerifyAudit(ctx context.Context) (int64, *domain.AuditBreak, error) {
+	v, err := s.VerifyAuditChain(ctx)
+	return v.Checked, v.Break, err
+}
+
+// VerifyAuditChain walks the whole chain in id order, recomputing every
+// hash, and stops at the first broken link. When the chain is intact it
+// also returns the head hash.
+func (s *Store) VerifyAuditChain(ctx context.Context) (domain.AuditVerification, error) {
+	var v domain.AuditVerification
 	rows, err := s.pool.Query(ctx, `SELECT id, at, actor, source_addr, user_agent, action, target_type,
 			target_id, target_name, outcome, diff, prev_hash, hash FROM audit_log ORDER BY id`)
 	if err != nil {
-		return 0, nil, fmt.Errorf("store.VerifyAudit: %w", err)
+		return v, fmt.Errorf("store.VerifyAuditChain: %w", err)
 	}
 	defer rows.Close()
-	var (
-		n    int64
-		prev = genesis
-	)
+	prev := genesis
 	for rows.Next() {
 		var e domain.AuditEntry
 		var action, diff string
 		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.SourceAddr, &e.UserAgent, &action, &e.TargetType,
 			&e.TargetID, &e.TargetName, &e.Outcome, &diff, &e.PrevHash, &e.Hash); err != nil {
-			return n, nil, fmt.Errorf("store.VerifyAudit: %w", err)
+			return v, fmt.Errorf("store.VerifyAuditChain: %w", err)
 		}
 		e.Action = domain.AuditAction(action)
-		n++
-		if !bytes.Equal(e.PrevHash, prev) {
-			return n, &domain.AuditBreak{ID: e.ID, At: e.At, Reason: "its link to the previous entry is broken (an entry before it was removed, inserted or rewritten)"}, nil
-		}
-		if !bytes.Equal(AuditHash(prev, e.At, e, diff), e.Hash) {
-			return n, &domain.AuditBreak{ID: e.ID, At: e.At, Reason: "its content does not match its hash (the entry was altered)"}, nil
+		v.Checked++
+		if v.Break = checkLink(prev, e, diff); v.Break != nil {
+			return v, nil
 		}
 		prev = e.Hash
 	}
 	if err := rows.Err(); err != nil {
-		return n, nil, fmt.Errorf("store.VerifyAudit: %w", err)
+		return v, fmt.Errorf("store.VerifyAuditChain: %w", err)
 	}
-	return n, nil, nil
+	v.Head = prev
+	return v, nil
+}
+
+// checkLink returns why e does not follow prev in the chain, or nil.
+func checkLink(prev []byte, e domain.AuditEntry, diff string) *domain.AuditBreak {
+	if !bytes.Equal(e.PrevHash, prev) {
+		return &domain.AuditBreak{ID: e.ID, At: e.At, Reason: "its link to the previous entry is broken (an entry before it was removed, inserted or rewritten)"}
+	}
+	if !bytes.Equal(AuditHash(prev, e.At, e, diff), e.Hash) {
+		return &domain.AuditBreak{ID: e.ID, At: e.At, Reason: "its content does not match its hash (the entry was altered)"}
+	}
+	return nil
 }

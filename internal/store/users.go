@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"ccsub/internal/domain"
+
+	"github.com/jackc/pgx/v5"
 )
 
 const userColumns = `id, username, role, password_hash, disabled, created_at`
@@ -69,18 +71,6 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// SetPassword replaces a user's password hash.
-func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = domain.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("store.SetPassword %d: %w", id, err)
-	}
-	return nil
-}
-
 func (s *Store) oneUser(ctx context.Context, sql string, args ...any) (domain.User, error) {
 	rows, _ := s.pool.Query(ctx, sql, args...)
 	r, err := collectOne[userRow](rows)
@@ -89,3 +79,85 @@ func (s *Store) oneUser(ctx context.Context, sql string, args ...any) (domain.Us
 	}
 	return r.domain(), nil
 }
+
+// ListUsers returns every user by name, each with the number of its
+// sessions that are still usable (before expiry, seen within idle).
+func (s *Store) ListUsers(ctx context.Context, idle time.Duration) ([]domain.UserSummary, error) {
+	rows, err := s.pool.Query(ctx, `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
+			(SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > now()
+				AND s.last_seen_at > now() - make_interval(secs => $1))
+		FROM users u ORDER BY lower(u.username)`, idle.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("store.ListUsers: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.UserSummary, error) {
+		var r userRow
+		var n int
+		err := row.Scan(&r.ID, &r.Username, &r.Role, &r.PasswordHash, &r.Disabled, &r.CreatedAt, &n)
+		return domain.UserSummary{User: r.domain(), ActiveSessions: n}, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store.ListUsers: %w", err)
+	}
+	return list, nil
+}
+
+// UpdateUser applies c to a user and, when anything changed, ends all of
+// the user's sessions in the same transaction: a new role, a disabled
+// account or a reset password must not leave an old session working on any
+// process. A change that would leave no enabled administrator is
+// domain.ErrLastAdmin; the enabled admins are locked first, so two admins
+// demoting each other at once cannot both succeed.
+func (s *Store) UpdateUser(ctx context.Context, id int64, c domain.UserChange) (domain.UserUpdate, error) {
+	var up domain.UserUpdate
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		admins, err := lockEnabledAdmins(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
+		r, err := collectOne[userRow](rows)
+		if err != nil {
+			return err
+		}
+		up.Before, up.After = r.domain(), applyChange(r.domain(), c)
+		if up.After == up.Before {
+			return nil
+		}
+		if isEnabledAdmin(up.Before) && !isEnabledAdmin(up.After) && admins <= 1 {
+			return domain.ErrLastAdmin
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET role = $2, disabled = $3, password_hash = $4, updated_at = now()
+			WHERE id = $1`, id, string(up.After.Role), up.After.Disabled, up.After.PasswordHash); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id)
+		up.Revoked = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return domain.UserUpdate{}, fmt.Errorf("store.UpdateUser %d: %w", id, translate(err))
+	}
+	return up, nil
+}
+
+func lockEnabledAdmins(ctx context.Context, tx pgx.Tx) (int, error) {
+	rows, _ := tx.Query(ctx, `SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE`)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	return len(ids), err
+}
+
+func applyChange(u domain.User, c domain.UserChange) domain.User {
+	if c.Role != nil {
+		u.Role = *c.Role
+	}
+	if c.Disabled != nil {
+		u.Disabled = *c.Disabled
+	}
+	if c.PasswordHash != "" {
+		u.PasswordHash = c.PasswordHash
+	}
+	return u
+}
+
+func isEnabledAdmin(u domain.User) bool { return u.Role == domain.RoleAdmin && !u.Disabled }

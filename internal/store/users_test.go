@@ -93,23 +93,3 @@ func TestCountUsersCountsEachNewUser(t *testing.T) {
 		t.Fatalf("count went from %d to %d, want 2 more", before, after)
 	}
 }
-
-func TestSetPassword(t *testing.T) {
-	s := newStore(t)
-	u, err := s.CreateUser(t.Context(), unique("erin"), domain.RoleAdmin, "old")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Run("replaces the hash", func(t *testing.T) {
-		if err := s.SetPassword(t.Context(), u.ID, "new"); err != nil {
-			t.Fatal(err)
-		}
-		got, err := s.UserByID(t.Context(), u.ID)
-		if err != nil || got.PasswordHash != "new" {
-			t.Fatalf("hash = %q, %v; want new", got.PasswordHash, err)
-		}
-	})
-	t.Run("an unknown id is not found", func(t *testing.T) {
-		wantErr(t, s.SetPassword(t.Context(), -1, "x"), domain.ErrNotFound)
-	})
-}

@@ -6,6 +6,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/web/auditlog"
 	"ccsub/web/layout"
 )
 
@@ -18,10 +19,11 @@ type ListProps struct {
 
 // FormProps is the add/edit page's model. The password is never echoed.
 type FormProps struct {
-	Shell  layout.Shell
-	ID     int64 // 0 when adding
-	Form   form.Gateway
-	Action string
+	Shell   layout.Shell
+	ID      int64 // 0 when adding
+	Form    form.Gateway
+	Action  string
+	History auditlog.Recent // audit entries about this gateway
 }
 
 func editPath(id int64) string { return "/gateways/" + strconv.FormatInt(id, 10) }

@@ -28,8 +28,11 @@ type ListProps struct {
 	OlderURL  string // empty when there is nothing older
 	NewerURL  string
 	NewestURL string // set when not on the first page
-	Outcomes  []domain.Outcome
-	Ops       []domain.Operation
+	// ExportQuery is the current filters as a query string ("" or "?…"),
+	// for the export links.
+	ExportQuery string
+	Outcomes    []domain.Outcome
+	Ops         []domain.Operation
 }
 
 // CallProps is the page of one call.

@@ -7,6 +7,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/web/auditlog"
 	"ccsub/web/layout"
 )
 
@@ -46,6 +47,7 @@ type DetailProps struct {
 	ReplaceKey     string
 	ReplaceError   string
 	Interval       time.Duration
+	History        auditlog.Recent // audit entries about this subscription
 }
 
 // CancelProps is the confirmation page that names what cancelling does.

@@ -1,0 +1,68 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"ccsub/internal/domain"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestACrossSiteFormPostInABrowserIsRefused: a signed-in admin's Chromium
+// visits a page on another site (localhost against the console's
+// 127.0.0.1) whose form posts a new gateway to the console. The browser
+// marks the request cross-site and the console refuses it with 403 before
+// any handler runs. (Signing in, a same-origin form post, works.)
+func TestACrossSiteFormPostInABrowserIsRefused(t *testing.T) {
+	chrome := inboxChromium(t)
+	e := newEnv(t)
+	_, name := e.user(domain.RoleAdmin)
+	gwName := uniq("planted")
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!DOCTYPE html><form method="post" action="%s/gateways">
+			<input name="name" value="%s"><input name="baseUrl" value="https://10.9.9.9:8043">
+			<input name="agentId" value="100001"><input name="password" value="x">
+			<button id="go" type="submit">Win a prize</button></form>`, e.srv.URL, gwName)
+	}))
+	t.Cleanup(evil.Close)
+	evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)
+	ctx := inboxBrowser(t, chrome, &browserProblems{})
+	inboxDo(t, ctx,
+		chromedp.Navigate(e.srv.URL+"/login"),
+		chromedp.SendKeys(chromedp.ID("username"), name),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("header.top .who")),
+		chromedp.Navigate(evilURL),
+		chromedp.Click(chromedp.ID("go")),
+	)
+	// The poll fails while the navigation replaces the page; poll again.
+	var err error
+	for range 20 {
+		if _, err = chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`location.href.startsWith(%q)`, e.srv.URL),
+			chromedp.WithPollingTimeout(10*time.Second))); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("the form did not reach the console: %v", err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "|" + document.body.innerText`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the browser shows %q", got)
+	if !strings.HasPrefix(got, e.srv.URL+"/gateways|") || !strings.Contains(strings.ToLower(got), "cross-origin") {
+		t.Errorf("after the cross-site submit the browser shows %q; want the console's cross-origin refusal", got)
+	}
+	if _, err := e.st.GatewayByName(context.Background(), gwName); err == nil {
+		t.Error("the cross-site form created a gateway")
+	}
+}

@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"ccsub/internal/domain"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// touchEvery bounds how often a session's last_seen_at is written: once a
+// minute is precise enough for an idle limit of minutes, and spares the
+// database a write on every page and asset.
+const touchEvery = "1 minute"
+
+// CreateSession stores a new session. When replaces is not empty, the
+// session with that id (the one the browser presented) is deleted in the
+// same transaction: a sign-in always starts a new session id, so a session
+// id planted before sign-in is worthless after it.
+func (s *Store) CreateSession(ctx context.Context, n domain.NewSession, replaces string) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if replaces != "" {
+			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, replaces); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (id, user_id, expires_at, source_addr, user_agent)
+			VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5)`, n.ID, n.UserID, n.Lifetime.Seconds(), n.SourceAddr, n.UserAgent)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store.CreateSession user %d: %w", n.UserID, translate(err))
+	}
+	return nil
+}
+
+// SessionUser returns the user of a live session in one query: the session
+// is before its absolute expiry, was seen within idle, and its user is
+// enabled; anything else is domain.ErrNotFound. stale reports that
+// last_seen_at is old enough to be refreshed with TouchSession. Times are
+// the database's, so processes with skewed clocks agree.
+func (s *Store) SessionUser(ctx context.Context, id string, idle time.Duration) (u domain.User, stale bool, err error) {
+	var r userRow
+	err = s.pool.QueryRow(ctx, `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
+			s.last_seen_at < now() - interval '`+touchEvery+`'
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = $1 AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => $2)
+			AND NOT u.disabled`, id, idle.Seconds()).
+		Scan(&r.ID, &r.Username, &r.Role, &r.PasswordHash, &r.Disabled, &r.CreatedAt, &stale)
+	if err != nil {
+		return domain.User{}, false, fmt.Errorf("store.SessionUser: %w", translate(err))
+	}
+	return r.domain(), stale, nil
+}
+
+// TouchSession records activity on a session, at most once a minute.
+func (s *Store) TouchSession(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE sessions SET last_seen_at = now()
+		WHERE id = $1 AND last_seen_at < now() - interval '`+touchEvery+`'`, id)
+	if err != nil {
+		return fmt.Errorf("store.TouchSession: %w", err)
+	}
+	return nil
+}
+
+// DeleteSession ends one session (sign-out). Deleting a session that does
+// not exist is not an error: the outcome is the same.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("store.DeleteSession: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions ends every session of a user and says how many.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("store.DeleteUserSessions %d: %w", userID, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// PruneSessions deletes sessions past their absolute expiry or idle for
+// longer than idle; they can no longer be used, so this only saves space.
+func (s *Store) PruneSessions(ctx context.Context, idle time.Duration) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions
+		WHERE expires_at <= now() OR last_seen_at <= now() - make_interval(secs => $1)`, idle.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("store.PruneSessions: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
