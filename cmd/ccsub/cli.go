@@ -184,6 +184,7 @@ func saveGatewayCLI(ctx context.Context, e env, f form.Gateway) error {
 		if err != nil {
 			return err
 		}
+		auditCLI(ctx, e, st, server.GatewaySaved(nil, g, true))
 		fmt.Fprintf(e.stdout, "added gateway %s (%s, agent %d)\n", g.Name, g.BaseURL, g.AgentID)
 		return nil
 	})

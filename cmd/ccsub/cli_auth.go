@@ -18,9 +18,14 @@ import (
 // rotation: cookies signed with them keep verifying until they expire.
 const keepSessionKeys = 2
 
-// cliActor names the command line in the audit trail: it runs with the
-// database's credentials, not as a console user.
-const cliActor = "ccsub-cli"
+// cliActor names the command line in the audit trail: the operating
+// system user who ran it, when the environment says.
+func cliActor(e env) string {
+	if u := e.getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
+}
 
 func userSetRole(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("user set-role", flag.ContinueOnError)
@@ -114,7 +119,7 @@ func userDiff(up domain.UserUpdate) map[string]domain.FieldChange {
 // auditCLI appends an audit entry for a command-line change. The change is
 // already made, so a failure to audit is reported but does not undo it.
 func auditCLI(ctx context.Context, e env, st *store.Store, entry domain.AuditEntry) {
-	entry.Actor, entry.SourceAddr = cliActor, "local"
+	entry.Actor, entry.SourceAddr = cliActor(e), "local"
 	if _, err := st.AppendAudit(ctx, entry); err != nil {
 		fmt.Fprintf(e.stderr, "warning: the change was made but could not be written to the audit trail: %v\n", err)
 	}

@@ -89,7 +89,7 @@ func rotate(ctx context.Context, e env, st *store.Store, keys *secret.Keyring, b
 	if remaining > 0 {
 		outcome = "failure"
 	}
-	entry := domain.AuditEntry{Actor: rotateActor(e), Action: domain.AuditSecretsRotate, TargetType: domain.TargetSecretKey,
+	entry := domain.AuditEntry{Actor: cliActor(e), Action: domain.AuditSecretsRotate, TargetType: domain.TargetSecretKey,
 		TargetID: keys.PrimaryID(), TargetName: "CCSUB_SECRET_KEY", Outcome: outcome, Diff: diff}
 	if _, err := st.AppendAudit(ctx, entry); err != nil {
 		return fmt.Errorf("secrets rotate: audit: %w", err)
@@ -120,12 +120,4 @@ func rotationVerdict(e env, keys *secret.Keyring, failed, remaining int64) error
 		return fmt.Errorf("secrets rotate: %d value(s) could not be opened with any configured key (listed above); keep the older keys until they are dealt with", failed)
 	}
 	return fmt.Errorf("secrets rotate: %d value(s) are still sealed with another key: a ccsub process may still run with the old key first; restart every process with CCSUB_SECRET_KEY=NEW,OLD and run this again", remaining)
-}
-
-// rotateActor names who ran the command in the audit trail.
-func rotateActor(e env) string {
-	if u := e.getenv("USER"); u != "" {
-		return "cli:" + u
-	}
-	return "cli"
 }

@@ -135,6 +135,14 @@ func TestCLIGatewayAdd(t *testing.T) {
 			t.Errorf("stdout %q, want %q", stdout, want)
 		}
 		assertGatewayStored(t, env["CCSUB_DATA_DIR"], name, gwPassword, string(caPEM))
+		var actor, diff string
+		if err := dbtest.Pool(t).QueryRow(t.Context(), `SELECT actor, diff FROM audit_log
+			WHERE action = 'gateway_create' AND target_name = $1`, name).Scan(&actor, &diff); err != nil {
+			t.Fatalf("no gateway_create audit entry: %v", err)
+		}
+		if !strings.HasPrefix(actor, "cli") || strings.Contains(diff, gwPassword) || !strings.Contains(diff, "[secret changed]") {
+			t.Errorf("audit entry by %q with diff %s", actor, diff)
+		}
 	})
 
 	add := func(name, url, agent, ca string) []string {

@@ -56,7 +56,7 @@ func tokenCreate(ctx context.Context, e env, args []string) error {
 	}
 	return withStore(ctx, e, func(st *store.Store) error {
 		tok, err := st.CreateAPIToken(ctx, domain.NewAPIToken{Name: f.Name, Hash: is.Hash, Prefix: is.Prefix,
-			Role: domain.Role(f.Role), CreatedBy: cliActor, ExpiresAt: apitoken.Expiry(time.Now(), f.DaysN)})
+			Role: domain.Role(f.Role), CreatedBy: cliActor(e), ExpiresAt: apitoken.Expiry(time.Now(), f.DaysN)})
 		if err != nil {
 			return fmt.Errorf("token create: %w", err)
 		}

@@ -55,7 +55,7 @@ type AuditEntry struct {
 	TargetType string
 	TargetID   string
 	TargetName string
-	Outcome    string // success or failure
+	Outcome    string // success or failure; a gateway action takes its call's outcome word
 	Diff       map[string]FieldChange
 	PrevHash   []byte
 	Hash       []byte

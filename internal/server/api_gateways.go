@@ -144,7 +144,7 @@ func (s *Server) saveGatewayJSON(r *http.Request, old domain.Gateway, in gateway
 	if old.ID != 0 {
 		before = &old
 	}
-	s.audit(r, gatewaySaved(before, g, f.Password != ""))
+	s.audit(r, GatewaySaved(before, g, f.Password != ""))
 	return g, nil
 }
 

@@ -25,7 +25,9 @@ func gatewayFields(g domain.Gateway) map[string]any {
 
 // gatewaySaved is the entry of a created (before == nil) or updated
 // gateway. newPassword says whether a password was entered.
-func gatewaySaved(before *domain.Gateway, after domain.Gateway, newPassword bool) domain.AuditEntry {
+// GatewaySaved is the audit entry of a gateway created (before nil) or
+// edited, with its password only as a marker; the CLI uses it too.
+func GatewaySaved(before *domain.Gateway, after domain.Gateway, newPassword bool) domain.AuditEntry {
 	e := domain.AuditEntry{Action: domain.AuditGatewayCreate, TargetType: domain.TargetGateway,
 		TargetID: idString(after.ID), TargetName: after.Name}
 	var old map[string]any

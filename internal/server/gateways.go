@@ -114,7 +114,7 @@ func (s *Server) saveGateway(w http.ResponseWriter, r *http.Request, before *dom
 		return err
 	}
 	s.svc.Forget(g.ID)
-	s.audit(r, gatewaySaved(before, g, in.PasswordSealed != nil))
+	s.audit(r, GatewaySaved(before, g, in.PasswordSealed != nil))
 	return s.flash(w, r, "ok", fmt.Sprintf("Gateway %q saved. Use \"Test connection\" to check it.", g.Name), "/gateways")
 }
 

@@ -127,7 +127,14 @@ func (s *Server) Handler() http.Handler {
 	for _, rt := range s.Routes() {
 		mux.Handle(rt.Pattern, s.guard(rt.Access, rt.handler))
 	}
-	return s.recoverer(s.requestLog(s.securityHeaders(http.NewCrossOriginProtection().Handler(s.loadSession(s.apiAuth(mux))))))
+	cop := http.NewCrossOriginProtection()
+	// A refused cross-site request gets ccsub's own error page (or JSON on
+	// the API), with the same headers as every other answer.
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, &userError{status: http.StatusForbidden,
+			msg: "Cross-origin request refused: this form was sent from another site. Use the forms on ccsub's own pages."})
+	}))
+	return s.recoverer(s.requestLog(s.securityHeaders(cop.Handler(s.loadSession(s.apiAuth(mux))))))
 }
 
 // guard wraps a handler with the checks its access level needs.
