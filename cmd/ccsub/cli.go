@@ -25,7 +25,7 @@ func withStore(ctx context.Context, e env, f func(*store.Store) error) error {
 	if err != nil {
 		return err
 	}
-	pool, closeDB, err := openDB(ctx, cfg, newLogger(cfg, e.stderr))
+	pool, closeDB, err := openDB(ctx, cfg, newLogger(cfg, e.stderr), true)
 	if err != nil {
 		return err
 	}

@@ -31,11 +31,15 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 
 // openDB connects to DATABASE_URL, or starts the private PostgreSQL in the
 // data directory, and applies the migrations. close stops what it started.
-func openDB(ctx context.Context, cfg config.Config, log *slog.Logger) (pool *pgxpool.Pool, close func(), err error) {
+//
+// attach lets a short command use the private PostgreSQL a running console
+// already started on the same data dir; serve never attaches, since the
+// console that started the server stops it on exit.
+func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, attach bool) (pool *pgxpool.Pool, close func(), err error) {
 	url := cfg.DatabaseURL
 	stopPG := func() {}
 	if url == "" {
-		pg, err := pgembed.Start(ctx, pgembed.Options{DataDir: cfg.DataDir, Logger: log})
+		pg, err := pgembed.Start(ctx, pgembed.Options{DataDir: cfg.DataDir, Logger: log, Attach: attach})
 		if err != nil {
 			return nil, nil, fmt.Errorf("start the private PostgreSQL: %w", err)
 		}
@@ -68,7 +72,7 @@ func migrate(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, closeDB, err := openDB(ctx, cfg, newLogger(cfg, e.stderr))
+	_, closeDB, err := openDB(ctx, cfg, newLogger(cfg, e.stderr), true)
 	if err != nil {
 		return err
 	}

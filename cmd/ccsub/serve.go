@@ -45,7 +45,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	log := newLogger(cfg, e.stderr)
 	log.Info("starting ccsub", "config", cfg)
-	pool, closeDB, err := openDB(ctx, cfg, log)
+	pool, closeDB, err := openDB(ctx, cfg, log, false)
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,13 @@ func TestZeroConfigurationStart(t *testing.T) {
 				t.Error("the service token was logged on stderr")
 			}
 		}},
+		{"a command run next to the console uses its private PostgreSQL", func(t *testing.T) {
+			if _, _, err := runCLI(t, env, "a long enough password\n", "user", "add", "--username", "beside", "--role", "auditor", "--password-stdin"); err != nil {
+				t.Fatalf("ccsub user add beside a running console: %v", err)
+			}
+			c := newClient(t, first.URL)
+			c.signIn("beside", "a long enough password")
+		}},
 		{"stopping returns nil and stops the private PostgreSQL", func(t *testing.T) {
 			assertStopsPostgres(t, first, dataDir)
 		}},

@@ -120,8 +120,7 @@ func checkNotRunning(pgdata string, log *slog.Logger) error {
 		return nil
 	}
 	if len(users) > 0 {
-		return fmt.Errorf("a PostgreSQL server (PID %d) is already running on %s, probably for another ccsub "+
-			"with the same CCSUB_DATA_DIR: stop that one, or give this one its own data dir or DATABASE_URL", users[0], pgdata)
+		return &runningError{pid: users[0], pgdata: pgdata}
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
 	if pid <= 0 || !alive(pid) {
@@ -132,6 +131,31 @@ func checkNotRunning(pgdata string, log *slog.Logger) error {
 	}
 	log.Warn("removed a stale postmaster.pid whose PID now belongs to another program", "pid", pid, "data", pgdata)
 	return nil
+}
+
+// runningError says another process's server already runs on the cluster.
+type runningError struct {
+	pid    int
+	pgdata string
+}
+
+func (e *runningError) Error() string {
+	return fmt.Sprintf("a PostgreSQL server (PID %d) is already running on %s, probably for another ccsub "+
+		"with the same CCSUB_DATA_DIR: stop that one, or give this one its own data dir or DATABASE_URL", e.pid, e.pgdata)
+}
+
+// runningSocketDir reads the socket directory a running server announced
+// in its postmaster.pid (line 5).
+func runningSocketDir(pgdata string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(pgdata, "postmaster.pid"))
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 5 || strings.TrimSpace(lines[4]) == "" {
+		return "", errors.New("postmaster.pid names no socket directory yet")
+	}
+	return strings.TrimSpace(lines[4]), nil
 }
 
 func alive(pid int) bool {

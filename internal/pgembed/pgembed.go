@@ -30,6 +30,10 @@ type Options struct {
 	DataDir string       // ccsub's data dir; PG data lives in DataDir/postgres (or a fallback, see package doc)
 	Logger  *slog.Logger // nil discards
 	Fast    bool         // fsync=off, synchronous_commit=off: for tests, never for real data
+	// Attach connects to the server another ccsub process already runs on
+	// this data dir instead of refusing; Stop then leaves it running. For
+	// short commands (ccsub user add, token create) next to a running console.
+	Attach bool
 }
 
 // Database is the database Start creates for ccsub.
@@ -43,7 +47,7 @@ type Server struct {
 	log      *slog.Logger
 	dataDir  string // the cluster directory
 	sockDir  string
-	proc     *process
+	proc     *process // nil when attached to another process's server
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -70,6 +74,10 @@ func start(ctx context.Context, o Options, env setup) (*Server, error) {
 	}
 	began := time.Now()
 	s, major, err := prepareAndLaunch(ctx, o, env, log)
+	var running *runningError
+	if errors.As(err, &running) && o.Attach {
+		return attach(running.pgdata, log)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pgembed.Start(%s): %w", o.DataDir, err)
 	}
@@ -131,6 +139,9 @@ func (s *Server) URL() string { return socketURL(s.sockDir, Database) }
 // Stop shuts the server down (fast shutdown) and waits for it to exit. It
 // is safe to call more than once; later calls return the first result.
 func (s *Server) Stop() error {
+	if s.proc == nil {
+		return nil // attached: the server belongs to another process
+	}
 	s.stopOnce.Do(func() {
 		err := s.proc.stop()
 		if rmErr := os.RemoveAll(s.sockDir); err == nil && rmErr != nil {
@@ -143,6 +154,16 @@ func (s *Server) Stop() error {
 		s.log.Info("private PostgreSQL stopped", "data", s.dataDir)
 	})
 	return s.stopErr
+}
+
+// attach returns a handle on a server another process runs.
+func attach(pgdata string, log *slog.Logger) (*Server, error) {
+	dir, err := runningSocketDir(pgdata)
+	if err != nil {
+		return nil, fmt.Errorf("pgembed.Start: attach to the server running on %s: %w", pgdata, err)
+	}
+	log.Debug("using the private PostgreSQL another ccsub runs", "data", pgdata, "socket_dir", dir)
+	return &Server{log: log, dataDir: pgdata, sockDir: dir}, nil
 }
 
 // socketURL builds "postgres://postgres@/db?host=/dir&sslmode=disable".

@@ -166,6 +166,20 @@ func TestStartRefusesADataDirWhoseServerIsRunning(t *testing.T) {
 	if err := connect(t, running).Ping(t.Context()); err != nil {
 		t.Errorf("the running server was disturbed by the refused start: %v", err)
 	}
+
+	attached, err := Start(t.Context(), Options{DataDir: dataDir, Fast: true, Attach: true})
+	if err != nil {
+		t.Fatalf("Start with Attach next to a running server: %v", err)
+	}
+	if attached.URL() != running.URL() {
+		t.Errorf("attached to %s, want the running server's %s", attached.URL(), running.URL())
+	}
+	if err := attached.Stop(); err != nil {
+		t.Errorf("Stop of an attached handle: %v", err)
+	}
+	if err := connect(t, running).Ping(t.Context()); err != nil {
+		t.Errorf("stopping the attached handle stopped the server: %v", err)
+	}
 }
 
 func TestALeftoverLockFileDoesNotBlockTheNextStart(t *testing.T) {
