@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"ccsub/internal/domain"
@@ -32,7 +30,12 @@ func (s *Store) ListAudit(ctx context.Context, f domain.AuditFilter, p domain.Pa
 	if err != nil {
 		return domain.AuditPage{}, fmt.Errorf("store.ListAudit: %w", err)
 	}
-	return q.page(rs), nil
+	rs, older, newer := keysetPage(q, rs, func(r auditRow) domain.Cursor { return domain.Cursor{At: r.At, ID: r.ID} })
+	page := domain.AuditPage{Entries: make([]domain.AuditEntry, len(rs)), Older: older, Newer: newer}
+	for i, r := range rs {
+		page.Entries[i] = r.domain()
+	}
+	return page, nil
 }
 
 // auditRow is one audit_log row as read for the list.
@@ -72,53 +75,13 @@ func decodeDiff(s string) map[string]domain.FieldChange {
 	return d
 }
 
-// auditQuery is one ListAudit statement and what is needed to read its rows.
-type auditQuery struct {
-	sql    string
-	args   pgx.NamedArgs
-	limit  int
-	before bool
-	after  bool // paging newer than a cursor: read ascending, then reversed
+func buildAuditQuery(f domain.AuditFilter, p domain.PageRequest) keysetQuery {
+	return buildKeyset(auditColumns, "audit_log", "at", auditFilters(f), p, clampLimit(p.Limit))
 }
 
-// buildAuditQuery writes the statement for f and p; values travel only as
-// arguments, and the clamped limit is a literal so that a generic plan
-// still knows how few rows are wanted.
-func buildAuditQuery(f domain.AuditFilter, p domain.PageRequest) auditQuery {
-	q := auditQuery{args: pgx.NamedArgs{}, limit: clampLimit(p.Limit)}
-	conds := auditConditions(f, q.args)
-	switch {
-	case p.Before != nil:
-		q.before = true
-		conds = append(conds, "(at, id) < (@cursor_at, @cursor_id)")
-		q.args["cursor_at"], q.args["cursor_id"] = p.Before.At, p.Before.ID
-	case p.After != nil:
-		q.after = true
-		conds = append(conds, "(at, id) > (@cursor_at, @cursor_id)")
-		q.args["cursor_at"], q.args["cursor_id"] = p.After.At, p.After.ID
-	}
-	var b strings.Builder
-	b.WriteString("SELECT " + auditColumns + " FROM audit_log")
-	if len(conds) > 0 {
-		b.WriteString(" WHERE " + strings.Join(conds, " AND "))
-	}
-	dir := "DESC"
-	if q.after {
-		dir = "ASC"
-	}
-	fmt.Fprintf(&b, " ORDER BY at %s, id %s LIMIT %d", dir, dir, q.limit+1)
-	q.sql = b.String()
-	return q
-}
-
-// auditConditions returns one condition per filter given in f.
-func auditConditions(f domain.AuditFilter, args pgx.NamedArgs) []string {
-	filters := []struct {
-		given bool
-		cond  string
-		name  string
-		value any
-	}{
+// auditFilters lists the audit trail's filters; zero values mean "any".
+func auditFilters(f domain.AuditFilter) []filter {
+	return []filter{
 		{f.Actor != "", "actor = @actor", "actor", f.Actor},
 		{f.Action != "", "action = @action", "action", string(f.Action)},
 		{f.TargetType != "", "target_type = @target_type", "target_type", f.TargetType},
@@ -126,40 +89,4 @@ func auditConditions(f domain.AuditFilter, args pgx.NamedArgs) []string {
 		{!f.From.IsZero(), "at >= @from", "from", f.From},
 		{!f.To.IsZero(), "at < @to", "to", f.To},
 	}
-	var conds []string
-	for _, fl := range filters {
-		if fl.given {
-			conds = append(conds, fl.cond)
-			args[fl.name] = fl.value
-		}
-	}
-	return conds
-}
-
-// page turns the rows read (up to limit+1, in query order) into a
-// newest-first page with cursors to the neighbouring pages.
-func (q auditQuery) page(rs []auditRow) domain.AuditPage {
-	more := len(rs) > q.limit
-	if more {
-		rs = rs[:q.limit]
-	}
-	if q.after {
-		slices.Reverse(rs)
-	}
-	page := domain.AuditPage{Entries: make([]domain.AuditEntry, len(rs))}
-	for i, r := range rs {
-		page.Entries[i] = r.domain()
-	}
-	if len(rs) == 0 {
-		return page
-	}
-	newest := domain.Cursor{At: rs[0].At, ID: rs[0].ID}
-	oldest := domain.Cursor{At: rs[len(rs)-1].At, ID: rs[len(rs)-1].ID}
-	if more || q.after {
-		page.Older = &oldest
-	}
-	if q.before || q.after && more {
-		page.Newer = &newest
-	}
-	return page
 }

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"ccsub/internal/domain"
@@ -142,85 +140,18 @@ func (s *Store) ListNotifications(ctx context.Context, f domain.NotificationFilt
 	if err != nil {
 		return domain.NotificationPage{}, fmt.Errorf("store.ListNotifications: %w", err)
 	}
-	return q.page(rs), nil
-}
-
-type notificationQuery struct {
-	sql    string
-	args   pgx.NamedArgs
-	limit  int
-	before bool
-	after  bool // read ascending from the cursor, then reversed
-}
-
-// buildNotificationQuery writes the statement; values travel as arguments,
-// and the clamped limit is a literal so a generic plan still knows how few
-// rows are wanted (see buildCallQuery).
-func buildNotificationQuery(f domain.NotificationFilter, p domain.PageRequest) notificationQuery {
-	q := notificationQuery{args: pgx.NamedArgs{}, limit: clampNotificationLimit(p.Limit)}
-	var conds []string
-	if f.SubscriptionID != 0 {
-		conds = append(conds, "subscription_id = @subscription_id")
-		q.args["subscription_id"] = f.SubscriptionID
-	}
-	switch {
-	case p.Before != nil:
-		q.before = true
-		conds = append(conds, "(received_at, id) < (@cursor_at, @cursor_id)")
-		q.args["cursor_at"], q.args["cursor_id"] = p.Before.At, p.Before.ID
-	case p.After != nil:
-		q.after = true
-		conds = append(conds, "(received_at, id) > (@cursor_at, @cursor_id)")
-		q.args["cursor_at"], q.args["cursor_id"] = p.After.At, p.After.ID
-	}
-	var b strings.Builder
-	b.WriteString("SELECT " + notificationColumns + " FROM notifications")
-	if len(conds) > 0 {
-		b.WriteString(" WHERE " + strings.Join(conds, " AND "))
-	}
-	dir := "DESC"
-	if q.after {
-		dir = "ASC"
-	}
-	fmt.Fprintf(&b, " ORDER BY received_at %s, id %s LIMIT %d", dir, dir, q.limit+1)
-	q.sql = b.String()
-	return q
-}
-
-func clampNotificationLimit(n int) int {
-	switch {
-	case n <= 0:
-		return DefaultNotificationLimit
-	case n > MaxNotificationLimit:
-		return MaxNotificationLimit
-	}
-	return n
-}
-
-// page turns the rows read (up to limit+1, in query order) into a
-// newest-first page with cursors to the neighbouring pages.
-func (q notificationQuery) page(rs []notificationRow) domain.NotificationPage {
-	more := len(rs) > q.limit
-	if more {
-		rs = rs[:q.limit]
-	}
-	if q.after {
-		slices.Reverse(rs)
-	}
-	page := domain.NotificationPage{Notifications: make([]domain.Notification, len(rs))}
+	rs, older, newer := keysetPage(q, rs, func(r notificationRow) domain.Cursor {
+		return domain.Cursor{At: r.ReceivedAt, ID: r.ID}
+	})
+	page := domain.NotificationPage{Notifications: make([]domain.Notification, len(rs)), Older: older, Newer: newer}
 	for i, r := range rs {
 		page.Notifications[i] = r.domain()
 	}
-	if len(rs) == 0 {
-		return page
-	}
-	newest := domain.Cursor{At: rs[0].ReceivedAt, ID: rs[0].ID}
-	oldest := domain.Cursor{At: rs[len(rs)-1].ReceivedAt, ID: rs[len(rs)-1].ID}
-	if more || q.after {
-		page.Older = &oldest
-	}
-	if q.before || q.after && more {
-		page.Newer = &newest
-	}
-	return page
+	return page, nil
+}
+
+func buildNotificationQuery(f domain.NotificationFilter, p domain.PageRequest) keysetQuery {
+	filters := []filter{{f.SubscriptionID != 0, "subscription_id = @subscription_id", "subscription_id", f.SubscriptionID}}
+	return buildKeyset(notificationColumns, "notifications", "received_at", filters, p,
+		clampLimitTo(p.Limit, DefaultNotificationLimit, MaxNotificationLimit))
 }
