@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"ccsub/internal/browsertest"
 	"ccsub/internal/dbtest"
 
 	cdplog "github.com/chromedp/cdproto/log"
@@ -18,15 +17,12 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// browserTimeout bounds the whole journey, browser start included.
-const browserTimeout = 2 * time.Minute
-
 // TestBrowserJourney drives the console in headless Chromium the way an
 // operator would, with the page's JavaScript and CSP in force: sign in,
 // register with a generated token, read the serverId, find it in the
 // history, and no console error or CSP violation on the way.
 func TestBrowserJourney(t *testing.T) {
-	chrome := findChromium(t)
+	chrome := browsertest.Chromium(t)
 	env := map[string]string{
 		"DATABASE_URL": dbtest.URL(t), "CCSUB_SIMULATOR": "on", "CCSUB_DATA_DIR": t.TempDir(),
 		"CCSUB_SECRET_KEY": testSecretKey, "LISTEN_ADDR": "127.0.0.1:0",
@@ -37,7 +33,7 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	c := startConsole(t, env)
 	watch := &consoleWatch{changed: make(chan struct{})}
-	ctx := newBrowser(t, chrome, watch)
+	ctx := browsertest.New(t, chrome, watch.listen)
 	callback := "https://crm.example.com/" + uniq("browser")
 	var serverID string
 
@@ -46,7 +42,7 @@ func TestBrowserJourney(t *testing.T) {
 		run  func(t *testing.T)
 	}{
 		{"the operator signs in on the login page", func(t *testing.T) {
-			do(t, ctx,
+			browsertest.Do(t, ctx,
 				chromedp.Navigate(c.URL+"/login"),
 				chromedp.SendKeys(chromedp.ID("username"), name),
 				chromedp.SendKeys(chromedp.ID("password"), pw),
@@ -58,7 +54,7 @@ func TestBrowserJourney(t *testing.T) {
 			}
 		}},
 		{"the register form fills a generated token and submits to the call page", func(t *testing.T) {
-			do(t, ctx,
+			browsertest.Do(t, ctx,
 				chromedp.Navigate(c.URL+"/subscriptions/new"),
 				chromedp.WaitVisible(chromedp.ID("serviceCallBackUri")),
 			)
@@ -66,7 +62,7 @@ func TestBrowserJourney(t *testing.T) {
 			// The button is hidden until app.js runs: waiting for it shows the
 			// script loaded under the CSP.
 			token := fillGeneratedToken(t, ctx)
-			do(t, ctx,
+			browsertest.Do(t, ctx,
 				chromedp.SendKeys(chromedp.ID("serviceCallBackUri"), callback),
 				chromedp.Click(chromedp.ID("nlpFlag")),
 				chromedp.Click(chromedp.CSS(`form[action="/subscriptions"] button[type=submit]`)),
@@ -87,7 +83,7 @@ func TestBrowserJourney(t *testing.T) {
 			}
 		}},
 		{"the history lists the call with its serverId and actor", func(t *testing.T) {
-			do(t, ctx,
+			browsertest.Do(t, ctx,
 				chromedp.Navigate(c.URL+"/history"),
 				chromedp.WaitVisible(chromedp.ID("history")),
 			)
@@ -104,7 +100,7 @@ func TestBrowserJourney(t *testing.T) {
 		}},
 		{"the console watch does see a CSP violation (so its silence above means something)", func(t *testing.T) {
 			// An inline style is refused by style-src 'self'.
-			do(t, ctx, chromedp.Evaluate[chromedp.Void](
+			browsertest.Do(t, ctx, chromedp.Evaluate[chromedp.Void](
 				`document.body.insertAdjacentHTML("beforeend", "<style>body{color:red}</style>")`))
 			if err := watch.waitFor(ctx, "Content Security Policy"); err != nil {
 				t.Fatalf("no CSP violation reported: %v; saw:\n%s", err, strings.Join(watch.all(), "\n"))
@@ -115,58 +111,6 @@ func TestBrowserJourney(t *testing.T) {
 		if !t.Run(s.name, s.run) {
 			return
 		}
-	}
-}
-
-// findChromium returns the browser's path, or skips (fails in CI) when
-// there is none.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("no chromium, chromium-browser or google-chrome on PATH, and CI is set: the browser test must run in CI")
-	}
-	t.Skip("skipping the browser test: no chromium, chromium-browser or google-chrome on PATH (apt-get install -y chromium)")
-	return ""
-}
-
-// newBrowser starts a headless Chromium with a fresh profile, bounded by
-// browserTimeout, and returns a tab's context.
-func newBrowser(t *testing.T, execPath string, watch *consoleWatch) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(execPath),
-		chromedp.NoSandbox, // we may be root
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(watch.listen))
-	// Registered after TempDir, so the browser has exited (cancelAlloc
-	// waits) before its profile is removed.
-	t.Cleanup(func() { cancelTab(); cancelAlloc(); cancel() })
-	if err := chromedp.Do(tabCtx); err != nil {
-		t.Fatalf("start %s: %v", execPath, err)
-	}
-	return tabCtx
-}
-
-func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -188,7 +132,7 @@ func selectGateway(t *testing.T, ctx context.Context, name string) {
 	if err != nil || value == "" {
 		t.Fatalf("no gateway %q in the list (err %v)", name, err)
 	}
-	do(t, ctx, chromedp.SetValue(chromedp.ID("gateway"), value))
+	browsertest.Do(t, ctx, chromedp.SetValue(chromedp.ID("gateway"), value))
 }
 
 // fillGeneratedToken clicks "Use a generated strong token" and checks the
@@ -196,7 +140,7 @@ func selectGateway(t *testing.T, ctx context.Context, name string) {
 func fillGeneratedToken(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	button := chromedp.CSS(`button[data-fill-token="serviceToken"]`)
-	do(t, ctx, chromedp.WaitVisible(button), chromedp.Click(button))
+	browsertest.Do(t, ctx, chromedp.WaitVisible(button), chromedp.Click(button))
 	suggested, err := chromedp.Run(ctx, chromedp.AttributeValue(button, "data-token"))
 	if err != nil || suggested.Value == "" {
 		t.Fatalf("the button carries no token (err %v)", err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"ccsub/internal/browsertest"
 	"ccsub/internal/domain"
 
 	"github.com/chromedp/chromedp"
@@ -20,7 +21,7 @@ import (
 // marks the request cross-site and the console refuses it with 403 before
 // any handler runs. (Signing in, a same-origin form post, works.)
 func TestACrossSiteFormPostInABrowserIsRefused(t *testing.T) {
-	chrome := inboxChromium(t)
+	chrome := browsertest.Chromium(t)
 	e := newEnv(t)
 	_, name := e.user(domain.RoleAdmin)
 	gwName := uniq("planted")
@@ -33,8 +34,8 @@ func TestACrossSiteFormPostInABrowserIsRefused(t *testing.T) {
 	}))
 	t.Cleanup(evil.Close)
 	evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)
-	ctx := inboxBrowser(t, chrome, &browserProblems{})
-	inboxDo(t, ctx,
+	ctx := browsertest.New(t, chrome, (&browsertest.Problems{}).Listen)
+	browsertest.Do(t, ctx,
 		chromedp.Navigate(e.srv.URL+"/login"),
 		chromedp.SendKeys(chromedp.ID("username"), name),
 		chromedp.SendKeys(chromedp.ID("password"), testPassword),

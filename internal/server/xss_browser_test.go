@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"ccsub/internal/browsertest"
 	"ccsub/internal/domain"
 
 	"github.com/chromedp/cdproto/page"
@@ -46,7 +47,7 @@ func xssPayload(id string) string {
 // recognised speech, an audit entry) and checks in Chromium that every page
 // shows it literally: no element is created and no dialog opens.
 func TestStoredScriptPayloadsRenderAsTextInTheBrowser(t *testing.T) {
-	chrome := inboxChromium(t)
+	chrome := browsertest.Chromium(t)
 	e := newEnv(t)
 	ctx := context.Background()
 	gwName := xssPayload("xss-gw")
@@ -68,12 +69,12 @@ func TestStoredScriptPayloadsRenderAsTextInTheBrowser(t *testing.T) {
 	}
 
 	_, name := e.user(domain.RoleAdmin)
-	problems, dlg := &browserProblems{}, &dialogs{}
-	bctx := inboxBrowser(t, chrome, problems)
+	problems, dlg := &browsertest.Problems{}, &dialogs{}
+	bctx := browsertest.New(t, chrome, problems.Listen)
 	if err := chromedp.Listen(bctx, dlg.listen); err != nil {
 		t.Fatal(err)
 	}
-	inboxDo(t, bctx,
+	browsertest.Do(t, bctx,
 		chromedp.Navigate(e.srv.URL+"/login"),
 		chromedp.SendKeys(chromedp.ID("username"), name),
 		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery staple"),
@@ -94,7 +95,7 @@ func TestStoredScriptPayloadsRenderAsTextInTheBrowser(t *testing.T) {
 	}
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
-			inboxDo(t, bctx, chromedp.Navigate(e.srv.URL+p.path), chromedp.WaitReady(chromedp.CSS("main")))
+			browsertest.Do(t, bctx, chromedp.Navigate(e.srv.URL+p.path), chromedp.WaitReady(chromedp.CSS("main")))
 			text, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText`))
 			if err != nil {
 				t.Fatal(err)
