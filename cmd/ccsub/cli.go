@@ -33,6 +33,12 @@ func withStore(ctx context.Context, e env, f func(*store.Store) error) error {
 	return f(store.New(pool))
 }
 
+// withStoreTx runs f in one transaction, so a change and its audit entry
+// are committed together or not at all.
+func withStoreTx(ctx context.Context, e env, f func(*store.Store) error) error {
+	return withStore(ctx, e, func(st *store.Store) error { return st.InTx(ctx, f) })
+}
+
 // readSecret reads one line from standard input: secrets never go on the
 // command line, where ps and shell history would keep them.
 func readSecret(e env, what string) (string, error) {
@@ -83,7 +89,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, e, func(st *store.Store) error {
+	return withStoreTx(ctx, e, func(st *store.Store) error {
 		u, err := st.CreateUser(ctx, *name, domain.Role(*role), hash)
 		if errors.Is(err, domain.ErrConflict) {
 			return fmt.Errorf("user add: a user named %q already exists", *name)
@@ -91,10 +97,12 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "created user %s (%s)\n", u.Username, u.Role)
-		auditCLI(ctx, e, st, domain.AuditEntry{Action: domain.AuditUserCreate, TargetType: domain.TargetUser,
+		if err := auditCLI(ctx, e, st, domain.AuditEntry{Action: domain.AuditUserCreate, TargetType: domain.TargetUser,
 			TargetID: strconv.FormatInt(u.ID, 10), TargetName: u.Username, Diff: map[string]domain.FieldChange{
-				"role": {After: string(u.Role)}, "disabled": {After: false}, "password": {After: server.SecretChanged}}})
+				"role": {After: string(u.Role)}, "disabled": {After: false}, "password": {After: server.SecretChanged}}}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "created user %s (%s)\n", u.Username, u.Role)
 		return nil
 	})
 }
@@ -176,7 +184,7 @@ func saveGatewayCLI(ctx context.Context, e env, f form.Gateway) error {
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, e, func(st *store.Store) error {
+	return withStoreTx(ctx, e, func(st *store.Store) error {
 		g, err := st.CreateGateway(ctx, domain.GatewayInput{Name: f.Name, BaseURL: f.BaseURL, AgentID: f.Agent, PasswordSealed: sealed, CAPEM: f.CAPEM})
 		if errors.Is(err, domain.ErrConflict) {
 			return fmt.Errorf("gateway add: a gateway named %q already exists", f.Name)
@@ -184,7 +192,9 @@ func saveGatewayCLI(ctx context.Context, e env, f form.Gateway) error {
 		if err != nil {
 			return err
 		}
-		auditCLI(ctx, e, st, server.GatewaySaved(nil, g, true))
+		if err := auditCLI(ctx, e, st, server.GatewaySaved(nil, g, true)); err != nil {
+			return err
+		}
 		fmt.Fprintf(e.stdout, "added gateway %s (%s, agent %d)\n", g.Name, g.BaseURL, g.AgentID)
 		return nil
 	})

@@ -61,7 +61,7 @@ func userSetDisabled(ctx context.Context, e env, verb string, args []string) err
 // updateUserCLI applies a change to the named user, which ends all of the
 // user's sessions, audits it and says what happened.
 func updateUserCLI(ctx context.Context, e env, cmd, name string, c domain.UserChange) error {
-	return withStore(ctx, e, func(st *store.Store) error {
+	return withStoreTx(ctx, e, func(st *store.Store) error {
 		u, err := st.UserByUsername(ctx, name)
 		if errors.Is(err, domain.ErrNotFound) {
 			return fmt.Errorf("%s: no user named %q", cmd, name)
@@ -80,8 +80,10 @@ func updateUserCLI(ctx context.Context, e env, cmd, name string, c domain.UserCh
 			fmt.Fprintf(e.stdout, "%s: nothing to change\n", u.Username)
 			return nil
 		}
-		auditCLI(ctx, e, st, domain.AuditEntry{Action: domain.AuditUserUpdate, TargetType: domain.TargetUser,
-			TargetID: strconv.FormatInt(u.ID, 10), TargetName: u.Username, Diff: userDiff(up)})
+		if err := auditCLI(ctx, e, st, domain.AuditEntry{Action: domain.AuditUserUpdate, TargetType: domain.TargetUser,
+			TargetID: strconv.FormatInt(u.ID, 10), TargetName: u.Username, Diff: userDiff(up)}); err != nil {
+			return err
+		}
 		fmt.Fprintf(e.stdout, "%s; ended %d session(s)\n", describeUserUpdate(up), up.Revoked)
 		return nil
 	})
@@ -116,13 +118,14 @@ func userDiff(up domain.UserUpdate) map[string]domain.FieldChange {
 	return d
 }
 
-// auditCLI appends an audit entry for a command-line change. The change is
-// already made, so a failure to audit is reported but does not undo it.
-func auditCLI(ctx context.Context, e env, st *store.Store, entry domain.AuditEntry) {
+// auditCLI appends the audit entry of a command-line change. Commands run
+// it inside withStoreTx, so a change is never committed without its entry.
+func auditCLI(ctx context.Context, e env, st *store.Store, entry domain.AuditEntry) error {
 	entry.Actor, entry.SourceAddr = cliActor(e), "local"
 	if _, err := st.AppendAudit(ctx, entry); err != nil {
-		fmt.Fprintf(e.stderr, "warning: the change was made but could not be written to the audit trail: %v\n", err)
+		return fmt.Errorf("write the audit entry (nothing was changed): %w", err)
 	}
+	return nil
 }
 
 // sessionKeysCmd is `ccsub session-keys rotate`.

@@ -54,18 +54,24 @@ func tokenCreate(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, e, func(st *store.Store) error {
-		tok, err := st.CreateAPIToken(ctx, domain.NewAPIToken{Name: f.Name, Hash: is.Hash, Prefix: is.Prefix,
+	var tok domain.APIToken
+	err = withStoreTx(ctx, e, func(st *store.Store) error {
+		var err error
+		tok, err = st.CreateAPIToken(ctx, domain.NewAPIToken{Name: f.Name, Hash: is.Hash, Prefix: is.Prefix,
 			Role: domain.Role(f.Role), CreatedBy: cliActor(e), ExpiresAt: apitoken.Expiry(time.Now(), f.DaysN)})
 		if err != nil {
 			return fmt.Errorf("token create: %w", err)
 		}
-		auditCLI(ctx, e, st, server.TokenCreated(tok))
-		fmt.Fprintln(e.stdout, is.Plain)
-		fmt.Fprintf(e.stderr, "API token #%d %q, role %s, expires %s. It is shown only this once.\n",
-			tok.ID, tok.Name, tok.Role, tok.ExpiresAt.UTC().Format(time.RFC3339))
-		return nil
+		return auditCLI(ctx, e, st, server.TokenCreated(tok))
 	})
+	if err != nil {
+		return err
+	}
+	// Printed only once committed: a token shown is a token that works.
+	fmt.Fprintln(e.stdout, is.Plain)
+	fmt.Fprintf(e.stderr, "API token #%d %q, role %s, expires %s. It is shown only this once.\n",
+		tok.ID, tok.Name, tok.Role, tok.ExpiresAt.UTC().Format(time.RFC3339))
+	return nil
 }
 
 func tokenRevoke(ctx context.Context, e env, args []string) error {
@@ -77,7 +83,7 @@ func tokenRevoke(ctx context.Context, e env, args []string) error {
 	if *id <= 0 {
 		return errors.New("token revoke: want --id N")
 	}
-	return withStore(ctx, e, func(st *store.Store) error {
+	return withStoreTx(ctx, e, func(st *store.Store) error {
 		tok, changed, err := st.RevokeAPIToken(ctx, *id)
 		if errors.Is(err, domain.ErrNotFound) {
 			return fmt.Errorf("token revoke: there is no token #%d", *id)
@@ -89,7 +95,9 @@ func tokenRevoke(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stdout, "token #%d %q was already revoked\n", tok.ID, tok.Name)
 			return nil
 		}
-		auditCLI(ctx, e, st, server.TokenRevoked(tok))
+		if err := auditCLI(ctx, e, st, server.TokenRevoked(tok)); err != nil {
+			return err
+		}
 		fmt.Fprintf(e.stdout, "token #%d %q revoked\n", tok.ID, tok.Name)
 		return nil
 	})

@@ -9,6 +9,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 )
 
@@ -124,15 +125,20 @@ func (s *Server) saveGatewayJSON(r *http.Request, old domain.Gateway, in gateway
 		}
 		gi.PasswordSealed = sealed
 	}
-	var (
-		g   domain.Gateway
-		err error
-	)
-	if old.ID == 0 {
-		g, err = s.store.CreateGateway(r.Context(), gi)
-	} else {
-		g, err = s.store.UpdateGateway(r.Context(), old.ID, gi)
+	var before *domain.Gateway
+	if old.ID != 0 {
+		before = &old
 	}
+	var g domain.Gateway
+	err := s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
+		var err error
+		if old.ID == 0 {
+			g, err = tx.CreateGateway(r.Context(), gi)
+		} else {
+			g, err = tx.UpdateGateway(r.Context(), old.ID, gi)
+		}
+		return GatewaySaved(before, g, f.Password != ""), err
+	})
 	if errors.Is(err, domain.ErrConflict) {
 		return domain.Gateway{}, invalid(form.Errors{"name": "Another gateway already has this name. Choose a different one."})
 	}
@@ -140,11 +146,6 @@ func (s *Server) saveGatewayJSON(r *http.Request, old domain.Gateway, in gateway
 		return domain.Gateway{}, err
 	}
 	s.svc.Forget(g.ID)
-	var before *domain.Gateway
-	if old.ID != 0 {
-		before = &old
-	}
-	s.audit(r, GatewaySaved(before, g, f.Password != ""))
 	return g, nil
 }
 

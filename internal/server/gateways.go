@@ -8,6 +8,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 	"ccsub/web/gateways"
 	"ccsub/web/view"
@@ -97,15 +98,16 @@ func (s *Server) saveGateway(w http.ResponseWriter, r *http.Request, before *dom
 		}
 		in.PasswordSealed = sealed
 	}
-	var (
-		g   domain.Gateway
-		err error
-	)
-	if id == 0 {
-		g, err = s.store.CreateGateway(r.Context(), in)
-	} else {
-		g, err = s.store.UpdateGateway(r.Context(), id, in)
-	}
+	var g domain.Gateway
+	err := s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
+		var err error
+		if id == 0 {
+			g, err = tx.CreateGateway(r.Context(), in)
+		} else {
+			g, err = tx.UpdateGateway(r.Context(), id, in)
+		}
+		return GatewaySaved(before, g, in.PasswordSealed != nil), err
+	})
 	if errors.Is(err, domain.ErrConflict) {
 		f.Errors.Add("name", "Another gateway already has this name. Choose a different one.")
 		return s.renderGatewayForm(w, r, http.StatusUnprocessableEntity, id, f)
@@ -114,7 +116,6 @@ func (s *Server) saveGateway(w http.ResponseWriter, r *http.Request, before *dom
 		return err
 	}
 	s.svc.Forget(g.ID)
-	s.audit(r, GatewaySaved(before, g, in.PasswordSealed != nil))
 	return s.flash(w, r, "ok", fmt.Sprintf("Gateway %q saved. Use \"Test connection\" to check it.", g.Name), "/gateways")
 }
 

@@ -9,6 +9,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/secret"
+	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 	"ccsub/web/subscriptions"
 )
@@ -217,10 +218,11 @@ func (s *Server) setPolicy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	on := r.PostForm.Get("autoReregister") == "true"
-	if err := s.store.SetAutoReregister(r.Context(), sub.ID, on); err != nil {
+	if err := s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
+		return subscriptionPolicy(sub, on), tx.SetAutoReregister(r.Context(), sub.ID, on)
+	}); err != nil {
 		return err
 	}
-	s.audit(r, subscriptionPolicy(sub, on))
 	word := "off"
 	if on {
 		word = "on"

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
 	"ccsub/internal/apitoken"
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/store"
 	"ccsub/web/tokens"
 )
 
@@ -51,12 +53,15 @@ func (s *Server) issueToken(r *http.Request, role domain.Role, name, by string, 
 	if err != nil {
 		return domain.APIToken{}, "", err
 	}
-	tok, err := s.store.CreateAPIToken(r.Context(), domain.NewAPIToken{Name: name, Hash: is.Hash, Prefix: is.Prefix,
-		Role: role, CreatedBy: by, ExpiresAt: apitoken.Expiry(time.Now(), days)})
+	var tok domain.APIToken
+	err = s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
+		tok, err = tx.CreateAPIToken(r.Context(), domain.NewAPIToken{Name: name, Hash: is.Hash, Prefix: is.Prefix,
+			Role: role, CreatedBy: by, ExpiresAt: apitoken.Expiry(time.Now(), days)})
+		return TokenCreated(tok), err
+	})
 	if err != nil {
 		return domain.APIToken{}, "", err
 	}
-	s.audit(r, TokenCreated(tok))
 	return tok, is.Plain, nil
 }
 
@@ -65,16 +70,27 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tok, changed, err := s.store.RevokeAPIToken(r.Context(), id)
+	var (
+		tok     domain.APIToken
+		changed bool
+	)
+	err = s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
+		tok, changed, err = tx.RevokeAPIToken(r.Context(), id)
+		if err == nil && !changed {
+			err = errAlreadyRevoked // nothing changed: nothing to audit
+		}
+		return TokenRevoked(tok), err
+	})
+	if errors.Is(err, errAlreadyRevoked) {
+		return s.flash(w, r, "ok", "Token “"+tok.Name+"” was already revoked.", "/tokens")
+	}
 	if err != nil {
 		return err
 	}
-	if !changed {
-		return s.flash(w, r, "ok", "Token “"+tok.Name+"” was already revoked.", "/tokens")
-	}
-	s.audit(r, TokenRevoked(tok))
 	return s.flash(w, r, "ok", "Token “"+tok.Name+"” revoked: it no longer works.", "/tokens")
 }
+
+var errAlreadyRevoked = errors.New("already revoked")
 
 // TokenCreated is the audit entry of an issued token: its name, role,
 // prefix and expiry, never the token. The CLI records the same entry.

@@ -8,6 +8,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/password"
+	"ccsub/internal/store"
 	"ccsub/web/users"
 )
 
@@ -43,7 +44,14 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.store.CreateUser(r.Context(), f.Username, domain.Role(f.Role), hash)
+	var u domain.User
+	err = s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
+		var err error
+		u, err = tx.CreateUser(r.Context(), f.Username, domain.Role(f.Role), hash)
+		return domain.AuditEntry{Action: domain.AuditUserCreate, TargetType: domain.TargetUser, TargetID: idString(u.ID),
+			TargetName: u.Username, Diff: map[string]domain.FieldChange{
+				"role": {After: string(u.Role)}, "disabled": {After: false}, "password": {After: SecretChanged}}}, err
+	})
 	if errors.Is(err, domain.ErrConflict) {
 		f.Errors.Add("username", "Another user already has this name (letter case does not matter). Choose a different one.")
 		return s.renderNewUser(w, r, http.StatusUnprocessableEntity, f)
@@ -51,9 +59,6 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.audit(r, domain.AuditEntry{Action: domain.AuditUserCreate, TargetType: domain.TargetUser, TargetID: idString(u.ID),
-		TargetName: u.Username, Diff: map[string]domain.FieldChange{
-			"role": {After: string(u.Role)}, "disabled": {After: false}, "password": {After: SecretChanged}}})
 	return s.flash(w, r, "ok", fmt.Sprintf("User %s added as %s.", u.Username, u.Role), "/users")
 }
 
@@ -145,17 +150,23 @@ func (s *Server) editUser(w http.ResponseWriter, r *http.Request, change func(f 
 	if len(f.Errors) > 0 {
 		return s.renderUser(w, r, http.StatusUnprocessableEntity, u, f, "")
 	}
-	up, err := s.store.UpdateUser(r.Context(), u.ID, c)
+	var up domain.UserUpdate
+	err = s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
+		var err error
+		if up, err = tx.UpdateUser(r.Context(), u.ID, c); err == nil && up.Before == up.After {
+			err = errNothingChanged
+		}
+		return userUpdated(up), err
+	})
+	if errors.Is(err, errNothingChanged) {
+		return s.flash(w, r, "ok", "Nothing changed.", "/users/"+idString(u.ID))
+	}
 	if errors.Is(err, domain.ErrLastAdmin) {
 		return s.renderUser(w, r, http.StatusUnprocessableEntity, u, f, lastAdminProblem(u))
 	}
 	if err != nil {
 		return err
 	}
-	if up.Before == up.After {
-		return s.flash(w, r, "ok", "Nothing changed.", "/users/"+idString(u.ID))
-	}
-	s.auditUserUpdate(r, up)
 	return s.reportUserUpdate(w, r, up)
 }
 
@@ -164,16 +175,18 @@ func lastAdminProblem(u domain.User) string {
 		"Make another user an administrator first.", u.Username)
 }
 
-// auditUserUpdate records which of role and disabled changed, and that the
+var errNothingChanged = errors.New("nothing changed")
+
+// userUpdated records which of role and disabled changed, and that the
 // password changed without any trace of it.
-func (s *Server) auditUserUpdate(r *http.Request, up domain.UserUpdate) {
+func userUpdated(up domain.UserUpdate) domain.AuditEntry {
 	d := changes(map[string]any{"role": string(up.Before.Role), "disabled": up.Before.Disabled},
 		map[string]any{"role": string(up.After.Role), "disabled": up.After.Disabled})
 	if up.Before.PasswordHash != up.After.PasswordHash {
 		d["password"] = domain.FieldChange{Before: SecretUnchanged, After: SecretChanged}
 	}
-	s.audit(r, domain.AuditEntry{Action: domain.AuditUserUpdate, TargetType: domain.TargetUser,
-		TargetID: idString(up.After.ID), TargetName: up.After.Username, Diff: d})
+	return domain.AuditEntry{Action: domain.AuditUserUpdate, TargetType: domain.TargetUser,
+		TargetID: idString(up.After.ID), TargetName: up.After.Username, Diff: d}
 }
 
 // reportUserUpdate flashes what happened. An admin who changed their own

@@ -32,7 +32,7 @@ func (r apiTokenRow) domain() domain.APIToken {
 
 // CreateAPIToken stores a newly issued token (its hash, never the token).
 func (s *Store) CreateAPIToken(ctx context.Context, n domain.NewAPIToken) (domain.APIToken, error) {
-	rows, _ := s.pool.Query(ctx, `INSERT INTO api_tokens (name, token_hash, prefix, role, created_by, expires_at)
+	rows, _ := s.db.Query(ctx, `INSERT INTO api_tokens (name, token_hash, prefix, role, created_by, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+apiTokenColumns,
 		n.Name, n.Hash, n.Prefix, string(n.Role), n.CreatedBy, n.ExpiresAt)
 	r, err := collectOne[apiTokenRow](rows)
@@ -46,7 +46,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, n domain.NewAPIToken) (domai
 // lookup: the secret itself is never compared byte by byte in Go). Revoked
 // and expired tokens are returned too; the caller decides with Usable.
 func (s *Store) APITokenByHash(ctx context.Context, hash []byte) (domain.APIToken, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE token_hash = $1`, hash)
+	rows, _ := s.db.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE token_hash = $1`, hash)
 	r, err := collectOne[apiTokenRow](rows)
 	if err != nil {
 		return domain.APIToken{}, fmt.Errorf("store.APITokenByHash: %w", translate(err))
@@ -57,7 +57,7 @@ func (s *Store) APITokenByHash(ctx context.Context, hash []byte) (domain.APIToke
 // ListAPITokens returns every token, newest first. Admins issue a handful,
 // so the list is not paginated.
 func (s *Store) ListAPITokens(ctx context.Context) ([]domain.APIToken, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens ORDER BY created_at DESC, id DESC`)
+	rows, _ := s.db.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens ORDER BY created_at DESC, id DESC`)
 	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[apiTokenRow])
 	if err != nil {
 		return nil, fmt.Errorf("store.ListAPITokens: %w", err)
@@ -72,7 +72,7 @@ func (s *Store) ListAPITokens(ctx context.Context) ([]domain.APIToken, error) {
 // RevokeAPIToken revokes the token id. It reports whether this call revoked
 // it (false: it was already revoked, and its first revocation time stays).
 func (s *Store) RevokeAPIToken(ctx context.Context, id int64) (domain.APIToken, bool, error) {
-	rows, _ := s.pool.Query(ctx, `UPDATE api_tokens SET revoked_at = now()
+	rows, _ := s.db.Query(ctx, `UPDATE api_tokens SET revoked_at = now()
 		WHERE id = $1 AND revoked_at IS NULL RETURNING `+apiTokenColumns, id)
 	r, err := collectOne[apiTokenRow](rows)
 	if err == nil {
@@ -81,7 +81,7 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id int64) (domain.APIToken, 
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return domain.APIToken{}, false, fmt.Errorf("store.RevokeAPIToken %d: %w", id, err)
 	}
-	rows, _ = s.pool.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE id = $1`, id)
+	rows, _ = s.db.Query(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE id = $1`, id)
 	if r, err = collectOne[apiTokenRow](rows); err != nil {
 		return domain.APIToken{}, false, fmt.Errorf("store.RevokeAPIToken %d: %w", id, translate(err))
 	}
@@ -91,7 +91,7 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id int64) (domain.APIToken, 
 // TouchAPIToken records that the token was used, at most once a minute: a
 // busy script must not turn every API read into a write.
 func (s *Store) TouchAPIToken(ctx context.Context, id int64) error {
-	_, err := s.pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = now()
+	_, err := s.db.Exec(ctx, `UPDATE api_tokens SET last_used_at = now()
 		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, id)
 	if err != nil {
 		return fmt.Errorf("store.TouchAPIToken %d: %w", id, err)

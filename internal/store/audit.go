@@ -59,7 +59,7 @@ func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEntry) (domain.Au
 		}
 		diff = string(b)
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('ccsub.audit_log'))"); err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, *domain.AuditBreak, err
 // also returns the head hash.
 func (s *Store) VerifyAuditChain(ctx context.Context) (domain.AuditVerification, error) {
 	var v domain.AuditVerification
-	rows, err := s.pool.Query(ctx, `SELECT id, at, actor, source_addr, user_agent, action, target_type,
+	rows, err := s.db.Query(ctx, `SELECT id, at, actor, source_addr, user_agent, action, target_type,
 			target_id, target_name, outcome, diff, prev_hash, hash FROM audit_log ORDER BY id`)
 	if err != nil {
 		return v, fmt.Errorf("store.VerifyAuditChain: %w", err)

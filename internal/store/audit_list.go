@@ -25,7 +25,7 @@ const UnreadableDiff = "(unreadable diff)"
 // extra row says whether more exist, and nothing is counted.
 func (s *Store) ListAudit(ctx context.Context, f domain.AuditFilter, p domain.PageRequest) (domain.AuditPage, error) {
 	q := buildAuditQuery(f, p)
-	rows, _ := s.pool.Query(ctx, q.sql, q.args)
+	rows, _ := s.db.Query(ctx, q.sql, q.args)
 	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[auditRow])
 	if err != nil {
 		return domain.AuditPage{}, fmt.Errorf("store.ListAudit: %w", err)

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,5 +60,49 @@ func TestTheAuditTrailIsAppendOnlyAndTamperEvident(t *testing.T) {
 	exec("SET session_replication_role = DEFAULT")
 	if _, brk, _ := st.VerifyAudit(ctx); brk != nil {
 		t.Errorf("after restoring the entry the chain still breaks at %d", brk.ID)
+	}
+}
+
+func TestAChangeAndItsAuditEntryCommitTogetherOrNotAtAll(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(dbtest.Pool(t))
+	name := "atomic-" + t.Name()
+	err := st.InTx(ctx, func(tx *store.Store) error {
+		g, err := tx.CreateGateway(ctx, domain.GatewayInput{Name: name, BaseURL: "https://10.0.0.9:8043", AgentID: 1, PasswordSealed: []byte{1}})
+		if err != nil {
+			return err
+		}
+		// An entry that cannot be written (its diff cannot be encoded).
+		_, err = tx.AppendAudit(ctx, domain.AuditEntry{Actor: "t", Action: domain.AuditGatewayCreate,
+			TargetID: strconv.FormatInt(g.ID, 10), Diff: map[string]domain.FieldChange{"x": {After: make(chan int)}}})
+		return err
+	})
+	if err == nil {
+		t.Fatal("the transaction committed although its audit entry failed")
+	}
+	if _, err := st.GatewayByName(ctx, name); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("the gateway exists without its audit entry (err %v)", err)
+	}
+	err = st.InTx(ctx, func(tx *store.Store) error {
+		g, err := tx.CreateGateway(ctx, domain.GatewayInput{Name: name, BaseURL: "https://10.0.0.9:8043", AgentID: 1, PasswordSealed: []byte{1}})
+		if err != nil {
+			return err
+		}
+		_, err = tx.AppendAudit(ctx, domain.AuditEntry{Actor: "t", Action: domain.AuditGatewayCreate, TargetID: strconv.FormatInt(g.ID, 10)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := st.GatewayByName(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := st.ListAudit(ctx, domain.AuditFilter{Action: domain.AuditGatewayCreate, TargetID: strconv.FormatInt(g.ID, 10)}, domain.PageRequest{})
+	if err != nil || len(page.Entries) != 1 {
+		t.Errorf("entries for the committed gateway: %d (err %v), want 1", len(page.Entries), err)
+	}
+	if _, brk, err := st.VerifyAudit(ctx); err != nil || brk != nil {
+		t.Errorf("the chain after a rolled-back append: break %+v, err %v", brk, err)
 	}
 }

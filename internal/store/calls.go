@@ -78,7 +78,7 @@ func (r callRow) domain() domain.Call {
 // survives, and the other gets that call with domain.ErrDuplicateSubmission.
 func (s *Store) BeginCall(ctx context.Context, c domain.NewCall) (domain.Call, error) {
 	var call domain.Call
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		var err error
 		if call, err = insertCall(ctx, tx, c); err != nil || c.IdempotencyKey == "" {
 			return err
@@ -159,7 +159,7 @@ func (s *Store) completeCall(ctx context.Context, id int64, r domain.CallResult)
 	if r.Outcome == domain.OutcomePending || !r.Outcome.Valid() {
 		return domain.Call{}, errors.New("outcome is not a final one")
 	}
-	rows, _ := s.pool.Query(ctx, `UPDATE calls SET finished_at = clock_timestamp(),
+	rows, _ := s.db.Query(ctx, `UPDATE calls SET finished_at = clock_timestamp(),
 			duration_us = @duration_us, outcome = @outcome, http_status = @http_status,
 			retcode = @retcode, message = @message, server_id = COALESCE(@server_id, server_id),
 			request_body = COALESCE(@request_body, request_body), response_body = @response_body,
@@ -192,7 +192,7 @@ func (s *Store) completeCall(ctx context.Context, id int64, r domain.CallResult)
 // (ErrConflict) after an update that matched no pending row.
 func (s *Store) whyNotPending(ctx context.Context, id int64) error {
 	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM calls WHERE id = $1)`, id).Scan(&exists); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM calls WHERE id = $1)`, id).Scan(&exists); err != nil {
 		return err
 	}
 	if !exists {
@@ -214,7 +214,7 @@ func nullIfEmpty(s string) *string {
 func (s *Store) LinkCallSubscription(ctx context.Context, callID, subscriptionID int64) error {
 	// calls has no foreign keys (it is to be partitioned), so the
 	// subscription's existence is checked here.
-	tag, err := s.pool.Exec(ctx, `UPDATE calls SET subscription_id = $2
+	tag, err := s.db.Exec(ctx, `UPDATE calls SET subscription_id = $2
 		WHERE id = $1 AND EXISTS (SELECT 1 FROM subscriptions WHERE id = $2)`, callID, subscriptionID)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = domain.ErrNotFound
@@ -227,7 +227,7 @@ func (s *Store) LinkCallSubscription(ctx context.Context, callID, subscriptionID
 
 // Call finds a call by id.
 func (s *Store) Call(ctx context.Context, id int64) (domain.Call, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+callColumns+` FROM calls WHERE id = $1`, id)
+	rows, _ := s.db.Query(ctx, `SELECT `+callColumns+` FROM calls WHERE id = $1`, id)
 	r, err := collectOne[callRow](rows)
 	if err != nil {
 		return domain.Call{}, fmt.Errorf("store.Call %d: %w", id, translate(err))
@@ -240,7 +240,7 @@ func (s *Store) Call(ctx context.Context, id int64) (domain.Call, error) {
 // the gateway acted is unknown. finished_at stays empty because nobody saw
 // them finish. It reports how many calls changed.
 func (s *Store) ExpirePending(ctx context.Context, startedBefore time.Time, reason string) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE calls SET outcome = 'unknown', error = $2
+	tag, err := s.db.Exec(ctx, `UPDATE calls SET outcome = 'unknown', error = $2
 		WHERE outcome = 'pending' AND started_at < $1`, startedBefore, reason)
 	if err != nil {
 		return 0, fmt.Errorf("store.ExpirePending before %s: %w", startedBefore.Format(time.RFC3339), err)

@@ -20,7 +20,7 @@ const (
 // the hot path; keyset.go says how its statement is shaped.
 func (s *Store) ListCalls(ctx context.Context, f domain.CallFilter, p domain.PageRequest) (domain.CallPage, error) {
 	q := buildCallQuery(f, p)
-	rows, _ := s.pool.Query(ctx, q.sql, q.args)
+	rows, _ := s.db.Query(ctx, q.sql, q.args)
 	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[callRow])
 	if err != nil {
 		return domain.CallPage{}, fmt.Errorf("store.ListCalls: %w", err)

@@ -120,7 +120,7 @@ func (s *Store) GatewayByName(ctx context.Context, name string) (domain.Gateway,
 
 // ListGateways returns every gateway ordered by name (ignoring case).
 func (s *Store) ListGateways(ctx context.Context) ([]domain.Gateway, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+gatewayColumns+` FROM gateways ORDER BY lower(name), id`)
+	rows, _ := s.db.Query(ctx, `SELECT `+gatewayColumns+` FROM gateways ORDER BY lower(name), id`)
 	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[gatewayRow])
 	if err != nil {
 		return nil, fmt.Errorf("store.ListGateways: %w", err)
@@ -135,7 +135,7 @@ func (s *Store) ListGateways(ctx context.Context) ([]domain.Gateway, error) {
 // RecordGatewayTest stores the result of a "Test connection". It does not
 // bump updated_at: testing is not editing.
 func (s *Store) RecordGatewayTest(ctx context.Context, id int64, outcome domain.Outcome, message string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE gateways
+	tag, err := s.db.Exec(ctx, `UPDATE gateways
 		SET last_test_at = now(), last_test_outcome = $2, last_test_message = $3
 		WHERE id = $1`, id, string(outcome), message)
 	if err == nil && tag.RowsAffected() == 0 {
@@ -148,7 +148,7 @@ func (s *Store) RecordGatewayTest(ctx context.Context, id int64, outcome domain.
 }
 
 func (s *Store) oneGateway(ctx context.Context, sql string, args ...any) (domain.Gateway, error) {
-	rows, _ := s.pool.Query(ctx, sql, args...)
+	rows, _ := s.db.Query(ctx, sql, args...)
 	r, err := collectOne[gatewayRow](rows)
 	if err != nil {
 		return domain.Gateway{}, translate(err)

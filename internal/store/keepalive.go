@@ -21,7 +21,7 @@ import (
 // rows; an expired lease is free again, which is how a dead engine's work
 // moves to the others.
 func (s *Store) ClaimDue(ctx context.Context, owner string, lease time.Duration, limit int) ([]domain.Subscription, error) {
-	rows, _ := s.pool.Query(ctx, `WITH due AS (
+	rows, _ := s.db.Query(ctx, `WITH due AS (
 			SELECT id FROM subscriptions
 			WHERE state IN ('active', 'degraded') AND next_due_at <= now()
 				AND (lease_until IS NULL OR lease_until < now())
@@ -49,7 +49,7 @@ func (s *Store) ClaimDue(ctx context.Context, owner string, lease time.Duration,
 // the work at once instead of waiting for the leases to run out. The rows
 // stay due: nothing is skipped.
 func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE subscriptions SET lease_owner = '', lease_until = NULL
+	tag, err := s.db.Exec(ctx, `UPDATE subscriptions SET lease_owner = '', lease_until = NULL
 		WHERE lease_owner = $1 AND state IN ('active', 'degraded')`, owner)
 	if err != nil {
 		return 0, fmt.Errorf("store.ReleaseLeases owner %q: %w", owner, err)
@@ -84,7 +84,7 @@ const heartbeatBucket = `date_bin('5 minutes', now(), timestamptz '2000-01-01 00
 func (s *Store) RecordHandshakeSuccess(ctx context.Context, id int64, owner string, interval time.Duration, actor string) (StateChange, error) {
 	const reason = "handshake succeeded"
 	var from string
-	err := s.pool.QueryRow(ctx, `WITH old AS (
+	err := s.db.QueryRow(ctx, `WITH old AS (
 			SELECT id, state FROM subscriptions
 			WHERE id = @id AND lease_owner = @owner AND state IN ('active', 'degraded')
 			FOR UPDATE),
@@ -156,7 +156,7 @@ type HandshakeFailure struct {
 // handshake therefore leaves no row, which is the same as a success would.
 func (s *Store) RecordHandshakeFailure(ctx context.Context, f HandshakeFailure) (StateChange, error) {
 	var c StateChange
-	err := s.pool.QueryRow(ctx, recordFailureSQL, failureArgs(f)).Scan(&c.From, &c.To, &c.Reason)
+	err := s.db.QueryRow(ctx, recordFailureSQL, failureArgs(f)).Scan(&c.From, &c.To, &c.Reason)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = ErrLeaseLost
 	}
@@ -221,7 +221,7 @@ func failureArgs(f HandshakeFailure) pgx.NamedArgs {
 // after since, oldest first. Buckets without any handshake are absent: the
 // page shows them as gaps.
 func (s *Store) Heartbeats(ctx context.Context, subscriptionID int64, since time.Time) ([]domain.HeartbeatBucket, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT bucket, ok, failed FROM heartbeats
+	rows, _ := s.db.Query(ctx, `SELECT bucket, ok, failed FROM heartbeats
 		WHERE subscription_id = $1 AND bucket >= $2 ORDER BY bucket`, subscriptionID, since)
 	buckets, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.HeartbeatBucket, error) {
 		var b domain.HeartbeatBucket
@@ -237,7 +237,7 @@ func (s *Store) Heartbeats(ctx context.Context, subscriptionID int64, since time
 // PruneHeartbeats deletes buckets older than age (by the database's
 // clock); the strip shows 24 hours, so anything past ~25 h is dead weight.
 func (s *Store) PruneHeartbeats(ctx context.Context, age time.Duration) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM heartbeats WHERE bucket < now() - $1::interval`, age)
+	tag, err := s.db.Exec(ctx, `DELETE FROM heartbeats WHERE bucket < now() - $1::interval`, age)
 	if err != nil {
 		return 0, fmt.Errorf("store.PruneHeartbeats %s: %w", age, err)
 	}
@@ -247,7 +247,7 @@ func (s *Store) PruneHeartbeats(ctx context.Context, age time.Duration) (int64, 
 // SetAutoReregister turns the "re-register automatically when lapsed"
 // policy of a subscription on or off.
 func (s *Store) SetAutoReregister(ctx context.Context, id int64, on bool) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE subscriptions SET auto_reregister = $2, updated_at = now()
+	tag, err := s.db.Exec(ctx, `UPDATE subscriptions SET auto_reregister = $2, updated_at = now()
 		WHERE id = $1`, id, on)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = domain.ErrNotFound
@@ -268,7 +268,7 @@ func (s *Store) SetAutoReregister(ctx context.Context, id int64, on bool) error 
 // It yields domain.ErrConflict when the subscription is not lapsed, is
 // already replaced, or is claimed by someone else.
 func (s *Store) ClaimReregister(ctx context.Context, id int64, owner string, hold time.Duration) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE subscriptions SET lease_owner = $2, lease_until = now() + $3,
+	tag, err := s.db.Exec(ctx, `UPDATE subscriptions SET lease_owner = $2, lease_until = now() + $3,
 			receiver_key = NULL
 		WHERE id = $1 AND state = 'lapsed' AND replaced_by_id IS NULL
 			AND (lease_owner = '' OR lease_until < now())`, id, owner, hold)
@@ -284,7 +284,7 @@ func (s *Store) ClaimReregister(ctx context.Context, id int64, owner string, hol
 // ReleaseReregister ends owner's re-register claim on a subscription that
 // was not replaced, giving it back its receiver key ("" for none).
 func (s *Store) ReleaseReregister(ctx context.Context, id int64, owner, receiverKey string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE subscriptions SET lease_owner = '', lease_until = NULL,
+	_, err := s.db.Exec(ctx, `UPDATE subscriptions SET lease_owner = '', lease_until = NULL,
 			receiver_key = NULLIF($3, '')
 		WHERE id = $1 AND lease_owner = $2 AND replaced_by_id IS NULL`, id, owner, receiverKey)
 	if err != nil {
@@ -298,7 +298,7 @@ func (s *Store) ReleaseReregister(ctx context.Context, id int64, owner, receiver
 // already replaced), the end of owner's claim, and a history row on the
 // old subscription naming its successor, so both appear in the history.
 func (s *Store) LinkReregistered(ctx context.Context, oldID, newID int64, owner, actor string) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		var newServerID string
 		err := tx.QueryRow(ctx, `UPDATE subscriptions o SET replaced_by_id = n.id, updated_at = now(),
 				lease_owner = CASE WHEN o.lease_owner = $3 THEN '' ELSE o.lease_owner END,

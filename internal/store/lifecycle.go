@@ -15,7 +15,7 @@ import (
 // writes nothing, when the subscription is already in that state.
 func (s *Store) ChangeState(ctx context.Context, id int64, to domain.SubState, reason, actor string) (bool, error) {
 	changed := false
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		var from string
 		err := tx.QueryRow(ctx, `SELECT state FROM subscriptions WHERE id = $1 FOR UPDATE`, id).Scan(&from)
 		if err != nil || from == string(to) {
@@ -50,7 +50,7 @@ func insertStateChange(ctx context.Context, tx pgx.Tx, id int64, from, to, reaso
 
 // ApplyModify stores the settings a successful modify call changed.
 func (s *Store) ApplyModify(ctx context.Context, id int64, callbackURI string, nlpFlag bool, flowAccessCode, receiverKey string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE subscriptions SET callback_uri = $2, nlp_flag = $3,
+	tag, err := s.db.Exec(ctx, `UPDATE subscriptions SET callback_uri = $2, nlp_flag = $3,
 			flow_access_code = $4, receiver_key = NULLIF($5, ''), updated_at = now()
 		WHERE id = $1`, id, callbackURI, nlpFlag, flowAccessCode, receiverKey)
 	if err == nil && tag.RowsAffected() == 0 {
@@ -66,7 +66,7 @@ func (s *Store) ApplyModify(ctx context.Context, id int64, callbackURI string, n
 // domain.ErrConflict when oldID was already replaced: a subscription is
 // replaced at most once.
 func (s *Store) LinkReplacement(ctx context.Context, oldID, newID int64) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE subscriptions SET replaced_by_id = $2, updated_at = now()
+	tag, err := s.db.Exec(ctx, `UPDATE subscriptions SET replaced_by_id = $2, updated_at = now()
 		WHERE id = $1 AND replaced_by_id IS NULL`, oldID, newID)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = domain.ErrConflict

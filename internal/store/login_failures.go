@@ -33,14 +33,14 @@ type LoginLimits struct {
 // the window, that is until the limit-th most recent one leaves it; it is
 // computed on the database's clock, shared by every process.
 func (s *Store) BeginLoginAttempt(ctx context.Context, username, addr string, l LoginLimits) (id int64, wait time.Duration, err error) {
-	err = s.pool.QueryRow(ctx, `INSERT INTO login_failures (username, source_addr) VALUES (lower($1), $2) RETURNING id`,
+	err = s.db.QueryRow(ctx, `INSERT INTO login_failures (username, source_addr) VALUES (lower($1), $2) RETURNING id`,
 		username, addr).Scan(&id)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store.BeginLoginAttempt: %w", err)
 	}
 	wait, err = s.loginWait(ctx, id, username, addr, l)
 	if err == nil && wait > 0 {
-		_, err = s.pool.Exec(ctx, `DELETE FROM login_failures WHERE id = $1`, id)
+		_, err = s.db.Exec(ctx, `DELETE FROM login_failures WHERE id = $1`, id)
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("store.BeginLoginAttempt: %w", err)
@@ -52,7 +52,7 @@ func (s *Store) BeginLoginAttempt(ctx context.Context, username, addr string, l 
 // counting the attempt itself.
 func (s *Store) loginWait(ctx context.Context, own int64, username, addr string, l LoginLimits) (time.Duration, error) {
 	var secs float64
-	err := s.pool.QueryRow(ctx, `SELECT greatest(
+	err := s.db.QueryRow(ctx, `SELECT greatest(
 		coalesce((SELECT extract(epoch FROM at + make_interval(secs => $4) - now()) FROM login_failures
 			WHERE username = lower($2) AND at > now() - make_interval(secs => $4) AND id <> $1
 			ORDER BY at DESC OFFSET $5 LIMIT 1), 0),
@@ -68,7 +68,7 @@ func (s *Store) loginWait(ctx context.Context, own int64, username, addr string,
 // count for their source addresses: otherwise one valid account would let
 // an attacker reset their address's count at will.
 func (s *Store) LoginSucceeded(ctx context.Context, attempt int64, username string) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM login_failures WHERE id = $1`, attempt); err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func (s *Store) LoginSucceeded(ctx context.Context, attempt int64, username stri
 // PruneLoginFailures deletes failures older than age (longer than any
 // throttle window), which no longer count.
 func (s *Store) PruneLoginFailures(ctx context.Context, age time.Duration) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE at < now() - make_interval(secs => $1)`, age.Seconds())
+	tag, err := s.db.Exec(ctx, `DELETE FROM login_failures WHERE at < now() - make_interval(secs => $1)`, age.Seconds())
 	if err != nil {
 		return 0, fmt.Errorf("store.PruneLoginFailures: %w", err)
 	}

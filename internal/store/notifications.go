@@ -73,7 +73,7 @@ func (s *Store) RecordNotification(ctx context.Context, n domain.Notification) (
 				ON CONFLICT DO NOTHING RETURNING 1)
 			` + notificationInsert + `SELECT ` + notificationValues + ` WHERE EXISTS (SELECT 1 FROM claim)`
 	}
-	tag, err := s.pool.Exec(ctx, sql, args)
+	tag, err := s.db.Exec(ctx, sql, args)
 	if err != nil {
 		return false, fmt.Errorf("store.RecordNotification receiver %q: %w", shortKey(n.ReceiverKey), translate(err))
 	}
@@ -103,7 +103,7 @@ func shortKey(k string) string {
 // before and returns how many went. Batches keep each delete short on a
 // busy table; call it until it returns less than batch.
 func (s *Store) PruneNotificationDigests(ctx context.Context, before time.Time, batch int) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM notification_digests WHERE (subscription_id, digest) IN (
+	tag, err := s.db.Exec(ctx, `DELETE FROM notification_digests WHERE (subscription_id, digest) IN (
 			SELECT subscription_id, digest FROM notification_digests WHERE received_at < $1 LIMIT $2)`,
 		before, batch)
 	if err != nil {
@@ -135,7 +135,7 @@ const (
 // one extra row answers "is there more?", and nothing is counted.
 func (s *Store) ListNotifications(ctx context.Context, f domain.NotificationFilter, p domain.PageRequest) (domain.NotificationPage, error) {
 	q := buildNotificationQuery(f, p)
-	rows, _ := s.pool.Query(ctx, q.sql, q.args)
+	rows, _ := s.db.Query(ctx, q.sql, q.args)
 	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[notificationRow])
 	if err != nil {
 		return domain.NotificationPage{}, fmt.Errorf("store.ListNotifications: %w", err)

@@ -94,7 +94,7 @@ func (s *Store) sealedBatch(ctx context.Context, spec sealedSpec, current []byte
 	q := fmt.Sprintf(`SELECT %[1]s, id, %[2]s FROM %[3]s
 		WHERE %[4]s AND %[2]s IS NOT NULL AND substring(%[2]s FROM 1 FOR @plen) <> @current
 		ORDER BY %[5]s LIMIT @n`, spec.at, spec.column, spec.table, spec.after, orderOf(spec))
-	rows, err := s.pool.Query(ctx, q, pgx.NamedArgs{"at": cur.at, "id": cur.id, "current": current, "plen": len(current), "n": n})
+	rows, err := s.db.Query(ctx, q, pgx.NamedArgs{"at": cur.at, "id": cur.id, "current": current, "plen": len(current), "n": n})
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (s *Store) resealBatch(ctx context.Context, spec sealedSpec, rows []sealedR
 	q := fmt.Sprintf(`UPDATE %[1]s t SET %[2]s = u.new
 		FROM unnest(@ats::timestamptz[], @ids::bigint[], @olds::bytea[], @news::bytea[]) AS u(at, id, old, new)
 		WHERE %[3]s AND t.%[2]s = u.old`, spec.table, spec.column, spec.match)
-	tag, err := s.pool.Exec(ctx, q, pgx.NamedArgs{"ats": ats, "ids": ids, "olds": olds, "news": news})
+	tag, err := s.db.Exec(ctx, q, pgx.NamedArgs{"ats": ats, "ids": ids, "olds": olds, "news": news})
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (s *Store) CountNotSealedWith(ctx context.Context, col SealedColumn, curren
 	q := fmt.Sprintf(`SELECT count(*) FROM %[1]s WHERE %[2]s IS NOT NULL AND substring(%[2]s FROM 1 FOR @plen) <> @current`,
 		spec.table, spec.column)
 	var n int64
-	if err := s.pool.QueryRow(ctx, q, pgx.NamedArgs{"current": current, "plen": len(current)}).Scan(&n); err != nil {
+	if err := s.db.QueryRow(ctx, q, pgx.NamedArgs{"current": current, "plen": len(current)}).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store.CountNotSealedWith(%s): %w", col, err)
 	}
 	return n, nil

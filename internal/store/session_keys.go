@@ -12,7 +12,7 @@ import (
 // starting together agree on a single key.
 func (s *Store) SessionKeys(ctx context.Context, create func() ([]byte, error)) ([][]byte, error) {
 	var keys [][]byte
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('ccsub.session_keys'))"); err != nil {
 			return err
 		}
@@ -44,7 +44,7 @@ func (s *Store) SessionKeys(ctx context.Context, create func() ([]byte, error)) 
 // starting during a rotation sees the keys before or after it, never half.
 func (s *Store) RotateSessionKeys(ctx context.Context, sealed []byte, keepPrevious int) (int, error) {
 	var n int
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('ccsub.session_keys'))"); err != nil {
 			return err
 		}

@@ -20,7 +20,7 @@ const touchEvery = "1 minute"
 // same transaction: a sign-in always starts a new session id, so a session
 // id planted before sign-in is worthless after it.
 func (s *Store) CreateSession(ctx context.Context, n domain.NewSession, replaces string) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if replaces != "" {
 			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, replaces); err != nil {
 				return err
@@ -43,7 +43,7 @@ func (s *Store) CreateSession(ctx context.Context, n domain.NewSession, replaces
 // the database's, so processes with skewed clocks agree.
 func (s *Store) SessionUser(ctx context.Context, id string, idle time.Duration) (u domain.User, stale bool, err error) {
 	var r userRow
-	err = s.pool.QueryRow(ctx, `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
+	err = s.db.QueryRow(ctx, `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
 			s.last_seen_at < now() - interval '`+touchEvery+`'
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1 AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => $2)
@@ -57,7 +57,7 @@ func (s *Store) SessionUser(ctx context.Context, id string, idle time.Duration) 
 
 // TouchSession records activity on a session, at most once a minute.
 func (s *Store) TouchSession(ctx context.Context, id string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE sessions SET last_seen_at = now()
+	_, err := s.db.Exec(ctx, `UPDATE sessions SET last_seen_at = now()
 		WHERE id = $1 AND last_seen_at < now() - interval '`+touchEvery+`'`, id)
 	if err != nil {
 		return fmt.Errorf("store.TouchSession: %w", err)
@@ -68,7 +68,7 @@ func (s *Store) TouchSession(ctx context.Context, id string) error {
 // DeleteSession ends one session (sign-out). Deleting a session that does
 // not exist is not an error: the outcome is the same.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
+	if _, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("store.DeleteSession: %w", err)
 	}
 	return nil
@@ -76,7 +76,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 
 // DeleteUserSessions ends every session of a user and says how many.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+	tag, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
 	if err != nil {
 		return 0, fmt.Errorf("store.DeleteUserSessions %d: %w", userID, err)
 	}
@@ -86,7 +86,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, er
 // PruneSessions deletes sessions past their absolute expiry or idle for
 // longer than idle; they can no longer be used, so this only saves space.
 func (s *Store) PruneSessions(ctx context.Context, idle time.Duration) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions
+	tag, err := s.db.Exec(ctx, `DELETE FROM sessions
 		WHERE expires_at <= now() OR last_seen_at <= now() - make_interval(secs => $1)`, idle.Seconds())
 	if err != nil {
 		return 0, fmt.Errorf("store.PruneSessions: %w", err)

@@ -3,6 +3,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 
 	"ccsub/internal/domain"
@@ -12,14 +13,36 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Store reads and writes ccsub's tables. It is safe for concurrent use.
+// Store reads and writes ccsub's tables. It is safe for concurrent use;
+// a Store handed to an InTx function is bound to that transaction and is
+// not.
 type Store struct {
 	pool *pgxpool.Pool
+	db   conn // the pool, or the transaction of InTx
+}
+
+// conn is what both a pool and a transaction offer; pgx.BeginFunc on a
+// transaction makes a savepoint, so methods that need their own
+// transaction nest inside InTx.
+type conn interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
 // New returns a Store over pool; the caller owns the pool and closes it.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool}
+	return &Store{pool: pool, db: pool}
+}
+
+// InTx runs fn with a Store bound to one transaction, committed when fn
+// returns nil: a change and its audit entry are written together or not
+// at all.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		return fn(&Store{pool: s.pool, db: tx})
+	})
 }
 
 // Pool returns the underlying pool, for readiness checks and migrations.

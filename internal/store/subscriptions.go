@@ -154,7 +154,7 @@ func (s *Store) SubscriptionByServerID(ctx context.Context, gatewayID int64, ser
 // ListSubscriptions returns every subscription, newest first. The table is
 // small (one row per serverId ever obtained), so it is not paged.
 func (s *Store) ListSubscriptions(ctx context.Context) ([]domain.Subscription, error) {
-	rows, _ := s.pool.Query(ctx, subscriptionSelect+` ORDER BY s.created_at DESC, s.id DESC`)
+	rows, _ := s.db.Query(ctx, subscriptionSelect+` ORDER BY s.created_at DESC, s.id DESC`)
 	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[subscriptionRow])
 	if err != nil {
 		return nil, fmt.Errorf("store.ListSubscriptions: %w", err)
@@ -168,7 +168,7 @@ func (s *Store) ListSubscriptions(ctx context.Context) ([]domain.Subscription, e
 
 // SetSubscriptionState records a new state and why it changed.
 func (s *Store) SetSubscriptionState(ctx context.Context, id int64, state domain.SubState, reason string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE subscriptions
+	tag, err := s.db.Exec(ctx, `UPDATE subscriptions
 		SET state = $2, state_reason = $3, updated_at = now()
 		WHERE id = $1`, id, string(state), reason)
 	if err == nil && tag.RowsAffected() == 0 {
@@ -181,7 +181,7 @@ func (s *Store) SetSubscriptionState(ctx context.Context, id int64, state domain
 }
 
 func (s *Store) oneSubscription(ctx context.Context, sql string, args ...any) (domain.Subscription, error) {
-	rows, _ := s.pool.Query(ctx, sql, args...)
+	rows, _ := s.db.Query(ctx, sql, args...)
 	r, err := collectOne[subscriptionRow](rows)
 	if err != nil {
 		return domain.Subscription{}, translate(err)

@@ -65,14 +65,14 @@ func (s *Store) UserByID(ctx context.Context, id int64) (domain.User, error) {
 // CountUsers reports how many users exist; zero means first-run setup.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store.CountUsers: %w", err)
 	}
 	return n, nil
 }
 
 func (s *Store) oneUser(ctx context.Context, sql string, args ...any) (domain.User, error) {
-	rows, _ := s.pool.Query(ctx, sql, args...)
+	rows, _ := s.db.Query(ctx, sql, args...)
 	r, err := collectOne[userRow](rows)
 	if err != nil {
 		return domain.User{}, translate(err)
@@ -83,7 +83,7 @@ func (s *Store) oneUser(ctx context.Context, sql string, args ...any) (domain.Us
 // ListUsers returns every user by name, each with the number of its
 // sessions that are still usable (before expiry, seen within idle).
 func (s *Store) ListUsers(ctx context.Context, idle time.Duration) ([]domain.UserSummary, error) {
-	rows, err := s.pool.Query(ctx, `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
+	rows, err := s.db.Query(ctx, `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
 			(SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > now()
 				AND s.last_seen_at > now() - make_interval(secs => $1))
 		FROM users u ORDER BY lower(u.username)`, idle.Seconds())
@@ -110,7 +110,7 @@ func (s *Store) ListUsers(ctx context.Context, idle time.Duration) ([]domain.Use
 // demoting each other at once cannot both succeed.
 func (s *Store) UpdateUser(ctx context.Context, id int64, c domain.UserChange) (domain.UserUpdate, error) {
 	var up domain.UserUpdate
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		admins, err := lockEnabledAdmins(ctx, tx)
 		if err != nil {
 			return err
