@@ -105,6 +105,8 @@ func (e *Engine) dispatch(ctx, work context.Context) bool {
 	if n == 0 {
 		return true
 	}
+	// Taken before the claim, so it is never later than the lease's start.
+	claimed := time.Now()
 	subs, err := e.st.ClaimDue(ctx, e.cfg.Owner, e.cfg.Lease, n)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -113,19 +115,19 @@ func (e *Engine) dispatch(ctx, work context.Context) bool {
 		return false
 	}
 	for _, sub := range subs {
-		e.start(work, sub)
+		e.start(work, sub, claimed)
 	}
 	return len(subs) == n
 }
 
 func (e *Engine) free() int { return cap(e.slots) - len(e.slots) }
 
-func (e *Engine) start(work context.Context, sub domain.Subscription) {
+func (e *Engine) start(work context.Context, sub domain.Subscription, claimed time.Time) {
 	e.slots <- struct{}{} // never blocks: dispatch claimed at most free() rows
 	e.inflight.Add(1)
 	go func() {
 		defer e.done()
-		e.keepAlive(work, sub)
+		e.keepAlive(work, sub, claimed)
 	}()
 }
 

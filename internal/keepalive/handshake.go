@@ -17,8 +17,21 @@ import (
 const retcodeGone = "107-032"
 
 // keepAlive handshakes one claimed subscription and records the result.
-func (e *Engine) keepAlive(work context.Context, sub domain.Subscription) {
-	hctx, cancel := context.WithTimeout(work, e.cfg.CallTimeout)
+//
+// The call's budget runs from the claim, not from when this goroutine got
+// to run: on a loaded host a late start must not carry the handshake past
+// the lease, or another process could claim and handshake it too. What the
+// lease has beyond CallTimeout is left for recording the answer.
+func (e *Engine) keepAlive(work context.Context, sub domain.Subscription, claimed time.Time) {
+	deadline := claimed.Add(e.cfg.CallTimeout)
+	if time.Until(deadline) < e.cfg.CallTimeout/4 {
+		// Too little of the lease left to handshake safely; the lease runs
+		// out and the subscription, still due, is claimed again.
+		e.log.Warn("keep-alive: handshake skipped, claimed too long ago", "subscription", sub.ID,
+			"late_by", time.Since(claimed))
+		return
+	}
+	hctx, cancel := context.WithDeadline(work, deadline)
 	began := time.Now()
 	res, err := e.svc.Handshake(hctx, sub)
 	cancel()
