@@ -19,6 +19,7 @@ const (
 	AuditSubCancel     AuditAction = "subscription_cancel"
 	AuditSubReplace    AuditAction = "subscription_replace"
 	AuditSubPolicy     AuditAction = "subscription_policy"
+	AuditSubResolve    AuditAction = "subscription_resolve" // an unknown register settled by hand
 	AuditSecretReveal  AuditAction = "secret_reveal"
 	AuditSecretsRotate AuditAction = "secrets_rotate"
 	AuditExport        AuditAction = "export"
@@ -89,7 +90,7 @@ type AuditBreak struct {
 var AuditActions = []AuditAction{
 	AuditLogin, AuditLoginFailed, AuditLogout, AuditUserCreate, AuditUserUpdate,
 	AuditGatewayCreate, AuditGatewayUpdate, AuditGatewayTest,
-	AuditSubRegister, AuditSubModify, AuditSubCancel, AuditSubReplace, AuditSubPolicy,
+	AuditSubRegister, AuditSubModify, AuditSubCancel, AuditSubReplace, AuditSubPolicy, AuditSubResolve,
 	AuditSecretReveal, AuditSecretsRotate, AuditExport, AuditTokenCreate, AuditTokenRevoke,
 }
 

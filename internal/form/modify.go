@@ -1,6 +1,9 @@
 package form
 
-import "net/url"
+import (
+	"fmt"
+	"net/url"
+)
 
 // Modify is the form that changes a subscription's callback address,
 // semantic analysis and chatbot access code; the same rules as register.
@@ -46,4 +49,24 @@ func (f *Modify) Validate() bool {
 	}
 	f.ServiceCallBackURI = reg.ServiceCallBackURI
 	return len(f.Errors) == 0
+}
+
+// MaxServerID bounds a serverId typed in by hand (the platform's look like
+// "20140414172508-001-00101").
+const MaxServerID = 64
+
+// CheckServerID returns a message when id cannot be a serverId, or "".
+func CheckServerID(id string) string {
+	switch {
+	case id == "":
+		return "Enter the serverId the gateway shows for this subscription."
+	case len(id) > MaxServerID:
+		return fmt.Sprintf("At most %d characters.", MaxServerID)
+	}
+	for _, r := range id {
+		if r < 0x21 || r > 0x7e {
+			return "Letters, digits and visible punctuation only, without spaces (for example 20140414172508-001-00101)."
+		}
+	}
+	return ""
 }

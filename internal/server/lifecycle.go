@@ -36,6 +36,12 @@ func (s *Server) subscriptionPage(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) renderSubscription(w http.ResponseWriter, r *http.Request, status int, sub domain.Subscription, m form.Modify, replaceErr string) error {
+	return s.renderSubscriptionWith(w, r, status, sub, m, replaceErr, "")
+}
+
+// renderSubscriptionWith renders the subscription page with the errors of
+// whichever of its forms was refused.
+func (s *Server) renderSubscriptionWith(w http.ResponseWriter, r *http.Request, status int, sub domain.Subscription, m form.Modify, replaceErr, resolveErr string) error {
 	since := time.Now().Add(-24 * time.Hour).Truncate(5 * time.Minute)
 	beats, err := s.store.Heartbeats(r.Context(), sub.ID, since)
 	if err != nil {
@@ -49,7 +55,7 @@ func (s *Server) renderSubscription(w http.ResponseWriter, r *http.Request, stat
 	p := subscriptions.DetailProps{
 		Shell: s.page(w, r, "Subscription "+sub.ServerID, "subscriptions"), Sub: sub, Modify: m,
 		ModifyReceiver: form.ReceiverURL(s.public, m.ReceiverKey), SuggestedToken: token, ReplaceKey: newKey(),
-		ReplaceError: replaceErr, Interval: s.interval,
+		ReplaceError: replaceErr, ResolveError: resolveErr, Interval: s.interval,
 		CanOperate: u.Role == domain.RoleAdmin || u.Role == domain.RoleOperator,
 	}
 	if sub.ReceiverKey != "" {

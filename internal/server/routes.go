@@ -50,6 +50,7 @@ func (s *Server) Routes() []Route {
 		{"POST /subscriptions/{id}/cancel", Operator, h(s.cancelSubscription)},
 		{"POST /subscriptions/{id}/replace", Operator, h(s.replaceSubscription)},
 		{"POST /subscriptions/{id}/policy", Operator, h(s.setPolicy)},
+		{"POST /subscriptions/{id}/resolve", Operator, h(s.resolveSubscription)},
 
 		// History.
 		{"GET /history", Reader, h(s.history)},

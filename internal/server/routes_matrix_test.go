@@ -68,6 +68,7 @@ var allowed = map[string][]caller{
 	"POST /subscriptions/{id}/cancel":       operators,
 	"POST /subscriptions/{id}/replace":      operators,
 	"POST /subscriptions/{id}/policy":       operators,
+	"POST /subscriptions/{id}/resolve":      operators,
 	"POST /gateways/{id}/test":              operators,
 	"GET /gateways/new":                     admins,
 	"POST /gateways":                        admins,

@@ -79,3 +79,37 @@ func (s *Store) LinkReplacement(ctx context.Context, oldID, newID int64) error {
 	}
 	return nil
 }
+
+// ResolveUnknown settles a subscription whose register got no answer, once
+// an operator has looked on the gateway: with the serverId found there it
+// becomes active and is kept alive from now on; with "" it was never
+// registered and is closed as cancelled. Only a subscription still in state
+// unknown can be resolved (domain.ErrConflict otherwise; a serverId already
+// on record for the gateway is domain.ErrConflict too).
+func (s *Store) ResolveUnknown(ctx context.Context, id int64, serverID, reason, actor string) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		to := domain.SubCancelled
+		if serverID != "" {
+			to = domain.SubActive
+		}
+		tag, err := tx.Exec(ctx, `UPDATE subscriptions SET server_id = $2, state = $3, state_reason = $4,
+				updated_at = now(),
+				next_due_at = CASE WHEN $3 = 'active' THEN now() END,
+				last_success_at = CASE WHEN $3 = 'active' THEN now() END
+			WHERE id = $1 AND state = 'unknown'`, id, serverID, string(to), reason)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return domain.ErrConflict
+		}
+		return insertStateChange(ctx, tx, id, string(domain.SubUnknown), string(to), reason, actor)
+	})
+	if err != nil && !errors.Is(err, domain.ErrConflict) {
+		err = translate(err)
+	}
+	if err != nil {
+		return fmt.Errorf("store.ResolveUnknown %d: %w", id, err)
+	}
+	return nil
+}

@@ -46,6 +46,7 @@ type DetailProps struct {
 	SuggestedToken string
 	ReplaceKey     string
 	ReplaceError   string
+	ResolveError   string // the "settle an unknown register" form was refused
 	Interval       time.Duration
 	History        auditlog.Recent // audit entries about this subscription
 }
