@@ -16,7 +16,8 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ccsub /usr/local/bin/ccsub
 COPY --from=build /out/ccgw-sim /usr/local/bin/ccgw-sim
 ENV LISTEN_ADDR=0.0.0.0:8080 \
-    CCSUB_DATA_DIR=/tmp/ccsub
+    CCSUB_DATA_DIR=/tmp/ccsub \
+    CCSUB_REQUIRE_SECRET_KEY=true
 USER nonroot:nonroot
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/ccsub"]

@@ -33,6 +33,7 @@ type Config struct {
 	DatabaseURL           string // empty: run a private PostgreSQL in DataDir
 	DataDir               string
 	SecretKey             string
+	RequireSecretKey      bool // refuse to generate a key (set in the container image)
 	Simulator             SimulatorMode
 	GatewayConnectTimeout time.Duration
 	GatewayCallTimeout    time.Duration
@@ -82,11 +83,14 @@ func fromEnv(getenv Getenv) Config {
 		DatabaseURL: getenv("DATABASE_URL"),
 		DataDir:     or(getenv("CCSUB_DATA_DIR"), ".ccsub"),
 		SecretKey:   getenv("CCSUB_SECRET_KEY"),
-		Simulator:   SimulatorMode(or(getenv("CCSUB_SIMULATOR"), string(SimAuto))),
-		TLSCertFile: getenv("CCSUB_TLS_CERT"),
-		TLSKeyFile:  getenv("CCSUB_TLS_KEY"),
-		LogFormat:   or(getenv("CCSUB_LOG_FORMAT"), "text"),
-		LogLevel:    parseLevel(getenv("CCSUB_LOG_LEVEL")),
+		// A container's data dir is usually thrown away with it: a key
+		// generated there would be lost, and every sealed secret with it.
+		RequireSecretKey: getenv("CCSUB_REQUIRE_SECRET_KEY") == "true",
+		Simulator:        SimulatorMode(or(getenv("CCSUB_SIMULATOR"), string(SimAuto))),
+		TLSCertFile:      getenv("CCSUB_TLS_CERT"),
+		TLSKeyFile:       getenv("CCSUB_TLS_KEY"),
+		LogFormat:        or(getenv("CCSUB_LOG_FORMAT"), "text"),
+		LogLevel:         parseLevel(getenv("CCSUB_LOG_LEVEL")),
 	}
 }
 
@@ -121,6 +125,11 @@ func (c Config) Validate() error {
 	case SimAuto, SimOn, SimOff:
 	default:
 		errs = append(errs, fmt.Errorf("CCSUB_SIMULATOR=%q: want auto, on or off", c.Simulator))
+	}
+	if c.RequireSecretKey && c.SecretKey == "" {
+		errs = append(errs, errors.New("CCSUB_SECRET_KEY must be set (CCSUB_REQUIRE_SECRET_KEY=true, as in the container image): "+
+			"a key generated into a disposable data dir would be lost on restart, and every stored secret with it; "+
+			"make one with: head -c 32 /dev/urandom | base64"))
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("CCSUB_TLS_CERT and CCSUB_TLS_KEY must be set together"))

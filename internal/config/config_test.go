@@ -58,3 +58,16 @@ func TestTheLogLineNamesTheGatewayNetworks(t *testing.T) {
 		t.Errorf("log value %q shows the secret key", v)
 	}
 }
+
+func TestAContainerRefusesToStartWithoutASecretKey(t *testing.T) {
+	_, err := parseWith(map[string]string{"CCSUB_REQUIRE_SECRET_KEY": "true"})
+	if err == nil || !strings.Contains(err.Error(), "CCSUB_SECRET_KEY must be set") {
+		t.Fatalf("err %v, want a refusal naming CCSUB_SECRET_KEY", err)
+	}
+	if _, err := parseWith(map[string]string{"CCSUB_REQUIRE_SECRET_KEY": "true", "CCSUB_SECRET_KEY": "c2VjcmV0"}); err != nil {
+		t.Errorf("with a key: %v", err)
+	}
+	if _, err := parseWith(map[string]string{}); err != nil {
+		t.Errorf("zero configuration: %v", err)
+	}
+}
