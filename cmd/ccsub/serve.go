@@ -18,6 +18,7 @@ import (
 	"ccsub/internal/gateway"
 	"ccsub/internal/gatewaysim"
 	"ccsub/internal/keepalive"
+	"ccsub/internal/metrics"
 	"ccsub/internal/password"
 	"ccsub/internal/secret"
 	"ccsub/internal/server"
@@ -58,9 +59,11 @@ func serve(ctx context.Context, e env, args []string) error {
 		log.Warn("generated a new secret key; back it up, and give every ccsub process sharing this database the same key (CCSUB_SECRET_KEY)", "key_id", keys.PrimaryID())
 	}
 	st := store.New(pool)
+	m := metrics.New(st)
 	client := gateway.New(gateway.Config{ConnectTimeout: cfg.GatewayConnectTimeout, CallTimeout: cfg.GatewayCallTimeout, Logger: log,
 		Networks: cfg.GatewayNetworks})
-	svc := subscribe.New(st, client, keys, log, subscribe.Options{CallTimeout: cfg.GatewayCallTimeout, PublicURL: cfg.PublicURL})
+	svc := subscribe.New(st, client, keys, log, subscribe.Options{CallTimeout: cfg.GatewayCallTimeout, PublicURL: cfg.PublicURL,
+		Metrics: m})
 	if _, err := svc.RecoverInterrupted(ctx); err != nil {
 		return err
 	}
@@ -77,26 +80,40 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	engine := keepalive.New(st, svc, keepalive.Config{Interval: cfg.HandshakeInterval, CallTimeout: cfg.GatewayCallTimeout,
-		Log: log.With("component", "keepalive")})
+		Log: log.With("component", "keepalive"), Metrics: m})
+	// A listener that fails to start returns before ctx ends: the
+	// background work must then be stopped too, or serve would wait for it
+	// until a signal came.
+	bgCtx, stopBackground := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Go(func() {
-		if err := engine.Run(ctx); err != nil {
+		if err := engine.Run(bgCtx); err != nil {
 			log.Error("keep-alive engine stopped", "err", err)
 		}
 	})
-	background.Go(func() { maintain(ctx, st, log, cfg.SessionIdle) })
+	background.Go(func() { maintain(bgCtx, st, log, cfg.SessionIdle) })
 	defer background.Wait() // on shutdown: in-flight handshakes finish or release their leases
+	defer stopBackground()
 	srv := server.New(server.Deps{Store: st, Service: svc, Keys: keys, Log: log, SessionKeys: sessKeys,
-		Secure: cfg.SecureCookies(), SessionTTL: cfg.SessionMaxAge, SessionIdle: cfg.SessionIdle, PublicURL: cfg.PublicURL, Interval: cfg.HandshakeInterval})
-	return listenAndServe(ctx, cfg, srv.Handler(), e, log)
+		Secure: cfg.SecureCookies(), SessionTTL: cfg.SessionMaxAge, SessionIdle: cfg.SessionIdle, PublicURL: cfg.PublicURL, Interval: cfg.HandshakeInterval,
+		Metrics: m})
+	return listenAndServe(ctx, cfg, srv.Handler(), m.Handler(), e, log)
 }
 
 // listenAndServe serves until ctx ends, then drains requests in flight.
-func listenAndServe(ctx context.Context, cfg config.Config, h http.Handler, e env, log *slog.Logger) error {
+// The metrics listener, when configured, starts before the console's
+// address is announced and stops after its requests are drained.
+func listenAndServe(ctx context.Context, cfg config.Config, h, metricsHandler http.Handler, e env, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set LISTEN_ADDR or --listen to another address)", cfg.ListenAddr, err)
 	}
+	stopMetrics, err := startMetrics(cfg, metricsHandler, e, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer stopMetrics()
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

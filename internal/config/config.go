@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,11 @@ type Config struct {
 	// GatewayNetworks are the networks outbound gateway connections may go
 	// to (CCSUB_GATEWAY_NETWORKS); nil means gateway.DefaultNetworks.
 	GatewayNetworks []netip.Prefix
+	// MetricsAddr is where GET /metrics is served (CCSUB_METRICS_ADDR);
+	// empty means nowhere. It is a listener of its own because metrics are
+	// unauthenticated, as Prometheus expects, and must not share the
+	// console's port.
+	MetricsAddr string
 }
 
 // Getenv is os.Getenv's shape, passed in so tests control the environment.
@@ -91,6 +97,7 @@ func fromEnv(getenv Getenv) Config {
 		TLSKeyFile:       getenv("CCSUB_TLS_KEY"),
 		LogFormat:        or(getenv("CCSUB_LOG_FORMAT"), "text"),
 		LogLevel:         parseLevel(getenv("CCSUB_LOG_LEVEL")),
+		MetricsAddr:      getenv("CCSUB_METRICS_ADDR"),
 	}
 }
 
@@ -143,7 +150,21 @@ func (c Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("CCSUB_LOG_FORMAT=%q: want text or json", c.LogFormat))
 	}
+	if c.MetricsAddr != "" && !validHostPort(c.MetricsAddr) {
+		errs = append(errs, fmt.Errorf("CCSUB_METRICS_ADDR=%q: want host:port such as 127.0.0.1:9090, or leave it empty to serve no metrics", c.MetricsAddr))
+	}
 	return errors.Join(errs...)
+}
+
+// validHostPort accepts what net.Listen("tcp", …) takes with a numeric
+// port; a missing or named port is refused so a typo fails at start-up.
+func validHostPort(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
 }
 
 // TLS reports whether the console itself serves HTTPS.
@@ -176,6 +197,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("simulator", string(c.Simulator)),
 		slog.Duration("gateway_timeout", c.GatewayCallTimeout), slog.Bool("tls", c.TLS()),
 		slog.String("gateway_networks", c.gatewayNetworks()),
+		slog.String("metrics", or(c.MetricsAddr, "(off)")),
 	)
 }
 

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"ccsub/internal/metrics"
 )
 
 // Config tunes an engine. Zero values take the documented defaults.
@@ -42,6 +44,9 @@ type Config struct {
 	Concurrency int
 	// Log receives the engine's messages; nil => discard.
 	Log *slog.Logger
+	// Metrics counts every handshake recorded, successes included; nil
+	// measures nothing.
+	Metrics *metrics.Metrics
 }
 
 // Defaults applied to zero fields.

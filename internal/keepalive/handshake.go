@@ -46,9 +46,12 @@ func (e *Engine) keepAlive(work context.Context, sub domain.Subscription, claime
 	defer rcancel()
 	var change store.StateChange
 	if ok {
+		e.cfg.Metrics.ObserveGatewayCall(domain.OpHandshake, domain.OutcomeSuccess, took)
 		change, err = e.st.RecordHandshakeSuccess(rctx, sub.ID, e.cfg.Owner, e.cfg.Interval, Actor)
 	} else {
-		change, err = e.st.RecordHandshakeFailure(rctx, e.failure(sub, res, err, took))
+		f := e.failure(sub, res, err, took)
+		e.cfg.Metrics.ObserveGatewayCall(domain.OpHandshake, f.Result.Outcome, took)
+		change, err = e.st.RecordHandshakeFailure(rctx, f)
 	}
 	if err != nil {
 		e.logRecordError(sub, err)

@@ -19,6 +19,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
 	"ccsub/internal/gatewaysim"
+	"ccsub/internal/metrics"
 	"ccsub/internal/password"
 	"ccsub/internal/secret"
 	"ccsub/internal/server"
@@ -50,6 +51,7 @@ type testEnv struct {
 	gw   domain.Gateway
 	logs *logBuffer
 	app  *server.Server // for its route table
+	m    *metrics.Metrics
 }
 
 var testKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
@@ -73,16 +75,18 @@ func newEnvOn(t *testing.T, pool *pgxpool.Pool) *testEnv {
 	}
 	t.Cleanup(func() { _ = sim.Close() })
 	e := &testEnv{t: t, st: store.New(pool), keys: keys, sim: sim, logs: &logBuffer{}}
+	e.m = metrics.New(e.st)
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	client := gateway.New(gateway.Config{CallTimeout: 5 * time.Second, Logger: log})
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
-	e.svc = subscribe.New(e.st, client, keys, log, subscribe.Options{CallTimeout: 5 * time.Second, PublicURL: e.srv.URL})
+	e.svc = subscribe.New(e.st, client, keys, log, subscribe.Options{CallTimeout: 5 * time.Second, PublicURL: e.srv.URL,
+		Metrics: e.m})
 	e.gw = e.addGateway(uniq("gw"), sim.URL(), string(sim.CAPEM()), simPassword)
 	srv := server.New(server.Deps{Store: e.st, Service: e.svc, Keys: keys, Log: log,
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")},
-		SessionTTL:  time.Hour, PublicURL: e.srv.URL})
+		SessionTTL:  time.Hour, PublicURL: e.srv.URL, Metrics: e.m})
 	e.srv.Config.Handler = srv.Handler()
 	e.app = srv
 	return e

@@ -19,6 +19,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	requestIDKey
+	routeKey
 )
 
 // currentUser returns the signed-in user, if any.
@@ -79,12 +80,32 @@ func (s *Server) requestLog(next http.Handler) http.Handler {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		route := &routeNote{}
+		r = r.WithContext(context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeKey, route))
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
 		next.ServeHTTP(sw, r)
+		took := time.Since(start)
 		s.log.Debug("request", "id", id, "method", r.Method, "path", logPath(r),
-			"status", sw.status, "bytes", sw.bytes, "duration", time.Since(start))
+			"status", sw.status, "bytes", sw.bytes, "duration", took)
+		s.metrics.ObserveHTTPRequest(route.pattern, sw.status, took)
+	})
+}
+
+// routeNote carries the matched route pattern back out to requestLog. The
+// mux sets r.Pattern only on the request it hands to the route, a copy made
+// by the middleware in between, so requestLog's own request never has it.
+// The pattern, unlike the path, is a bounded metrics label without ids or
+// receiver keys in it.
+type routeNote struct{ pattern string }
+
+// noteRoute records r.Pattern for requestLog; it wraps every route.
+func noteRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n, ok := r.Context().Value(routeKey).(*routeNote); ok {
+			n.pattern = r.Pattern
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

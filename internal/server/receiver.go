@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/metrics"
 	"ccsub/internal/subscribe"
 )
 
@@ -79,10 +80,25 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	n.Accepted, n.Reason, n.HTTPStatus = ans.status == http.StatusOK, ans.reason, ans.status
 	// A 500 before the subscription was found means the database did not
 	// answer the lookup: trying to store would only fail again.
+	replay := false
 	if ans.status != http.StatusInternalServerError || n.SubscriptionID != nil {
-		ans = s.recordPush(ctx, r, n, ans)
+		ans, replay = s.recordPush(ctx, r, n, ans)
 	}
+	s.metrics.ObserveNotification(pushResult(ans, replay))
 	writePushAnswer(w, ans)
+}
+
+// pushResult names a push's fate for the metrics, from the final answer:
+// an accepted push that could not be stored was answered 500 and counts
+// as rejected, like every other answer the platform has to retry or drop.
+func pushResult(ans pushAnswer, replay bool) metrics.NotificationResult {
+	switch {
+	case replay:
+		return metrics.NotificationReplay
+	case ans.status == http.StatusOK:
+		return metrics.NotificationAccepted
+	}
+	return metrics.NotificationRejected
 }
 
 // judgePush decides a push's fate and fills n with what the body says. The
@@ -163,23 +179,25 @@ func sameSecret(got string, want []byte) bool {
 
 // recordPush stores the push. An accepted push that cannot be stored is
 // answered 500 so the platform sends it again: replay detection makes that
-// safe. A refusal is answered as judged even if storing it failed.
-func (s *Server) recordPush(ctx context.Context, r *http.Request, n domain.Notification, ans pushAnswer) pushAnswer {
+// safe. A refusal is answered as judged even if storing it failed. replay
+// reports an accepted push that was already on record.
+func (s *Server) recordPush(ctx context.Context, r *http.Request, n domain.Notification, ans pushAnswer) (_ pushAnswer, replay bool) {
 	stored, err := s.store.RecordNotification(ctx, n)
 	if err != nil {
 		s.log.Error("receiver: store notification", "id", requestID(r), "accepted", n.Accepted, "err", err)
 		if n.Accepted {
-			return refuse(http.StatusInternalServerError, pushInternalFail, "ccsub could not store the notification; send it again")
+			return refuse(http.StatusInternalServerError, pushInternalFail, "ccsub could not store the notification; send it again"), false
 		}
-		return ans
+		return ans, false
 	}
 	if !n.Accepted {
 		s.log.Info("receiver: push refused", "id", requestID(r), "subscription", n.SubscriptionID,
 			"status", ans.status, "reason", ans.reason, "remote", n.RemoteAddr)
 	} else if !stored {
 		s.log.Debug("receiver: replay ignored", "id", requestID(r), "subscription", *n.SubscriptionID)
+		return ans, true
 	}
-	return ans
+	return ans, false
 }
 
 func writePushAnswer(w http.ResponseWriter, a pushAnswer) {

@@ -126,7 +126,7 @@ func (s *Server) Routes() []Route {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.Routes() {
-		mux.Handle(rt.Pattern, s.guard(rt.Access, rt.handler))
+		mux.Handle(rt.Pattern, noteRoute(s.guard(rt.Access, rt.handler)))
 	}
 	cop := http.NewCrossOriginProtection()
 	// A refused cross-site request gets ccsub's own error page (or JSON on

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"ccsub/internal/metrics"
 	"ccsub/internal/secret"
 	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
@@ -20,12 +21,13 @@ type Deps struct {
 	Service     *subscribe.Service
 	Keys        *secret.Keyring
 	Log         *slog.Logger
-	SessionKeys [][]byte      // hash/block key pairs, newest first (rotation)
-	Secure      bool          // cookies only over TLS; HSTS
-	SessionTTL  time.Duration // absolute lifetime of a session; 0 means 12 hours
-	SessionIdle time.Duration // a session unused this long ends; 0 means 30 minutes
-	PublicURL   string        // where users and the platform reach this console
-	Interval    time.Duration // keep-alive handshake interval, for display
+	SessionKeys [][]byte         // hash/block key pairs, newest first (rotation)
+	Secure      bool             // cookies only over TLS; HSTS
+	SessionTTL  time.Duration    // absolute lifetime of a session; 0 means 12 hours
+	SessionIdle time.Duration    // a session unused this long ends; 0 means 30 minutes
+	PublicURL   string           // where users and the platform reach this console
+	Interval    time.Duration    // keep-alive handshake interval, for display
+	Metrics     *metrics.Metrics // nil: nothing is measured
 }
 
 // Server holds the handlers' dependencies.
@@ -41,6 +43,7 @@ type Server struct {
 	limits   store.LoginLimits
 	public   string
 	interval time.Duration
+	metrics  *metrics.Metrics
 }
 
 // New builds the server.
@@ -63,5 +66,6 @@ func New(d Deps) *Server {
 	}
 	cs.MaxAge(cs.Options.MaxAge)
 	return &Server{store: d.Store, svc: d.Service, keys: d.Keys, log: d.Log, sessions: cs, secure: d.Secure, ttl: d.SessionTTL,
-		idle: d.SessionIdle, limits: loginLimits(), public: d.PublicURL, interval: d.Interval}
+		idle: d.SessionIdle, limits: loginLimits(), public: d.PublicURL, interval: d.Interval,
+		metrics: d.Metrics}
 }

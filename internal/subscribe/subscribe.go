@@ -12,6 +12,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
+	"ccsub/internal/metrics"
 	"ccsub/internal/secret"
 	"ccsub/internal/store"
 )
@@ -30,6 +31,7 @@ type Service struct {
 	log         *slog.Logger
 	interrupted time.Duration
 	public      string
+	metrics     *metrics.Metrics
 }
 
 // Options tune the service.
@@ -42,6 +44,8 @@ type Options struct {
 	InterruptedAfter time.Duration
 	// PublicURL is where the platform reaches ccsub's receiver.
 	PublicURL string
+	// Metrics counts every completed call; nil measures nothing.
+	Metrics *metrics.Metrics
 }
 
 // New builds the service.
@@ -49,7 +53,8 @@ func New(st *store.Store, client *gateway.Client, keys *secret.Keyring, log *slo
 	if o.InterruptedAfter <= 0 {
 		o.InterruptedAfter = 2*o.CallTimeout + 30*time.Second
 	}
-	return &Service{store: st, client: client, keys: keys, log: log, interrupted: o.InterruptedAfter, public: o.PublicURL}
+	return &Service{store: st, client: client, keys: keys, log: log, interrupted: o.InterruptedAfter, public: o.PublicURL,
+		metrics: o.Metrics}
 }
 
 // RegisterInput is a validated register form.
@@ -193,6 +198,8 @@ func (s *Service) complete(ctx context.Context, call domain.Call, res gateway.Re
 	if res.Err != nil {
 		r.Error = res.Err.Error()
 	}
+	// Counted whether or not the result can be recorded: the call was made.
+	s.metrics.ObserveGatewayCall(call.Operation, r.Outcome, r.Duration)
 	bctx, cancel := s.bg(ctx)
 	defer cancel()
 	done, err := s.store.CompleteCall(bctx, call.ID, r)
