@@ -30,11 +30,7 @@ func (s *Server) apiListGateways(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiGateway(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	g, err := s.store.Gateway(r.Context(), id)
+	g, err := s.pathGateway(r)
 	if err != nil {
 		return err
 	}
@@ -90,11 +86,7 @@ func (s *Server) apiCreateGateway(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) apiUpdateGateway(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	old, err := s.store.Gateway(r.Context(), id)
+	old, err := s.pathGateway(r)
 	if err != nil {
 		return err
 	}

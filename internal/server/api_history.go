@@ -83,7 +83,7 @@ func (s *Server) apiListAudit(w http.ResponseWriter, r *http.Request) error {
 // apiPage reads the cursors (as the pages do) and the page size, adding
 // any problem to errs under the parameter's name.
 func apiPage(q url.Values, errs map[string]string) domain.PageRequest {
-	page, perr := parsePage(q)
+	page, perr := parsePage(q, "items")
 	if perr != "" {
 		errs["before"] = "The cursor is damaged, or both before and after were given: follow the next and prev URLs as they are."
 	}
@@ -109,11 +109,6 @@ func apiPageURL(path string, base url.Values, dir string, c *domain.Cursor) *str
 	if c == nil {
 		return nil
 	}
-	q := url.Values{}
-	for k, v := range base {
-		q[k] = v
-	}
-	q.Set(dir, formatCursor(*c))
-	u := path + encodeQuery(q)
+	u := pageURL(path, base, dir, *c)
 	return &u
 }

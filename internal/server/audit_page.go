@@ -17,7 +17,7 @@ const recentAuditLimit = 20
 func (s *Server) auditList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	fv, filter, errs := parseAuditFilter(q)
-	page, perr := parseAuditPage(q)
+	page, perr := parsePage(q, "entries")
 	if perr != "" {
 		errs["page"] = perr
 	}
@@ -39,10 +39,10 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) error {
 	base := auditFilterQuery(fv)
 	props.ExportQuery = encodeQuery(base)
 	if res.Older != nil {
-		props.OlderURL = auditPageURL(base, "before", *res.Older)
+		props.OlderURL = pageURL("/audit", base, "before", *res.Older)
 	}
 	if res.Newer != nil {
-		props.NewerURL = auditPageURL(base, "after", *res.Newer)
+		props.NewerURL = pageURL("/audit", base, "after", *res.Newer)
 	}
 	if page.Before != nil || page.After != nil {
 		props.NewestURL = "/audit" + encodeQuery(base)
@@ -151,26 +151,6 @@ func validTargetType(t string) bool {
 	return false
 }
 
-func parseAuditPage(q url.Values) (domain.PageRequest, string) {
-	p := domain.PageRequest{Limit: 50}
-	damaged := "That page link is damaged; start again from the newest entries."
-	var err error
-	if v := q.Get("before"); v != "" {
-		if p.Before, err = parseCursor(v); err != nil {
-			return p, damaged
-		}
-	}
-	if v := q.Get("after"); v != "" {
-		if p.After, err = parseCursor(v); err != nil {
-			return p, damaged
-		}
-	}
-	if p.Before != nil && p.After != nil {
-		return p, "A page link cannot go both ways; start again from the newest entries."
-	}
-	return p, ""
-}
-
 // auditErrorSummary is the flash shown above a refused filter form: the
 // page link's problem, or a pointer to the fields marked.
 func auditErrorSummary(errs map[string]string) string {
@@ -186,21 +166,6 @@ func auditErrorSummary(errs map[string]string) string {
 }
 
 func auditFilterQuery(fv auditlog.FilterValues) url.Values {
-	q := url.Values{}
-	for k, v := range map[string]string{"actor": fv.Actor, "action": fv.Action, "target_type": fv.TargetType,
-		"target_id": fv.TargetID, "from": fv.From, "to": fv.To} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	return q
-}
-
-func auditPageURL(base url.Values, dir string, c domain.Cursor) string {
-	q := url.Values{}
-	for k, v := range base {
-		q[k] = v
-	}
-	q.Set(dir, formatCursor(c))
-	return "/audit" + encodeQuery(q)
+	return nonEmpty(map[string]string{"actor": fv.Actor, "action": fv.Action, "target_type": fv.TargetType,
+		"target_id": fv.TargetID, "from": fv.From, "to": fv.To})
 }

@@ -29,17 +29,22 @@ func (s *Server) newGateway(w http.ResponseWriter, r *http.Request) error {
 	return s.renderGatewayForm(w, r, http.StatusOK, 0, form.Gateway{Errors: form.Errors{}})
 }
 
-func (s *Server) editGateway(w http.ResponseWriter, r *http.Request) error {
+// pathGateway is the gateway named by the {id} in the path.
+func (s *Server) pathGateway(r *http.Request) (domain.Gateway, error) {
 	id, err := pathID(r)
 	if err != nil {
-		return err
+		return domain.Gateway{}, err
 	}
-	g, err := s.store.Gateway(r.Context(), id)
+	return s.store.Gateway(r.Context(), id)
+}
+
+func (s *Server) editGateway(w http.ResponseWriter, r *http.Request) error {
+	g, err := s.pathGateway(r)
 	if err != nil {
 		return err
 	}
 	f := form.Gateway{Name: g.Name, BaseURL: g.BaseURL, AgentID: strconv.FormatInt(g.AgentID, 10), CAPEM: g.CAPEM, Editing: true, Errors: form.Errors{}}
-	return s.renderGatewayForm(w, r, http.StatusOK, id, f)
+	return s.renderGatewayForm(w, r, http.StatusOK, g.ID, f)
 }
 
 func (s *Server) renderGatewayForm(w http.ResponseWriter, r *http.Request, status int, id int64, f form.Gateway) error {
@@ -64,11 +69,7 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	before, err := s.store.Gateway(r.Context(), id)
+	before, err := s.pathGateway(r)
 	if err != nil {
 		return err
 	}

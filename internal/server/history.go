@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,7 +17,7 @@ import (
 func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	fv, filter, errs := parseCallFilter(q)
-	page, perr := parsePage(q)
+	page, perr := parsePage(q, "calls")
 	if perr != "" {
 		errs["page"] = perr
 	}
@@ -38,10 +39,10 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
 	base := filterQuery(fv)
 	props.ExportQuery = encodeQuery(base)
 	if res.Older != nil {
-		props.OlderURL = pageURL(base, "before", *res.Older)
+		props.OlderURL = pageURL("/history", base, "before", *res.Older)
 	}
 	if res.Newer != nil {
-		props.NewerURL = pageURL(base, "after", *res.Newer)
+		props.NewerURL = pageURL("/history", base, "after", *res.Newer)
 	}
 	if page.Before != nil || page.After != nil {
 		props.NewestURL = "/history" + encodeQuery(base)
@@ -146,21 +147,24 @@ func parseDay(v, field string, errs map[string]string) time.Time {
 	return t
 }
 
-func parsePage(q url.Values) (domain.PageRequest, string) {
+// parsePage reads the keyset cursors of a newest-first list of things
+// ("calls", "entries"), or says what is wrong with them.
+func parsePage(q url.Values, things string) (domain.PageRequest, string) {
 	p := domain.PageRequest{Limit: 50}
+	damaged := "That page link is damaged; showing it is not possible. Start again from the newest " + things + "."
 	var err error
 	if v := q.Get("before"); v != "" {
 		if p.Before, err = parseCursor(v); err != nil {
-			return p, "That page link is damaged; showing it is not possible. Start again from the newest calls."
+			return p, damaged
 		}
 	}
 	if v := q.Get("after"); v != "" {
 		if p.After, err = parseCursor(v); err != nil {
-			return p, "That page link is damaged; showing it is not possible. Start again from the newest calls."
+			return p, damaged
 		}
 	}
 	if p.Before != nil && p.After != nil {
-		return p, "A page link cannot go both ways; start again from the newest calls."
+		return p, "A page link cannot go both ways; start again from the newest " + things + "."
 	}
 	return p, ""
 }
@@ -184,9 +188,14 @@ func formatCursor(c domain.Cursor) string {
 }
 
 func filterQuery(fv history.FilterValues) url.Values {
+	return nonEmpty(map[string]string{"retcode": fv.Retcode, "outcome": fv.Outcome, "operation": fv.Operation,
+		"serverId": fv.ServerID, "callback": fv.Callback, "from": fv.From, "to": fv.To})
+}
+
+// nonEmpty is the query string of the filters actually given.
+func nonEmpty(filters map[string]string) url.Values {
 	q := url.Values{}
-	for k, v := range map[string]string{"retcode": fv.Retcode, "outcome": fv.Outcome, "operation": fv.Operation,
-		"serverId": fv.ServerID, "callback": fv.Callback, "from": fv.From, "to": fv.To} {
+	for k, v := range filters {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -194,13 +203,15 @@ func filterQuery(fv history.FilterValues) url.Values {
 	return q
 }
 
-func pageURL(base url.Values, dir string, c domain.Cursor) string {
-	q := url.Values{}
-	for k, v := range base {
-		q[k] = v
+// pageURL is path with the filters of base and a cursor ("before" for the
+// older page, "after" for the newer one).
+func pageURL(path string, base url.Values, dir string, c domain.Cursor) string {
+	q := maps.Clone(base)
+	if q == nil {
+		q = url.Values{}
 	}
 	q.Set(dir, formatCursor(c))
-	return "/history" + encodeQuery(q)
+	return path + encodeQuery(q)
 }
 
 func encodeQuery(q url.Values) string {

@@ -131,6 +131,10 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 // as signed out.
 func (s *Server) loadSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sessionless(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		u, ok, err := s.sessionUser(r)
 		if err != nil {
 			s.fail(w, r, err)
@@ -141,6 +145,15 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// sessionless reports requests that never use the console session, so a
+// signed-in browser's asset fetches, the platform's pushes, health checks
+// and API calls (bearer tokens only) cost no session query.
+func sessionless(r *http.Request) bool {
+	p := r.URL.Path
+	return isAPI(r) || p == "/healthz" || p == "/readyz" || p == "/favicon.ico" ||
+		strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/receiver/")
 }
 
 // requireUser sends anyone without a session to the sign-in page, keeping

@@ -13,11 +13,7 @@ import (
 // answer to a POST (so it is never in a URL, a link or a browser history
 // entry), on a page that is never cached. Every reveal is audited.
 func (s *Server) revealGatewayPassword(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	g, err := s.store.Gateway(r.Context(), id)
+	g, err := s.pathGateway(r)
 	if err != nil {
 		return err
 	}
