@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -52,8 +53,14 @@ func TestServerStopsWhenCcsubIsKilled(t *testing.T) {
 	}
 	_ = helper.Wait()
 
+	// A pidfd turns readable when the process exits. The Go runtime's
+	// signals interrupt poll (EINTR): wait again until the minute is up.
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, 60_000) // a pidfd turns readable when the process exits
+	deadline := time.Now().Add(time.Minute)
+	n, err := 0, unix.EINTR
+	for err == unix.EINTR && time.Now().Before(deadline) {
+		n, err = unix.Poll(fds, int(time.Until(deadline).Milliseconds()))
+	}
 	if err != nil || n != 1 {
 		t.Fatalf("postmaster %d still running a minute after its ccsub was killed (poll: %d, %v)", pid, n, err)
 	}
