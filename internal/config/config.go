@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"ccsub/internal/gateway"
 )
 
 // SimulatorMode says when the built-in gateway simulator runs.
@@ -46,7 +44,7 @@ type Config struct {
 	LogLevel              slog.Level
 	LogFormat             string // text or json
 	// GatewayNetworks are the networks outbound gateway connections may go
-	// to (CCSUB_GATEWAY_NETWORKS); nil means gateway.DefaultNetworks.
+	// to (CCSUB_GATEWAY_NETWORKS); nil means the gateway client's defaults.
 	GatewayNetworks []netip.Prefix
 	// MetricsAddr is where GET /metrics is served (CCSUB_METRICS_ADDR);
 	// empty means nowhere. It is a listener of its own because metrics are
@@ -63,7 +61,7 @@ func Parse(getenv Getenv, fs *flag.FlagSet, args []string) (Config, error) {
 	c := fromEnv(getenv)
 	errs := c.envDurations(getenv)
 	var err error
-	if c.GatewayNetworks, err = gateway.ParseNetworks(getenv(gateway.NetworksEnv)); err != nil {
+	if c.GatewayNetworks, err = ParseNetworks(getenv(networksEnv)); err != nil {
 		errs = append(errs, err)
 	}
 	fs.StringVar(&c.ListenAddr, "listen", c.ListenAddr, "address to serve the console on (LISTEN_ADDR)")
@@ -203,9 +201,9 @@ func (c Config) LogValue() slog.Value {
 
 func (c Config) gatewayNetworks() string {
 	if len(c.GatewayNetworks) == 0 {
-		return "(default) " + gateway.FormatNetworks(gateway.DefaultNetworks())
+		return "(default) private ranges and loopback"
 	}
-	return gateway.FormatNetworks(c.GatewayNetworks)
+	return formatNetworks(c.GatewayNetworks)
 }
 
 func redactURL(s string) string {

@@ -5,8 +5,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-
-	"ccsub/internal/gateway"
 )
 
 func parseWith(env map[string]string) (Config, error) {
@@ -28,7 +26,7 @@ func TestGatewayNetworksSetting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := parseWith(map[string]string{gateway.NetworksEnv: tt.value})
+			c, err := parseWith(map[string]string{networksEnv: tt.value})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err %v, want it to contain %q", err, tt.wantErr)
@@ -38,7 +36,7 @@ func TestGatewayNetworksSetting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := gateway.FormatNetworks(c.GatewayNetworks); got != tt.want {
+			if got := formatNetworks(c.GatewayNetworks); got != tt.want {
 				t.Errorf("networks %q, want %q", got, tt.want)
 			}
 		})
@@ -51,7 +49,7 @@ func TestTheLogLineNamesTheGatewayNetworks(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := c.LogValue().String()
-	if !strings.Contains(v, "(default) 10.0.0.0/8") {
+	if !strings.Contains(v, "(default) private ranges and loopback") {
 		t.Errorf("log value %q does not show the default networks", v)
 	}
 	if strings.Contains(v, "c2VjcmV0") {
@@ -69,5 +67,40 @@ func TestAContainerRefusesToStartWithoutASecretKey(t *testing.T) {
 	}
 	if _, err := parseWith(map[string]string{}); err != nil {
 		t.Errorf("zero configuration: %v", err)
+	}
+}
+
+func TestParseNetworks(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    string
+		wantErr string
+	}{
+		{"an empty setting means the defaults", "", "", ""},
+		{"a list of CIDRs is read in order", "10.20.0.0/16, 192.168.5.0/24", "10.20.0.0/16,192.168.5.0/24", ""},
+		{"a bare address means that one host", "203.0.113.7", "203.0.113.7/32", ""},
+		{"a bare IPv6 address means that one host", "2001:db8::1", "2001:db8::1/128", ""},
+		{"a CIDR with host bits is refused with the fix", "10.1.2.3/8", "", "did you mean 10.0.0.0/8"},
+		{"a host name is refused", "gateway.example.com", "", "want a CIDR"},
+		{"an extra comma is refused", "10.0.0.0/8,", "", "entry 2"},
+		{"a bad prefix length is refused", "10.0.0.0/33", "", "want a CIDR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseNetworks(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := formatNetworks(got); s != tt.want {
+				t.Errorf("got %q, want %q", s, tt.want)
+			}
+		})
 	}
 }

@@ -116,3 +116,12 @@ type AuditVerification struct {
 	Head    []byte
 	Break   *AuditBreak
 }
+
+// Actor is who does something and from where, as the audit trail records
+// it: a console user, an API token ("name (API token #n)"), the command
+// line ("cli:<os user>") or ccsub itself.
+type Actor struct {
+	Name      string
+	Addr      string // source address; "local" for the command line
+	UserAgent string
+}

@@ -5,6 +5,7 @@ package domain
 import (
 	"errors"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors returned by the store and the services; the server maps
@@ -71,4 +72,16 @@ type GatewayInput struct {
 	AgentID        int64
 	PasswordSealed []byte
 	CAPEM          string
+}
+
+// Clip shortens s to at most n bytes without splitting a character, to fit
+// what a column or a log line keeps of text someone else chose.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -3,7 +3,7 @@ package domain
 import "time"
 
 // Notification is one recognition-result push the platform sent to ccsub's
-// receiver (cc-gateway-api.md §6), accepted or rejected: a row of the inbox.
+// receiver (docs/gateway-contract.md §6), accepted or rejected: a row of the inbox.
 type Notification struct {
 	ID             int64
 	ReceivedAt     time.Time

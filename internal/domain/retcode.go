@@ -1,6 +1,6 @@
 package domain
 
-// retcodeMeanings restates the contract's result codes (cc-gateway-api.md §7)
+// retcodeMeanings restates the contract's result codes (docs/gateway-contract.md §7)
 // in plain words for people who are not developers.
 var retcodeMeanings = map[string]string{
 	"0":       "success",
@@ -34,7 +34,7 @@ var retcodeMeanings = map[string]string{
 }
 
 // retcodeHints adds what an administrator should check for codes whose
-// usual cause is configuration (cc-gateway-api.md §8).
+// usual cause is configuration (docs/gateway-contract.md §8).
 var retcodeHints = map[string]string{
 	"107-026": "If every register fails this way, check IF_SUB_CONFIGURE=ON in the gateway's basic.properties and that the gateway is listed on the contact center's \"Manage Subscription Server\" page.",
 	"107-027": "If every register fails this way, check IF_SUB_CONFIGURE=ON in the gateway's basic.properties and that the gateway is listed on the contact center's \"Manage Subscription Server\" page.",

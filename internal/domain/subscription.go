@@ -13,6 +13,26 @@ const (
 	SubUnknown   SubState = "unknown"
 )
 
+// SubStates lists every state, in the order lists and filters show them.
+var SubStates = []SubState{SubActive, SubDegraded, SubLapsed, SubCancelled, SubUnknown}
+
+// Valid reports whether s is one of the known states.
+func (s SubState) Valid() bool {
+	for _, k := range SubStates {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Vendor limits of a register (docs/gateway-contract.md §2), checked by
+// the forms and shown before they are hit.
+const (
+	MaxCallbackURI  = 200 // serviceCallBackUri, characters
+	MaxServiceToken = 256 // serviceToken, characters
+)
+
 // Subscription is one serverId obtained from a gateway.
 type Subscription struct {
 	ID             int64

@@ -34,17 +34,27 @@ type Gateway struct {
 // ParseGateway reads the gateway form; it never fails.
 func ParseGateway(v url.Values, editing bool) Gateway {
 	f := Gateway{
-		Name:     get(v, "name"),
-		BaseURL:  strings.TrimRight(get(v, "baseUrl"), "/"),
-		AgentID:  get(v, "agentId"),
-		Password: v.Get("password"),
-		CAPEM:    strings.TrimSpace(v.Get("caPem")),
-		Editing:  editing,
-		Errors:   Errors{},
+		Name: v.Get("name"), BaseURL: v.Get("baseUrl"), AgentID: v.Get("agentId"), Password: v.Get("password"),
+		CAPEM: v.Get("caPem"), Editing: editing, Errors: Errors{},
 	}
+	f.Normalize()
 	duplicated(v, f.Errors, "name", "baseUrl", "agentId", "password", "caPem")
 	return f
 }
+
+// Normalize trims what people paste around values; the password is exact.
+// The API and the command line fill the form's fields and call it too.
+func (f *Gateway) Normalize() {
+	f.Name, f.AgentID = strings.TrimSpace(f.Name), strings.TrimSpace(f.AgentID)
+	f.BaseURL = strings.TrimRight(strings.TrimSpace(f.BaseURL), "/")
+	f.CAPEM = strings.TrimSpace(f.CAPEM)
+	if f.Errors == nil {
+		f.Errors = Errors{}
+	}
+}
+
+// NameTaken is the name field's message when another gateway has the name.
+const NameTaken = "Another gateway already has this name. Choose a different one."
 
 // Validate checks the gateway form.
 func (f *Gateway) Validate() bool {

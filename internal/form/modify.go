@@ -3,6 +3,7 @@ package form
 import (
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // Modify is the form that changes a subscription's callback address,
@@ -20,16 +21,31 @@ type Modify struct {
 
 // ParseModify reads the modify form; it never fails.
 func ParseModify(v url.Values) Modify {
-	f := Modify{
-		ServiceCallBackURI: get(v, "serviceCallBackUri"),
-		FlowAccessCode:     get(v, "flowAccessCode"),
-		ReceiverKey:        get(v, "receiverKey"),
-		Errors:             Errors{},
-	}
+	f := Modify{ServiceCallBackURI: v.Get("serviceCallBackUri"), FlowAccessCode: v.Get("flowAccessCode"),
+		ReceiverKey: get(v, "receiverKey"), Errors: Errors{}}
+	f.Normalize()
 	f.NLPFlag = checkbox(v, "nlpFlag", f.Errors)
 	f.UseReceiver = checkbox(v, "useReceiver", f.Errors)
 	duplicated(v, f.Errors, "serviceCallBackUri", "nlpFlag", "flowAccessCode", "useReceiver", "receiverKey")
 	return f
+}
+
+// Normalize trims what people paste around values. The API fills the
+// form's fields and calls it too.
+func (f *Modify) Normalize() {
+	f.ServiceCallBackURI, f.FlowAccessCode = strings.TrimSpace(f.ServiceCallBackURI), strings.TrimSpace(f.FlowAccessCode)
+	if f.Errors == nil {
+		f.Errors = Errors{}
+	}
+}
+
+// Receiver is the receiver key when ccsub's receiver is the callback
+// target, or "".
+func (f Modify) Receiver() string {
+	if f.UseReceiver {
+		return f.ReceiverKey
+	}
+	return ""
 }
 
 // Validate applies the register form's rules to the fields modify sends.

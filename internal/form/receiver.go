@@ -1,22 +1,12 @@
 package form
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
+
+	"ccsub/internal/domain"
 )
-
-// ReceiverPath is where ccsub's receiver listens; the platform appends
-// /v100/subscribe/asrevent/asrresult to the callback URI.
-const ReceiverPath = "/receiver/"
-
-// ReceiverURL is the callback URI that makes ccsub the callback target.
-func ReceiverURL(publicURL, key string) string {
-	return strings.TrimRight(publicURL, "/") + ReceiverPath + key
-}
 
 // validReceiverKey accepts the base64url keys ccsub generates.
 func validReceiverKey(k string) bool {
@@ -42,16 +32,8 @@ func checkReceiverURL(raw string) string {
 		}
 		return "CCSUB_PUBLIC_URL is not https, and the platform only pushes over TLS: serve ccsub over https and set CCSUB_PUBLIC_URL."
 	}
-	if msg := checkHTTPSURL(raw, MaxCallbackURI); msg != "" {
+	if msg := checkHTTPSURL(raw, domain.MaxCallbackURI); msg != "" {
 		return fmt.Sprintf("ccsub's receiver address %s cannot be used: %s Check CCSUB_PUBLIC_URL.", raw, msg)
 	}
 	return ""
-}
-
-// NewReceiverKey is the opaque part of a receiver URL: unguessable, so the
-// URL alone does not identify or enumerate subscriptions.
-func NewReceiverKey() string {
-	var b [18]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }

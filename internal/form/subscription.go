@@ -4,16 +4,14 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"unicode/utf8"
+
+	"ccsub/internal/domain"
 )
 
-// Vendor limits from the contract (cc-gateway-api.md §2), shown in the form
-// before they are hit.
-const (
-	MaxCallbackURI    = 200
-	MaxServiceToken   = 256
-	MaxFlowAccessCode = 64 // not pinned by the vendor; see docs/decisions.md
-)
+// MaxFlowAccessCode is not pinned by the vendor; see docs/decisions.md.
+const MaxFlowAccessCode = 64
 
 // Subscription is the register form. Field names follow the API.
 type Subscription struct {
@@ -37,21 +35,36 @@ type Subscription struct {
 // ParseSubscription reads the register form; it never fails.
 func ParseSubscription(v url.Values) Subscription {
 	f := Subscription{
-		Gateway:            get(v, "gateway"),
-		SubscribeType:      get(v, "subscribeType"),
-		ServiceToken:       v.Get("serviceToken"), // not trimmed: a token is exact
-		ServiceCallBackURI: get(v, "serviceCallBackUri"),
-		FlowAccessCode:     get(v, "flowAccessCode"),
-		IdempotencyKey:     get(v, "idempotencyKey"),
-		ReceiverKey:        get(v, "receiverKey"),
-		Errors:             Errors{},
+		Gateway: v.Get("gateway"), SubscribeType: v.Get("subscribeType"), ServiceToken: v.Get("serviceToken"),
+		ServiceCallBackURI: v.Get("serviceCallBackUri"), FlowAccessCode: v.Get("flowAccessCode"),
+		IdempotencyKey: get(v, "idempotencyKey"), ReceiverKey: get(v, "receiverKey"), Errors: Errors{},
 	}
+	f.Normalize()
 	f.UseReceiver = checkbox(v, "useReceiver", f.Errors)
 	f.AutoReregister = checkbox(v, "autoReregister", f.Errors)
 	f.NLPFlag = checkbox(v, "nlpFlag", f.Errors)
 	duplicated(v, f.Errors, "gateway", "subscribeType", "serviceToken", "serviceCallBackUri", "nlpFlag", "flowAccessCode",
 		"idempotencyKey", "useReceiver", "receiverKey", "autoReregister")
 	return f
+}
+
+// Normalize trims what people paste around values; a token is exact. The
+// API fills the form's fields and calls it too.
+func (f *Subscription) Normalize() {
+	f.Gateway, f.SubscribeType = strings.TrimSpace(f.Gateway), strings.TrimSpace(f.SubscribeType)
+	f.ServiceCallBackURI, f.FlowAccessCode = strings.TrimSpace(f.ServiceCallBackURI), strings.TrimSpace(f.FlowAccessCode)
+	if f.Errors == nil {
+		f.Errors = Errors{}
+	}
+}
+
+// Receiver is the receiver key when ccsub's receiver is the callback
+// target, or "".
+func (f Subscription) Receiver() string {
+	if f.UseReceiver {
+		return f.ReceiverKey
+	}
+	return ""
 }
 
 // checkbox reads a checkbox whose value is "true"; any other value is an
@@ -91,7 +104,7 @@ func (f *Subscription) Validate() bool {
 
 func (f *Subscription) validateCallback() {
 	if f.UseReceiver {
-		f.ServiceCallBackURI = ReceiverURL(f.ReceiverBase, f.ReceiverKey)
+		f.ServiceCallBackURI = domain.ReceiverURL(f.ReceiverBase, f.ReceiverKey)
 		switch {
 		case !validReceiverKey(f.ReceiverKey):
 			f.Errors.Add("useReceiver", "The form's receiver key is malformed; reload the form.")
@@ -106,7 +119,7 @@ func (f *Subscription) validateCallback() {
 	}
 	if f.ServiceCallBackURI == "" {
 		f.Errors.Add("serviceCallBackUri", "Enter the address the platform pushes results to.")
-	} else if msg := checkHTTPSURL(f.ServiceCallBackURI, MaxCallbackURI); msg != "" {
+	} else if msg := checkHTTPSURL(f.ServiceCallBackURI, domain.MaxCallbackURI); msg != "" {
 		f.Errors.Add("serviceCallBackUri", msg)
 	}
 }
@@ -146,8 +159,8 @@ func CheckServiceToken(token string) string {
 	if !utf8.ValidString(token) {
 		return "Contains invalid UTF-8."
 	}
-	if n := utf8.RuneCountInString(token); n > MaxServiceToken {
-		return fmt.Sprintf("At most %d characters; this one has %d.", MaxServiceToken, n)
+	if n := utf8.RuneCountInString(token); n > domain.MaxServiceToken {
+		return fmt.Sprintf("At most %d characters; this one has %d.", domain.MaxServiceToken, n)
 	}
 	for i, r := range token {
 		// The platform sends the token back in an HTTP header, so only

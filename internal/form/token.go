@@ -8,6 +8,12 @@ import (
 	"ccsub/internal/domain"
 )
 
+// The range of a token's lifetime, for hints.
+const (
+	MinTokenDays = apitoken.MinDays
+	MaxTokenDays = apitoken.MaxDays
+)
+
 // Token is the form that issues an API token.
 type Token struct {
 	Name   string

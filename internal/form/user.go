@@ -14,6 +14,9 @@ import (
 // MaxUsername is the longest user name, in characters.
 const MaxUsername = 64
 
+// MinPasswordChars is the password policy's minimum, for hints.
+const MinPasswordChars = password.MinChars
+
 // User is the add-user form, and (with only some fields) the role and
 // password forms of a user's page. Password is never re-displayed.
 type User struct {

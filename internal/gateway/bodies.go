@@ -1,7 +1,7 @@
 package gateway
 
 // Request bodies. The shapes are strict because we control them
-// (cc-gateway-api.md §1–4): agentId a number, nlpFlag a boolean, optional
+// (docs/gateway-contract.md §1–4): agentId a number, nlpFlag a boolean, optional
 // strings omitted when empty. Each builder returns the exact bytes sent and
 // a redacted twin for the history.
 

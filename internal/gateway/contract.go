@@ -2,14 +2,14 @@
 // with a per-process Guid cache, register, modify, unregister and handshake
 // subscriptions, with one place that decides each call's outcome.
 //
-// The wire contract is docs/cc-gateway-api.md. Every choice that the vendor
+// The wire contract is docs/gateway-contract.md. Every choice that the vendor
 // leaves open (its "Decision" lines) lives in this file so it is easy to find
 // and change.
 package gateway
 
 import "time"
 
-// Paths of the vendor's interfaces (cc-gateway-api.md §1–5).
+// Paths of the vendor's interfaces (docs/gateway-contract.md §1–5).
 const (
 	pathLogin      = "/agentgateway/resource/config/login"
 	pathRegister   = "/agentgateway/resource/config/subscribe/register"
@@ -26,7 +26,7 @@ const (
 	contentType        = "application/json; charset=UTF-8"
 )
 
-// Retcodes the client acts on (cc-gateway-api.md §7).
+// Retcodes the client acts on (docs/gateway-contract.md §7).
 const (
 	retcodeSuccess = "0"
 	// Decision: on these two an operation logs in again once and is retried once.
@@ -36,12 +36,6 @@ const (
 	// gateway locks the account after repeated wrong passwords.
 	retcodeWrongPassword  = "107-003"
 	retcodeInvalidAccount = "107-004"
-)
-
-// Vendor limits, exported so forms can show them before they are hit.
-const (
-	MaxServiceTokenLen = 256 // serviceToken, characters
-	MaxCallbackURILen  = 200 // serviceCallBackUri, characters
 )
 
 // Defaults of Config.
@@ -54,7 +48,7 @@ const (
 // redacted replaces every secret in recorded bodies and messages.
 const redacted = "[redacted]"
 
-// Decisions of cc-gateway-api.md, in one place:
+// Decisions of docs/gateway-contract.md, in one place:
 //   - Login: read result.guid, fall back to the Guid response header.
 //   - The Guid is cached per gateway (per process) and sent in header Guid.
 //   - 107-000 / 107-007 from an operation: drop the Guid, log in again once,

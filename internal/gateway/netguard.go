@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"strings"
 	"syscall"
@@ -121,42 +120,4 @@ func FormatNetworks(ps []netip.Prefix) string {
 		s[i] = p.String()
 	}
 	return strings.Join(s, ",")
-}
-
-// ParseNetworks reads CCSUB_GATEWAY_NETWORKS: comma-separated CIDRs (a bare
-// address means that one host). Empty means the defaults (nil).
-func ParseNetworks(s string) ([]netip.Prefix, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var out []netip.Prefix
-	for i, part := range strings.Split(s, ",") {
-		p, err := parseNetwork(strings.TrimSpace(part))
-		if err != nil {
-			return nil, fmt.Errorf("%s: entry %d %q: %w", NetworksEnv, i+1, part, err)
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-func parseNetwork(s string) (netip.Prefix, error) {
-	if s == "" {
-		return netip.Prefix{}, fmt.Errorf("empty (remove the extra comma)")
-	}
-	if !strings.Contains(s, "/") {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("want a CIDR such as 10.20.0.0/16 or an IP address")
-		}
-		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
-	}
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("want a CIDR such as 10.20.0.0/16")
-	}
-	if p != p.Masked() {
-		return netip.Prefix{}, fmt.Errorf("has host bits set; did you mean %s?", p.Masked())
-	}
-	return p, nil
 }

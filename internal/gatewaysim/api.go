@@ -21,7 +21,7 @@ const (
 	OpHandshake  = "handshake"
 )
 
-// Paths of the gateway interfaces (cc-gateway-api.md §1–5).
+// Paths of the gateway interfaces (docs/gateway-contract.md §1–5).
 const (
 	LoginPath       = "/agentgateway/resource/config/login"
 	RegisterPath    = "/agentgateway/resource/config/subscribe/register"

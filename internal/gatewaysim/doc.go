@@ -1,5 +1,5 @@
 // Package gatewaysim simulates the subscription interfaces of a Huawei CEC
-// CC-Gateway (docs/cc-gateway-api.md §1–5 and §7) over real HTTPS, with its
+// CC-Gateway (docs/gateway-contract.md §1–5 and §7) over real HTTPS, with its
 // own private CA, injectable faults and a request log, and pushes
 // recognition results (§6) to subscriptions' callbacks like the platform's
 // OpenProxy, with an outbound log of its own (Pushes). Other packages'

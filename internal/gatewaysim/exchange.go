@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"time"
-
-	"ccsub/internal/domain"
 )
 
 const (
@@ -162,8 +160,29 @@ func (s *Sim) applyFault(x *exchange, f Fault) {
 	}
 }
 
+// vendorMessages are the gateway's own terse texts for the codes a fault
+// usually injects; the simulator stands in for a foreign system, so it
+// keeps its own words rather than ccsub's explanations.
+var vendorMessages = map[string]string{
+	"107-000": "login cache expired",
+	"107-001": "configuration interface exception",
+	"107-002": "parameter invalid",
+	"107-003": "wrong password",
+	"107-004": "invalid account",
+	"107-005": "configuration interface communication failure",
+	"107-007": "authentication failed before configuration",
+	"107-026": "subscription failed",
+	"107-027": "subscription registration failed",
+	"107-028": "subscription request failed",
+	"107-029": "subscription request timed out",
+	"107-030": "subscription exception",
+	"107-031": "cancelling the subscription failed",
+	"107-032": "handshake failed",
+	"000-003": "no permission",
+}
+
 func faultMessage(retcode string) string {
-	if m := domain.RetcodeMeaning(retcode); m != "" {
+	if m := vendorMessages[retcode]; m != "" {
 		return m
 	}
 	return "simulated failure"

@@ -17,7 +17,7 @@ import (
 )
 
 // PushPath is appended to a subscription's serviceCallBackUri to push a
-// recognition result (cc-gateway-api.md §6).
+// recognition result (docs/gateway-contract.md §6).
 const PushPath = "/v100/subscribe/asrevent/asrresult"
 
 // maxPushAnswer caps how much of a receiver's answer is read and kept.

@@ -84,7 +84,7 @@ func registerMany(b *testing.B, e *env, n int) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < n; i += workers {
-				call, err := e.svc.Register(context.Background(), "bench", subscribe.RegisterInput{GatewayID: e.gw.ID,
+				call, err := e.svc.Register(context.Background(), domain.Actor{Name: "bench"}, subscribe.RegisterInput{GatewayID: e.gw.ID,
 					SubscribeType: "1", ServiceToken: fmt.Sprintf("token-%d-abcdefghijklmnop", i),
 					CallbackURI: fmt.Sprintf("https://crm.example.com/cc/events/%d", i)})
 				if err == nil && call.Outcome != domain.OutcomeSuccess {

@@ -15,7 +15,6 @@ import (
 	"ccsub/internal/dbtest"
 	"ccsub/internal/keepalive"
 	"ccsub/internal/secret"
-	"ccsub/internal/store"
 )
 
 // runChildEngine runs, in a child process of the test binary, one engine
@@ -33,7 +32,7 @@ func runChildEngine() bool {
 		os.Exit(2)
 	}
 	keys, _ := secret.ParseKeys(testKey)
-	st := store.New(pool)
+	a := newApp(pool, keys)
 	cfg := fastConfig(os.Getenv("KEEPALIVE_OWNER"))
 	if os.Getenv("KEEPALIVE_BENCH") == "1" {
 		cfg = benchConfig(cfg.Owner)
@@ -44,7 +43,7 @@ func runChildEngine() bool {
 	if d, err := time.ParseDuration(os.Getenv("KEEPALIVE_CALL_TIMEOUT")); err == nil {
 		cfg.CallTimeout, cfg.Lease = d, 2*d
 	}
-	if err := keepalive.New(st, newService(st, keys), cfg).Run(ctx); err != nil {
+	if err := keepalive.New(a.Store, a.Subscribe, cfg).Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "child engine:", err)
 		os.Exit(3)
 	}

@@ -219,7 +219,7 @@ func TestReregisterHappensAtMostOnceWhateverTheRace(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, racers)
 	for i := range racers {
-		wg.Go(func() { _, errs[i] = newService(e.st, e.keys).Reregister(t.Context(), old, "racer") })
+		wg.Go(func() { _, errs[i] = newApp(e.st.Pool(), e.keys).Subscribe.Reregister(t.Context(), old, "racer") })
 	}
 	wg.Wait()
 	won := 0

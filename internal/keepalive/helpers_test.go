@@ -11,14 +11,17 @@ import (
 	"testing"
 	"time"
 
+	"ccsub/internal/app"
+	"ccsub/internal/config"
 	"ccsub/internal/dbtest"
 	"ccsub/internal/domain"
-	"ccsub/internal/gateway"
 	"ccsub/internal/gatewaysim"
 	"ccsub/internal/keepalive"
 	"ccsub/internal/secret"
 	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func TestMain(m *testing.M) {
@@ -84,9 +87,9 @@ func newEnv(t testing.TB, clock gatewaysim.Clock) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
-	e := &env{t: t, st: store.New(dbtest.Pool(t)), keys: keys, sim: sim}
-	e.svc = newService(e.st, keys)
-	sealed, err := keys.Seal([]byte(simPassword), subscribe.PurposeGatewayPassword)
+	a := newApp(dbtest.Pool(t), keys)
+	e := &env{t: t, st: a.Store, keys: keys, svc: a.Subscribe, sim: sim}
+	sealed, err := keys.Seal([]byte(simPassword), secret.PurposeGatewayPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,9 +102,10 @@ func newEnv(t testing.TB, clock gatewaysim.Clock) *env {
 	return e
 }
 
-func newService(st *store.Store, keys *secret.Keyring) *subscribe.Service {
-	client := gateway.New(gateway.Config{CallTimeout: 5 * time.Second, Logger: testLogger()})
-	return subscribe.New(st, client, keys, testLogger(), subscribe.Options{CallTimeout: 5 * time.Second})
+// newApp builds the app through the composition root on pool, as one
+// ccsub process would: its own store, gateway client and actions.
+func newApp(pool *pgxpool.Pool, keys *secret.Keyring) *app.App {
+	return app.New(app.Parts{Config: config.Config{GatewayCallTimeout: 5 * time.Second}, Log: testLogger(), Pool: pool, Keys: keys})
 }
 
 func (e *env) park() {
@@ -122,7 +126,7 @@ func (e *env) register(n int, autoReregister bool) []domain.Subscription {
 		if i%2 == 0 {
 			in.ServiceToken = fmt.Sprintf("token-%d-abcdefghijklmnop", i)
 		}
-		call, err := e.svc.Register(e.t.Context(), "tester", in)
+		call, err := e.svc.Register(e.t.Context(), domain.Actor{Name: "tester"}, in)
 		if err != nil || call.Outcome != domain.OutcomeSuccess || call.SubscriptionID == nil {
 			e.t.Fatalf("register %d: %+v, %v", i, call, err)
 		}
@@ -175,7 +179,8 @@ type running struct {
 func (e *env) start(cfg keepalive.Config) *running {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{engine: keepalive.New(e.st, newService(e.st, e.keys), cfg), cancel: cancel, done: make(chan error, 1)}
+	a := newApp(e.st.Pool(), e.keys)
+	r := &running{engine: keepalive.New(a.Store, a.Subscribe, cfg), cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- r.engine.Run(ctx) }()
 	e.t.Cleanup(func() { r.stop(e.t) })
 	return r

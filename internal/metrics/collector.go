@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"ccsub/internal/domain"
-	"ccsub/internal/store"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -15,21 +14,24 @@ import (
 // ccsub_database_up 0, not as a failed scrape that hides every other metric.
 const dbQueryTimeout = 3 * time.Second
 
-// subStates are reported even when no subscription is in them, so a state
-// emptying shows as 0 rather than as a series that vanished.
-var subStates = []domain.SubState{domain.SubActive, domain.SubDegraded, domain.SubLapsed, domain.SubCancelled, domain.SubUnknown}
+// Counts is what the database gauges read at scrape time; the store
+// provides it.
+type Counts interface {
+	SubscriptionCounts(ctx context.Context) (map[domain.SubState]int64, error)
+	CountPendingCalls(ctx context.Context) (int64, error)
+}
 
 // dbCollector reads gauges from the database at scrape time, so every
 // process sharing the database reports the same, current numbers without
 // keeping state of its own.
 type dbCollector struct {
-	st      *store.Store
+	st      Counts
 	subs    *prometheus.Desc
 	pending *prometheus.Desc
 	up      *prometheus.Desc
 }
 
-func newDBCollector(st *store.Store) *dbCollector {
+func newDBCollector(st Counts) *dbCollector {
 	return &dbCollector{
 		st: st,
 		subs: prometheus.NewDesc("ccsub_subscriptions",
@@ -65,7 +67,9 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
 	ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(pending))
-	for _, s := range subStates {
+	// Every state is reported, empty ones as 0, so a state emptying shows
+	// as 0 rather than as a series that vanished.
+	for _, s := range domain.SubStates {
 		ch <- prometheus.MustNewConstMetric(c.subs, prometheus.GaugeValue, float64(counts[s]), string(s))
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"ccsub/internal/domain"
-	"ccsub/internal/store"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -56,7 +55,7 @@ type Metrics struct {
 }
 
 // New builds the metrics. With a nil st the database gauges are left out.
-func New(st *store.Store) *Metrics {
+func New(st Counts) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ccsub_gateway_calls_total",

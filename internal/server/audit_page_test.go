@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"ccsub/internal/apptest"
 	"ccsub/internal/domain"
 
 	"github.com/PuerkitoBio/goquery"
@@ -18,12 +19,12 @@ import (
 
 // appendAudit writes entries through the store, oldest first.
 func (e *testEnv) appendAudit(entries ...domain.AuditEntry) []domain.AuditEntry {
-	e.t.Helper()
+	e.T.Helper()
 	out := make([]domain.AuditEntry, len(entries))
 	for i, a := range entries {
-		got, err := e.st.AppendAudit(context.Background(), a)
+		got, err := e.St.AppendAudit(context.Background(), a)
 		if err != nil {
-			e.t.Fatal(err)
+			e.T.Fatal(err)
 		}
 		out[i] = got
 	}
@@ -54,9 +55,9 @@ func sameIDs(a, b []int64) bool {
 
 func TestTheAuditPagesAreForAdminsAndAuditorsAndVerifyForAdminsOnly(t *testing.T) {
 	e := newEnv(t)
-	admin, _ := e.user(domain.RoleAdmin)
-	auditor, _ := e.user(domain.RoleAuditor)
-	operator, _ := e.user(domain.RoleOperator)
+	admin, _ := e.User(domain.RoleAdmin)
+	auditor, _ := e.User(domain.RoleAuditor)
+	operator, _ := e.User(domain.RoleOperator)
 	tests := []struct {
 		name   string
 		c      *http.Client
@@ -69,18 +70,18 @@ func TestTheAuditPagesAreForAdminsAndAuditorsAndVerifyForAdminsOnly(t *testing.T
 		{"an admin verifies the chain", admin, "/audit/verify", http.StatusOK},
 		{"an auditor may not run the verification", auditor, "/audit/verify", http.StatusForbidden},
 		{"an operator may not run the verification", operator, "/audit/verify", http.StatusForbidden},
-		{"without a session the trail sends to sign-in", e.anonymous(), "/audit", http.StatusSeeOther},
+		{"without a session the trail sends to sign-in", e.Anonymous(), "/audit", http.StatusSeeOther},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if res := e.get(tt.c, tt.path); res.StatusCode != tt.status {
+			if res := e.Get(tt.c, tt.path); res.StatusCode != tt.status {
 				t.Errorf("GET %s: %d, want %d", tt.path, res.StatusCode, tt.status)
 			}
 		})
 	}
 	t.Run("the Audit link is in the menu of admins and auditors only", func(t *testing.T) {
 		for c, want := range map[*http.Client]int{admin: 1, auditor: 1, operator: 0} {
-			if n := e.page(c, "/subscriptions", http.StatusOK).Find(`header nav a[href="/audit"]`).Length(); n != want {
+			if n := e.Page(c, "/subscriptions", http.StatusOK).Find(`header nav a[href="/audit"]`).Length(); n != want {
 				t.Errorf("%d Audit links, want %d", n, want)
 			}
 		}
@@ -89,8 +90,8 @@ func TestTheAuditPagesAreForAdminsAndAuditorsAndVerifyForAdminsOnly(t *testing.T
 
 func TestTheAuditPageFiltersAndPagesWithTheFiltersInTheURL(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleAuditor)
-	actor, subID := uniq("actor"), strconv.Itoa(int(time.Now().UnixNano()%1e9))
+	c, _ := e.User(domain.RoleAuditor)
+	actor, subID := apptest.Uniq("actor"), strconv.Itoa(int(time.Now().UnixNano()%1e9))
 	var seed []domain.AuditEntry
 	for i := range 55 {
 		a := domain.AuditEntry{Actor: actor, Action: domain.AuditSubModify, TargetType: domain.TargetSubscription, TargetID: subID}
@@ -110,7 +111,7 @@ func TestTheAuditPageFiltersAndPagesWithTheFiltersInTheURL(t *testing.T) {
 	base := "/audit?actor=" + url.QueryEscape(actor)
 
 	t.Run("the first page holds the newest 50 and links to older ones with the filter kept", func(t *testing.T) {
-		doc := e.page(c, base, http.StatusOK)
+		doc := e.Page(c, base, http.StatusOK)
 		if got := rowIDs(doc); !sameIDs(got, all[:50]) {
 			t.Fatalf("rows %v, want %v", got, all[:50])
 		}
@@ -118,7 +119,7 @@ func TestTheAuditPageFiltersAndPagesWithTheFiltersInTheURL(t *testing.T) {
 		if !ok || !strings.Contains(older, "actor="+url.QueryEscape(actor)) || doc.Find(`.pager a[rel="prev"]`).Length() != 0 {
 			t.Fatalf("pager: older %q", older)
 		}
-		doc2 := e.page(c, older, http.StatusOK)
+		doc2 := e.Page(c, older, http.StatusOK)
 		if got := rowIDs(doc2); !sameIDs(got, all[50:]) {
 			t.Fatalf("older page rows %v, want %v", got, all[50:])
 		}
@@ -126,7 +127,7 @@ func TestTheAuditPageFiltersAndPagesWithTheFiltersInTheURL(t *testing.T) {
 		if doc2.Find(`.pager a[rel="next"]`).Length() != 0 || newer == "" {
 			t.Fatalf("the last page links older, or not newer")
 		}
-		if got := rowIDs(e.page(c, newer, http.StatusOK)); !sameIDs(got, all[:50]) {
+		if got := rowIDs(e.Page(c, newer, http.StatusOK)); !sameIDs(got, all[:50]) {
 			t.Errorf("back to newer: rows %v", got)
 		}
 	})
@@ -145,7 +146,7 @@ func TestTheAuditPageFiltersAndPagesWithTheFiltersInTheURL(t *testing.T) {
 	}
 	for _, f := range filters {
 		t.Run(f.name, func(t *testing.T) {
-			doc := e.page(c, base+f.query, http.StatusOK)
+			doc := e.Page(c, base+f.query, http.StatusOK)
 			if got := rowIDs(doc); !sameIDs(got, f.want) {
 				t.Errorf("rows %v, want %v", got, f.want)
 			}
@@ -158,7 +159,7 @@ func TestTheAuditPageFiltersAndPagesWithTheFiltersInTheURL(t *testing.T) {
 
 func TestBadAuditFiltersGetA400NamingTheProblem(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleAdmin)
+	c, _ := e.User(domain.RoleAdmin)
 	tests := []struct {
 		name  string
 		query string
@@ -177,7 +178,7 @@ func TestBadAuditFiltersGetA400NamingTheProblem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := e.page(c, "/audit?"+tt.query, http.StatusBadRequest)
+			doc := e.Page(c, "/audit?"+tt.query, http.StatusBadRequest)
 			if got := doc.Find("#" + tt.field + "-error").Text(); !strings.Contains(got, tt.want) {
 				t.Errorf("field %s error %q, want %q", tt.field, got, tt.want)
 			}
@@ -189,7 +190,7 @@ func TestBadAuditFiltersGetA400NamingTheProblem(t *testing.T) {
 	}
 	for _, tt := range pages {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := e.page(c, "/audit?"+tt.query, http.StatusBadRequest)
+			doc := e.Page(c, "/audit?"+tt.query, http.StatusBadRequest)
 			if got := doc.Find(".flash.error").Text(); !strings.Contains(got, tt.want) {
 				t.Errorf("flash %q, want %q", got, tt.want)
 			}
@@ -199,13 +200,13 @@ func TestBadAuditFiltersGetA400NamingTheProblem(t *testing.T) {
 
 func TestAuditRowsShowEveryColumnEscapedWithSecretsOnlyAsMarkers(t *testing.T) {
 	e := newEnv(t)
-	admin, _ := e.user(domain.RoleAdmin)
-	auditor, _ := e.user(domain.RoleAuditor)
-	actor := "<script>alert('actor')</script>" + uniq("")
+	admin, _ := e.User(domain.RoleAdmin)
+	auditor, _ := e.User(domain.RoleAuditor)
+	actor := "<script>alert('actor')</script>" + apptest.Uniq("")
 	ua := "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) <b>bold</b>"
 	written := e.appendAudit(
 		domain.AuditEntry{Actor: actor, SourceAddr: "192.0.2.7", UserAgent: ua, Action: domain.AuditGatewayUpdate,
-			TargetType: domain.TargetGateway, TargetID: strconv.FormatInt(e.gw.ID, 10), TargetName: `<img src=x onerror=alert(1)>`,
+			TargetType: domain.TargetGateway, TargetID: strconv.FormatInt(e.Gw.ID, 10), TargetName: `<img src=x onerror=alert(1)>`,
 			Diff: map[string]domain.FieldChange{
 				"name":     {Before: "old <i>name</i>", After: "new"},
 				"password": {After: "[secret changed]"},
@@ -218,7 +219,7 @@ func TestAuditRowsShowEveryColumnEscapedWithSecretsOnlyAsMarkers(t *testing.T) {
 		domain.AuditEntry{Actor: actor, Action: domain.AuditUserUpdate, TargetType: domain.TargetUser, TargetID: "42", TargetName: "carol"},
 	)
 	path := "/audit?actor=" + url.QueryEscape(actor)
-	res := e.get(admin, path)
+	res := e.Get(admin, path)
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", res.StatusCode)
@@ -236,7 +237,7 @@ func TestAuditRowsShowEveryColumnEscapedWithSecretsOnlyAsMarkers(t *testing.T) {
 		{"the user agent clipped", gwRow.Find(".ua").Text(), "Mozilla/5.0 (X11; Linux x86_64) AppleWeb…"},
 		{"the full user agent as a tooltip", gwRow.Find(".ua").AttrOr("title", ""), ua},
 		{"the action in words", gwRow.Find(".action").Text(), "gateway update"},
-		{"the target linked for an admin", gwRow.Find(".target a").AttrOr("href", ""), "/gateways/" + strconv.FormatInt(e.gw.ID, 10)},
+		{"the target linked for an admin", gwRow.Find(".target a").AttrOr("href", ""), "/gateways/" + strconv.FormatInt(e.Gw.ID, 10)},
 		{"the target's name as text", gwRow.Find(".target").Text(), "gateway <img src=x onerror=alert(1)>"},
 		{"the diff before and after", gwRow.Find(`ul.diff li:contains("name") del`).Text(), "old <i>name</i>"},
 		{"the password marker", gwRow.Find(`ul.diff li:contains("password") ins`).Text(), "[secret changed]"},
@@ -256,7 +257,7 @@ func TestAuditRowsShowEveryColumnEscapedWithSecretsOnlyAsMarkers(t *testing.T) {
 		})
 	}
 	t.Run("an auditor sees gateways and users as text: their pages are for admins", func(t *testing.T) {
-		doc := e.page(auditor, path, http.StatusOK)
+		doc := e.Page(auditor, path, http.StatusOK)
 		row := doc.Find(`tr[data-id="` + strconv.FormatInt(written[0].ID, 10) + `"]`)
 		if row.Length() != 1 || row.Find(".target a").Length() != 0 || doc.Find(`.target a[href^="/users/"]`).Length() != 0 {
 			t.Errorf("auditor's row: %d rows, %d target links", row.Length(), row.Find(".target a").Length())
@@ -266,11 +267,11 @@ func TestAuditRowsShowEveryColumnEscapedWithSecretsOnlyAsMarkers(t *testing.T) {
 
 func TestGatewayAndSubscriptionPagesShowTheirHistory(t *testing.T) {
 	e := newEnv(t)
-	admin, _ := e.user(domain.RoleAdmin)
-	auditor, _ := e.user(domain.RoleAuditor)
-	operator, _ := e.user(domain.RoleOperator)
-	sub := e.registered(operator, nil)
-	gwID := strconv.FormatInt(e.gw.ID, 10)
+	admin, _ := e.User(domain.RoleAdmin)
+	auditor, _ := e.User(domain.RoleAuditor)
+	operator, _ := e.User(domain.RoleOperator)
+	sub := e.Registered(operator, nil)
+	gwID := strconv.FormatInt(e.Gw.ID, 10)
 	var gwEntries []domain.AuditEntry
 	for range 22 {
 		gwEntries = append(gwEntries, domain.AuditEntry{Actor: "history-test", Action: domain.AuditGatewayTest,
@@ -279,7 +280,7 @@ func TestGatewayAndSubscriptionPagesShowTheirHistory(t *testing.T) {
 	written := e.appendAudit(gwEntries...)
 
 	t.Run("the gateway page lists its latest 20 entries and links to the full view", func(t *testing.T) {
-		doc := e.page(admin, "/gateways/"+gwID, http.StatusOK)
+		doc := e.Page(admin, "/gateways/"+gwID, http.StatusOK)
 		sec := doc.Find("#audit-history")
 		ids := rowIDs(doc)
 		if len(ids) != 20 || ids[0] != written[21].ID || ids[19] != written[2].ID {
@@ -290,19 +291,19 @@ func TestGatewayAndSubscriptionPagesShowTheirHistory(t *testing.T) {
 		if u.Query().Get("target_type") != "gateway" || u.Query().Get("target_id") != gwID {
 			t.Errorf("full view link %q", more)
 		}
-		if got := rowIDs(e.page(admin, more, http.StatusOK)); len(got) < 22 {
+		if got := rowIDs(e.Page(admin, more, http.StatusOK)); len(got) < 22 {
 			t.Errorf("the full view lists %d entries, want at least 22", len(got))
 		}
 	})
 	regEntry := "subscription_register"
 	t.Run("the subscription page shows its register to an auditor", func(t *testing.T) {
-		doc := e.page(auditor, subURL(sub, ""), http.StatusOK)
+		doc := e.Page(auditor, subURL(sub, ""), http.StatusOK)
 		if doc.Find("#audit-history").Length() != 1 || !strings.Contains(doc.Find("#audit-history .action").Text(), strings.ReplaceAll(regEntry, "_", " ")) {
 			t.Errorf("history section: %q", doc.Find("#audit-history").Text())
 		}
 	})
 	t.Run("an operator's subscription page has no History section: the trail is not theirs to read", func(t *testing.T) {
-		if n := e.page(operator, subURL(sub, ""), http.StatusOK).Find("#audit-history").Length(); n != 0 {
+		if n := e.Page(operator, subURL(sub, ""), http.StatusOK).Find("#audit-history").Length(); n != 0 {
 			t.Errorf("%d history sections", n)
 		}
 	})
@@ -310,17 +311,17 @@ func TestGatewayAndSubscriptionPagesShowTheirHistory(t *testing.T) {
 
 func TestTheVerifyPageReportsAnIntactChainAndThenTheFirstAlteredEntry(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleAdmin)
+	c, _ := e.User(domain.RoleAdmin)
 	written := e.appendAudit(
 		domain.AuditEntry{Actor: "verify-test", Action: domain.AuditGatewayTest, TargetType: domain.TargetGateway, TargetID: "1", TargetName: "before"},
 		domain.AuditEntry{Actor: "verify-test", Action: domain.AuditGatewayTest, TargetType: domain.TargetGateway, TargetID: "1"},
 	)
 	victim := written[0]
 
-	doc := e.page(c, "/audit/verify", http.StatusOK)
+	doc := e.Page(c, "/audit/verify", http.StatusOK)
 	var n int64
 	var head []byte
-	if err := e.st.Pool().QueryRow(context.Background(), "SELECT count(*), (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1) FROM audit_log").Scan(&n, &head); err != nil {
+	if err := e.St.Pool().QueryRow(context.Background(), "SELECT count(*), (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1) FROM audit_log").Scan(&n, &head); err != nil {
 		t.Fatal(err)
 	}
 	if doc.Find(`#verify-result[data-intact="true"]`).Length() != 1 || doc.Find("#checked").Text() != strconv.FormatInt(n, 10) ||
@@ -330,7 +331,7 @@ func TestTheVerifyPageReportsAnIntactChainAndThenTheFirstAlteredEntry(t *testing
 
 	// Behind the trigger's back, on one connection; the entry is put back at
 	// the end so the package's other tests find an intact chain.
-	conn, err := e.st.Pool().Acquire(context.Background())
+	conn, err := e.St.Pool().Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,14 +344,14 @@ func TestTheVerifyPageReportsAnIntactChainAndThenTheFirstAlteredEntry(t *testing
 		exec("UPDATE audit_log SET target_name = 'before' WHERE id = $1", victim.ID)
 		exec("SET session_replication_role = DEFAULT")
 		conn.Release()
-		if _, brk, _ := e.st.VerifyAudit(context.Background()); brk != nil {
+		if _, brk, _ := e.St.VerifyAudit(context.Background()); brk != nil {
 			t.Errorf("after putting the entry back the chain breaks at %d", brk.ID)
 		}
 	})
 	exec("SET session_replication_role = replica")
 	exec("UPDATE audit_log SET target_name = 'after' WHERE id = $1", victim.ID)
 
-	doc = e.page(c, "/audit/verify", http.StatusOK)
+	doc = e.Page(c, "/audit/verify", http.StatusOK)
 	if doc.Find(`#verify-result[data-intact="false"]`).Length() != 1 || doc.Find("#break-id").Text() != strconv.FormatInt(victim.ID, 10) ||
 		!strings.Contains(doc.Find("#break-reason").Text(), "altered") {
 		t.Errorf("after altering entry %d: %q", victim.ID, doc.Find("#verify-result").Text())

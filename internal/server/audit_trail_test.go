@@ -8,17 +8,18 @@ import (
 	"strings"
 	"testing"
 
+	"ccsub/internal/apptest"
+	"ccsub/internal/audit"
 	"ccsub/internal/domain"
-	"ccsub/internal/server"
 )
 
 // auditHead is the id of the newest audit entry (0 when there is none), to
 // find what an action appended after it.
 func (e *testEnv) auditHead() int64 {
-	e.t.Helper()
+	e.T.Helper()
 	var id int64
-	if err := e.st.Pool().QueryRow(context.Background(), "SELECT coalesce(max(id), 0) FROM audit_log").Scan(&id); err != nil {
-		e.t.Fatal(err)
+	if err := e.St.Pool().QueryRow(context.Background(), "SELECT coalesce(max(id), 0) FROM audit_log").Scan(&id); err != nil {
+		e.T.Fatal(err)
 	}
 	return id
 }
@@ -26,10 +27,10 @@ func (e *testEnv) auditHead() int64 {
 // auditedSince returns the entries actor caused after mark, oldest first,
 // leaving out sign-ins and sign-outs (another helper's subject).
 func (e *testEnv) auditedSince(actor string, mark int64) []domain.AuditEntry {
-	e.t.Helper()
-	page, err := e.st.ListAudit(context.Background(), domain.AuditFilter{Actor: actor}, domain.PageRequest{Limit: 200})
+	e.T.Helper()
+	page, err := e.St.ListAudit(context.Background(), domain.AuditFilter{Actor: actor}, domain.PageRequest{Limit: 200})
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	var out []domain.AuditEntry
 	for _, a := range page.Entries {
@@ -43,12 +44,12 @@ func (e *testEnv) auditedSince(actor string, mark int64) []domain.AuditEntry {
 // auditRowText is every stored column of one entry as text, for the
 // "no secret in clear" checks.
 func (e *testEnv) auditRowText(id int64) string {
-	e.t.Helper()
+	e.T.Helper()
 	var s string
-	err := e.st.Pool().QueryRow(context.Background(), `SELECT concat_ws(' ', actor, source_addr, user_agent, action,
+	err := e.St.Pool().QueryRow(context.Background(), `SELECT concat_ws(' ', actor, source_addr, user_agent, action,
 		target_type, target_id, target_name, outcome, diff) FROM audit_log WHERE id = $1`, id).Scan(&s)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return s
 }
@@ -62,17 +63,17 @@ type change struct {
 
 func TestEachGatewayAndSubscriptionActionIsAuditedExactlyOnce(t *testing.T) {
 	e := newEnv(t)
-	c, admin := e.user(domain.RoleAdmin)
-	gwName, pw1, pw2, tok2 := uniq("audited"), "first-"+uniq("pw"), "second-"+uniq("pw"), "tok-"+uniq("replacement")
+	c, admin := e.User(domain.RoleAdmin)
+	gwName, pw1, pw2, tok2 := apptest.Uniq("audited"), "first-"+apptest.Uniq("pw"), "second-"+apptest.Uniq("pw"), "tok-"+apptest.Uniq("replacement")
 	renamed := gwName + "-renamed"
-	form := e.registerForm()
+	form := e.RegisterForm()
 	tok1 := form.Get("serviceToken")
-	secrets := []string{pw1, pw2, tok1, tok2, simPassword, strings.Split(string(e.sim.CAPEM()), "\n")[1]}
+	secrets := []string{pw1, pw2, tok1, tok2, apptest.SimPassword, strings.Split(string(e.Sim.CAPEM()), "\n")[1]}
 	var gw domain.Gateway
 	var sub, replacement domain.Subscription
 	gwPath := func(suffix string) string { return "/gateways/" + strconv.FormatInt(gw.ID, 10) + suffix }
 	gatewayForm := func(name, pw string) url.Values {
-		return url.Values{"name": {name}, "baseUrl": {e.sim.URL()}, "agentId": {"100001"}, "password": {pw}, "caPem": {string(e.sim.CAPEM())}}
+		return url.Values{"name": {name}, "baseUrl": {e.Sim.URL()}, "agentId": {"100001"}, "password": {pw}, "caPem": {string(e.Sim.CAPEM())}}
 	}
 
 	steps := []struct {
@@ -88,48 +89,48 @@ func TestEachGatewayAndSubscriptionActionIsAuditedExactlyOnce(t *testing.T) {
 		{
 			name: "adding a gateway records its fields, the CA by fingerprint and the password as a marker",
 			do: func() {
-				if res := e.post(c, "/gateways", gatewayForm(gwName, pw1)); res.StatusCode != http.StatusSeeOther {
+				if res := e.Post(c, "/gateways", gatewayForm(gwName, pw1)); res.StatusCode != http.StatusSeeOther {
 					t.Fatalf("create gateway: %d", res.StatusCode)
 				}
 				gw = e.gatewayNamed(gwName)
 			},
 			action: domain.AuditGatewayCreate, targetType: domain.TargetGateway, targetID: func() int64 { return gw.ID }, outcome: "success",
-			changes: []change{{"name", nil, gwName}, {"agentId", nil, float64(100001)}, {"baseUrl", nil, e.sim.URL()},
-				{"password", nil, server.SecretChanged}},
+			changes: []change{{"name", nil, gwName}, {"agentId", nil, float64(100001)}, {"baseUrl", nil, e.Sim.URL()},
+				{"password", nil, audit.SecretChanged}},
 		},
 		{
 			name:   "renaming a gateway without a new password diffs the name and marks the password unchanged",
-			do:     func() { e.post(c, gwPath(""), gatewayForm(renamed, "")) },
+			do:     func() { e.Post(c, gwPath(""), gatewayForm(renamed, "")) },
 			action: domain.AuditGatewayUpdate, targetType: domain.TargetGateway, targetID: func() int64 { return gw.ID }, outcome: "success",
-			changes: []change{{"name", gwName, renamed}, {"password", nil, server.SecretUnchanged}},
+			changes: []change{{"name", gwName, renamed}, {"password", nil, audit.SecretUnchanged}},
 			absent:  []string{"baseUrl", "agentId", "caFingerprint"},
 		},
 		{
 			name:   "a new password is recorded only as changed",
-			do:     func() { e.post(c, gwPath(""), gatewayForm(renamed, pw2)) },
+			do:     func() { e.Post(c, gwPath(""), gatewayForm(renamed, pw2)) },
 			action: domain.AuditGatewayUpdate, targetType: domain.TargetGateway, targetID: func() int64 { return gw.ID }, outcome: "success",
-			changes: []change{{"password", nil, server.SecretChanged}},
+			changes: []change{{"password", nil, audit.SecretChanged}},
 			absent:  []string{"name"},
 		},
 		{
 			name:   "a connection test refused by the gateway records the call's outcome and retcode",
-			do:     func() { e.post(c, gwPath("/test"), nil) },
+			do:     func() { e.Post(c, gwPath("/test"), nil) },
 			action: domain.AuditGatewayTest, targetType: domain.TargetGateway, targetID: func() int64 { return gw.ID }, outcome: "rejected",
 			changes: []change{{"retcode", nil, "107-003"}},
 		},
 		{
 			name: "registering records the settings, the serverId and the token only as a marker",
 			do: func() {
-				sub = e.registered(c, func(v url.Values) { v.Set("serviceToken", tok1); v.Set("idempotencyKey", uniq("k")) })
+				sub = e.Registered(c, func(v url.Values) { v.Set("serviceToken", tok1); v.Set("idempotencyKey", apptest.Uniq("k")) })
 			},
 			action: domain.AuditSubRegister, targetType: domain.TargetSubscription, targetID: func() int64 { return sub.ID }, outcome: "success",
-			changes: []change{{"callbackUri", nil, "https://crm.example.com/cc"}, {"serviceToken", nil, server.SecretChanged},
+			changes: []change{{"callbackUri", nil, "https://crm.example.com/cc"}, {"serviceToken", nil, audit.SecretChanged},
 				{"nlpFlag", nil, true}},
 		},
 		{
 			name: "modifying records the callback before and after",
 			do: func() {
-				e.post(c, subURL(sub, "modify"), url.Values{"serviceCallBackUri": {"https://new.example.com/cb"}, "nlpFlag": {"true"}, "flowAccessCode": {"8001"}})
+				e.Post(c, subURL(sub, "modify"), url.Values{"serviceCallBackUri": {"https://new.example.com/cb"}, "nlpFlag": {"true"}, "flowAccessCode": {"8001"}})
 			},
 			action: domain.AuditSubModify, targetType: domain.TargetSubscription, targetID: func() int64 { return sub.ID }, outcome: "success",
 			changes: []change{{"callbackUri", "https://crm.example.com/cc", "https://new.example.com/cb"}},
@@ -137,27 +138,27 @@ func TestEachGatewayAndSubscriptionActionIsAuditedExactlyOnce(t *testing.T) {
 		},
 		{
 			name:   "turning automatic re-registration on records the switch",
-			do:     func() { e.post(c, subURL(sub, "policy"), url.Values{"autoReregister": {"true"}}) },
+			do:     func() { e.Post(c, subURL(sub, "policy"), url.Values{"autoReregister": {"true"}}) },
 			action: domain.AuditSubPolicy, targetType: domain.TargetSubscription, targetID: func() int64 { return sub.ID }, outcome: "success",
 			changes: []change{{"autoReregister", false, true}},
 		},
 		{
 			name: "replacing records the new serverId on the old subscription and the token only as a marker",
 			do: func() {
-				res := e.post(c, subURL(sub, "replace"), url.Values{"serviceToken": {tok2}, "idempotencyKey": {uniq("k")}})
+				res := e.Post(c, subURL(sub, "replace"), url.Values{"serviceToken": {tok2}, "idempotencyKey": {apptest.Uniq("k")}})
 				id, err := strconv.ParseInt(strings.TrimPrefix(res.Header.Get("Location"), "/subscriptions/"), 10, 64)
 				if err != nil {
 					t.Fatalf("replace went to %q", res.Header.Get("Location"))
 				}
-				replacement, _ = e.st.Subscription(context.Background(), id)
+				replacement, _ = e.St.Subscription(context.Background(), id)
 			},
 			action: domain.AuditSubReplace, targetType: domain.TargetSubscription, targetID: func() int64 { return sub.ID }, outcome: "success",
-			changes: []change{{"serviceToken", nil, server.SecretChanged}},
+			changes: []change{{"serviceToken", nil, audit.SecretChanged}},
 		},
 		{
 			name: "cancelling records the state before and after",
 			do: func() {
-				e.post(c, subURL(replacement, "cancel"), url.Values{"confirmServerId": {replacement.ServerID}})
+				e.Post(c, subURL(replacement, "cancel"), url.Values{"confirmServerId": {replacement.ServerID}})
 			},
 			action: domain.AuditSubCancel, targetType: domain.TargetSubscription, targetID: func() int64 { return replacement.ID }, outcome: "success",
 			changes: []change{{"state", "active", "cancelled"}},
@@ -202,16 +203,16 @@ func TestEachGatewayAndSubscriptionActionIsAuditedExactlyOnce(t *testing.T) {
 }
 
 func (e *testEnv) gatewayNamed(name string) domain.Gateway {
-	e.t.Helper()
-	gws, err := e.st.ListGateways(context.Background())
+	e.T.Helper()
+	gws, err := e.St.ListGateways(context.Background())
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	for _, g := range gws {
 		if g.Name == name {
 			return g
 		}
 	}
-	e.t.Fatalf("no gateway %q", name)
+	e.T.Fatalf("no gateway %q", name)
 	return domain.Gateway{}
 }

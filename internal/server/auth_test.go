@@ -11,19 +11,19 @@ import (
 
 func TestPagesNeedASessionExceptLoginAndHealth(t *testing.T) {
 	e := newEnv(t)
-	c := e.anonymous()
+	c := e.Anonymous()
 	for _, path := range []string{"/", "/subscriptions", "/subscriptions/new", "/history", "/calls/1", "/gateways", "/gateways/new", "/gateways/1"} {
-		res := e.get(c, path)
+		res := e.Get(c, path)
 		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
 			t.Errorf("GET %s without a session: %d to %q, want 303 to /login", path, res.StatusCode, res.Header.Get("Location"))
 		}
 	}
-	res := e.post(c, "/subscriptions", e.registerForm())
-	if res.StatusCode != http.StatusSeeOther || len(e.sim.Requests()) != 0 {
-		t.Errorf("POST /subscriptions without a session: %d, %d gateway requests", res.StatusCode, len(e.sim.Requests()))
+	res := e.Post(c, "/subscriptions", e.RegisterForm())
+	if res.StatusCode != http.StatusSeeOther || len(e.Sim.Requests()) != 0 {
+		t.Errorf("POST /subscriptions without a session: %d, %d gateway requests", res.StatusCode, len(e.Sim.Requests()))
 	}
 	for _, path := range []string{"/login", "/healthz", "/readyz"} {
-		if res := e.get(c, path); res.StatusCode != http.StatusOK {
+		if res := e.Get(c, path); res.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: %d, want 200", path, res.StatusCode)
 		}
 	}
@@ -31,17 +31,17 @@ func TestPagesNeedASessionExceptLoginAndHealth(t *testing.T) {
 
 func TestSignInRefusesAlikeAndSetsASafeCookie(t *testing.T) {
 	e := newEnv(t)
-	_, name := e.user(domain.RoleOperator)
-	c := e.anonymous()
-	wrong := e.doc(e.post(c, "/login", url.Values{"username": {name}, "password": {"not the password at all"}}), http.StatusUnauthorized)
-	unknown := e.doc(e.post(c, "/login", url.Values{"username": {"nobody-" + name}, "password": {"not the password at all"}}), http.StatusUnauthorized)
+	_, name := e.User(domain.RoleOperator)
+	c := e.Anonymous()
+	wrong := e.Doc(e.Post(c, "/login", url.Values{"username": {name}, "password": {"not the password at all"}}), http.StatusUnauthorized)
+	unknown := e.Doc(e.Post(c, "/login", url.Values{"username": {"nobody-" + name}, "password": {"not the password at all"}}), http.StatusUnauthorized)
 	if a, b := wrong.Find("[role=alert]").Text(), unknown.Find("[role=alert]").Text(); a == "" || a != b {
 		t.Errorf("wrong password says %q, unknown user says %q: want the same message", a, b)
 	}
 	if v, _ := wrong.Find("#password").Attr("value"); v != "" {
 		t.Error("the password was echoed back")
 	}
-	res := e.post(c, "/login", url.Values{"username": {strings.ToUpper(name)}, "password": {"correct horse battery staple"}, "next": {"//evil.example.com/"}})
+	res := e.Post(c, "/login", url.Values{"username": {strings.ToUpper(name)}, "password": {"correct horse battery staple"}, "next": {"//evil.example.com/"}})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
 		t.Fatalf("login: %d to %q, want 303 to / (never an off-site next)", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -54,19 +54,19 @@ func TestSignInRefusesAlikeAndSetsASafeCookie(t *testing.T) {
 	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.MaxAge <= 0 {
 		t.Fatalf("session cookie %+v, want HttpOnly, SameSite=Lax and a bounded MaxAge", cookie)
 	}
-	if res := e.get(c, "/history"); res.StatusCode != http.StatusOK {
+	if res := e.Get(c, "/history"); res.StatusCode != http.StatusOK {
 		t.Errorf("signed in, GET /history: %d", res.StatusCode)
 	}
-	e.post(c, "/logout", nil)
-	if res := e.get(c, "/history"); res.StatusCode != http.StatusSeeOther {
+	e.Post(c, "/logout", nil)
+	if res := e.Get(c, "/history"); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("after logout, GET /history: %d, want 303", res.StatusCode)
 	}
 }
 
 func TestCrossSiteFormPostsAreRefused(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleAdmin)
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/subscriptions", strings.NewReader(e.registerForm().Encode()))
+	c, _ := e.User(domain.RoleAdmin)
+	req, _ := http.NewRequest(http.MethodPost, e.Srv.URL+"/subscriptions", strings.NewReader(e.RegisterForm().Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	res, err := c.Do(req)
@@ -74,16 +74,16 @@ func TestCrossSiteFormPostsAreRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusForbidden || len(e.sim.RequestsFor("register")) != 0 {
-		t.Errorf("cross-site POST: %d with %d registers, want 403 and none", res.StatusCode, len(e.sim.RequestsFor("register")))
+	if res.StatusCode != http.StatusForbidden || len(e.Sim.RequestsFor("register")) != 0 {
+		t.Errorf("cross-site POST: %d with %d registers, want 403 and none", res.StatusCode, len(e.Sim.RequestsFor("register")))
 	}
 }
 
 func TestEveryResponseCarriesTheSecurityHeaders(t *testing.T) {
 	e := newEnv(t)
-	c := e.anonymous()
+	c := e.Anonymous()
 	for _, path := range []string{"/login", "/no/such/page", "/healthz"} {
-		res := e.get(c, path)
+		res := e.Get(c, path)
 		csp := res.Header.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
 			t.Errorf("%s: CSP %q", path, csp)
@@ -96,15 +96,15 @@ func TestEveryResponseCarriesTheSecurityHeaders(t *testing.T) {
 
 func TestOperatorsCannotEditGatewaysAndAuditorsCannotRegister(t *testing.T) {
 	e := newEnv(t)
-	op, _ := e.user(domain.RoleOperator)
-	if res := e.get(op, "/gateways/new"); res.StatusCode != http.StatusForbidden {
+	op, _ := e.User(domain.RoleOperator)
+	if res := e.Get(op, "/gateways/new"); res.StatusCode != http.StatusForbidden {
 		t.Errorf("operator GET /gateways/new: %d, want 403", res.StatusCode)
 	}
-	aud, _ := e.user(domain.RoleAuditor)
-	if res := e.post(aud, "/subscriptions", e.registerForm()); res.StatusCode != http.StatusForbidden {
+	aud, _ := e.User(domain.RoleAuditor)
+	if res := e.Post(aud, "/subscriptions", e.RegisterForm()); res.StatusCode != http.StatusForbidden {
 		t.Errorf("auditor POST /subscriptions: %d, want 403", res.StatusCode)
 	}
-	if n := len(e.sim.RequestsFor("register")); n != 0 {
+	if n := len(e.Sim.RequestsFor("register")); n != 0 {
 		t.Errorf("%d registers sent", n)
 	}
 }

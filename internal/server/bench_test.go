@@ -21,16 +21,16 @@ import (
 	"testing"
 	"time"
 
+	"ccsub/internal/app"
+	"ccsub/internal/apptest"
 	"ccsub/internal/dbtest"
 	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
 	"ccsub/internal/gatewaysim"
 	"ccsub/internal/password"
 	"ccsub/internal/secret"
-	"ccsub/internal/server"
 	"ccsub/internal/store"
 	"ccsub/internal/store/storetest"
-	"ccsub/internal/subscribe"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -70,7 +70,7 @@ func BenchmarkRegisterRoundTrip(b *testing.B) {
 func BenchmarkSimulatorRegister(b *testing.B) {
 	baseURL, ca, timer := startTimedSim(b)
 	client := gateway.New(gateway.Config{CallTimeout: 5 * time.Second, Logger: benchLogger()})
-	t := gateway.Target{GatewayID: 1, BaseURL: baseURL, AgentID: simAgent, Password: simPassword, CAPEM: ca}
+	t := gateway.Target{GatewayID: 1, BaseURL: baseURL, AgentID: apptest.SimAgent, Password: apptest.SimPassword, CAPEM: ca}
 	req := gateway.RegisterRequest{SubscribeType: "1", ServiceToken: "tok-bench",
 		ServiceCallBackURI: "https://crm.example.com/cc", NLPFlag: true, FlowAccessCode: "8001"}
 	mustRegister(b, client, t, req) // login: the Guid is cached from here on
@@ -123,6 +123,7 @@ func BenchmarkHistoryPage(b *testing.B) {
 // simulator served behind a simTimer. It mirrors newEnv (which is bound to
 // *testing.T) with production-like logging: text at Info, discarded.
 type benchEnv struct {
+	app   *app.App
 	st    *store.Store
 	keys  *secret.Keyring
 	srv   *httptest.Server
@@ -132,21 +133,10 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	keys, err := secret.ParseKeys(testKey)
-	if err != nil {
-		b.Fatal(err)
-	}
 	baseURL, ca, timer := startTimedSim(b)
-	e := &benchEnv{st: store.New(dbtest.Pool(b)), keys: keys, timer: timer}
-	e.gw = e.addGateway(b, uniq("bench-gw"), baseURL, string(ca))
-	log := benchLogger()
-	client := gateway.New(gateway.Config{CallTimeout: 5 * time.Second, Logger: log})
-	svc := subscribe.New(e.st, client, keys, log, subscribe.Options{CallTimeout: 5 * time.Second})
-	srv := server.New(server.Deps{Store: e.st, Service: svc, Keys: keys, Log: log,
-		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")},
-		SessionTTL:  time.Hour})
-	e.srv = httptest.NewServer(srv.Handler())
-	b.Cleanup(e.srv.Close)
+	a, srv := apptest.Serve(b, dbtest.Pool(b), benchLogger())
+	e := &benchEnv{app: a, st: a.Store, keys: a.Keys, srv: srv, timer: timer}
+	e.gw = apptest.AddGateway(b, a, apptest.Uniq("bench-gw"), baseURL, string(ca), apptest.SimPassword)
 	return e
 }
 
@@ -161,7 +151,7 @@ func benchLogger() *slog.Logger {
 // on an httptest TLS server, whose self-signed certificate is the CA.
 func startTimedSim(b *testing.B) (baseURL string, caPEM []byte, t *simTimer) {
 	b.Helper()
-	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{simAgent: simPassword}})
+	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{apptest.SimAgent: apptest.SimPassword}})
 	t = &simTimer{path: gatewaysim.RegisterPath}
 	ts := httptest.NewUnstartedServer(t.wrap(sim.Handler()))
 	ts.StartTLS()
@@ -211,25 +201,11 @@ func (t *simTimer) report(b *testing.B) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func (e *benchEnv) addGateway(b *testing.B, name, baseURL, ca string) domain.Gateway {
-	b.Helper()
-	sealed, err := e.keys.Seal([]byte(simPassword), subscribe.PurposeGatewayPassword)
-	if err != nil {
-		b.Fatal(err)
-	}
-	g, err := e.st.CreateGateway(b.Context(), domain.GatewayInput{Name: name, BaseURL: baseURL,
-		AgentID: simAgent, PasswordSealed: sealed, CAPEM: ca})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return g
-}
-
 // signIn creates a user with role and returns a client signed in as it,
 // which does not follow redirects.
 func (e *benchEnv) signIn(b *testing.B, role domain.Role) *http.Client {
 	b.Helper()
-	name, pw := uniq("bench"), "correct horse battery staple"
+	name, pw := apptest.Uniq("bench"), "correct horse battery staple"
 	hash, err := password.Hash(pw)
 	if err != nil {
 		b.Fatal(err)
@@ -268,7 +244,7 @@ func (e *benchEnv) register(b *testing.B, c *http.Client) string {
 		"serviceCallBackUri": {"https://crm.example.com/cc"},
 		"nlpFlag":            {"true"},
 		"flowAccessCode":     {"8001"},
-		"idempotencyKey":     {uniq("key")},
+		"idempotencyKey":     {apptest.Uniq("key")},
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -309,7 +285,7 @@ func (e *benchEnv) seedHistory(b *testing.B) {
 	if !errors.Is(err, domain.ErrNotFound) {
 		b.Fatal(err)
 	}
-	g := e.addGateway(b, historyGateway, "https://127.0.0.1:9", "")
+	g := apptest.AddGateway(b, e.app, historyGateway, "https://127.0.0.1:9", "", apptest.SimPassword)
 	if err := storetest.SeedCalls(b.Context(), e.st.Pool(), historyRows, g.ID); err != nil {
 		b.Fatal(err)
 	}

@@ -11,12 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"ccsub/internal/app"
+	"ccsub/internal/apptest"
+	"ccsub/internal/audit"
+	"ccsub/internal/config"
 	"ccsub/internal/database"
+	"ccsub/internal/dbtest"
 	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
 	"ccsub/internal/gatewaysim"
 	"ccsub/internal/secret"
-	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 )
 
@@ -32,11 +36,11 @@ func maybeCrashChild() bool {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	keys, _ := secret.ParseKeys(testKey)
+	keys, _ := secret.ParseKeys(apptest.Key)
 	gwID, _ := strconv.ParseInt(os.Getenv("CCSUB_CRASH_GATEWAY"), 10, 64)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := subscribe.New(store.New(pool), gateway.New(gateway.Config{CallTimeout: time.Hour}), keys, log, subscribe.Options{CallTimeout: time.Hour})
-	_, err = svc.Register(ctx, "crash-child", subscribe.RegisterInput{GatewayID: gwID, SubscribeType: "1", CallbackURI: "https://crash.example.com/cc"})
+	a := app.New(app.Parts{Config: config.Config{GatewayCallTimeout: time.Hour}, Log: log, Pool: pool, Keys: keys})
+	_, err = a.Subscribe.Register(ctx, domain.Actor{Name: "crash-child"}, subscribe.RegisterInput{GatewayID: gwID, SubscribeType: "1", CallbackURI: "https://crash.example.com/cc"})
 	fmt.Fprintln(os.Stderr, "child was not killed:", err)
 	os.Exit(3)
 	return true
@@ -44,24 +48,24 @@ func maybeCrashChild() bool {
 
 func TestACrashBetweenPendingAndCompletedLeavesAnUnknownCall(t *testing.T) {
 	e := newEnv(t)
-	e.sim.Inject(gatewaysim.Fault{Op: "register", Hang: true})
+	e.Sim.Inject(gatewaysim.Fault{Op: "register", Hang: true})
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "CCSUB_CRASH_CHILD=1", "CCSUB_CRASH_DB="+dbURL(t),
-		"CCSUB_CRASH_GATEWAY="+strconv.FormatInt(e.gw.ID, 10))
+	cmd.Env = append(os.Environ(), "CCSUB_CRASH_CHILD=1", "CCSUB_CRASH_DB="+dbtest.URL(t),
+		"CCSUB_CRASH_GATEWAY="+strconv.FormatInt(e.Gw.ID, 10))
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := e.sim.WaitRequests(ctx, "register", 1); err != nil {
+	if err := e.Sim.WaitRequests(ctx, "register", 1); err != nil {
 		_ = cmd.Process.Kill()
 		t.Fatalf("the child's register never reached the simulator: %v", err)
 	}
 	_ = cmd.Process.Kill() // the crash: no deferred code, no completion
 	_ = cmd.Wait()
 
-	page, err := e.st.ListCalls(ctx, domain.CallFilter{Operation: domain.OpRegister, CallbackContains: "crash.example.com", GatewayID: e.gw.ID}, domain.PageRequest{Limit: 10})
+	page, err := e.St.ListCalls(ctx, domain.CallFilter{Operation: domain.OpRegister, CallbackContains: "crash.example.com", GatewayID: e.Gw.ID}, domain.PageRequest{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,23 +75,24 @@ func TestACrashBetweenPendingAndCompletedLeavesAnUnknownCall(t *testing.T) {
 	id := page.Calls[0].ID
 
 	// The restart: a new process recovers calls no one can still be waiting for.
-	restarted := subscribe.New(e.st, gateway.New(gateway.Config{}), e.keys, slog.New(slog.NewTextHandler(io.Discard, nil)),
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	restarted := subscribe.New(e.St, audit.New(e.St, quiet), gateway.New(gateway.Config{}), e.Keys, quiet,
 		subscribe.Options{CallTimeout: time.Second, InterruptedAfter: time.Nanosecond})
 	if n, err := restarted.RecoverInterrupted(ctx); err != nil || n < 1 {
 		t.Fatalf("RecoverInterrupted = %d, %v; want at least the crashed call", n, err)
 	}
-	call, err := e.st.Call(ctx, id)
+	call, err := e.St.Call(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if call.Outcome != domain.OutcomeUnknown || call.Error == "" {
 		t.Errorf("after restart the call is %s (%q), want unknown with a reason", call.Outcome, call.Error)
 	}
-	if n := len(e.sim.RequestsFor("register")); n != 1 {
+	if n := len(e.Sim.RequestsFor("register")); n != 1 {
 		t.Errorf("simulator saw %d registers, want 1: an unknown register is never retried", n)
 	}
-	c, _ := e.user(domain.RoleAuditor)
-	doc := e.page(c, "/calls/"+strconv.FormatInt(id, 10), 200)
+	c, _ := e.User(domain.RoleAuditor)
+	doc := e.Page(c, "/calls/"+strconv.FormatInt(id, 10), 200)
 	if doc.Find(".badge.unknown").Length() == 0 {
 		t.Error("the call page does not show the call as unknown")
 	}

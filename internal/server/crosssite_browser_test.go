@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"ccsub/internal/apptest"
 	"ccsub/internal/browsertest"
 	"ccsub/internal/domain"
 
@@ -23,22 +24,22 @@ import (
 func TestACrossSiteFormPostInABrowserIsRefused(t *testing.T) {
 	chrome := browsertest.Chromium(t)
 	e := newEnv(t)
-	_, name := e.user(domain.RoleAdmin)
-	gwName := uniq("planted")
+	_, name := e.User(domain.RoleAdmin)
+	gwName := apptest.Uniq("planted")
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!DOCTYPE html><form method="post" action="%s/gateways">
 			<input name="name" value="%s"><input name="baseUrl" value="https://10.9.9.9:8043">
 			<input name="agentId" value="100001"><input name="password" value="x">
-			<button id="go" type="submit">Win a prize</button></form>`, e.srv.URL, gwName)
+			<button id="go" type="submit">Win a prize</button></form>`, e.Srv.URL, gwName)
 	}))
 	t.Cleanup(evil.Close)
 	evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)
 	ctx := browsertest.New(t, chrome, (&browsertest.Problems{}).Listen)
 	browsertest.Do(t, ctx,
-		chromedp.Navigate(e.srv.URL+"/login"),
+		chromedp.Navigate(e.Srv.URL+"/login"),
 		chromedp.SendKeys(chromedp.ID("username"), name),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.SendKeys(chromedp.ID("password"), apptest.TestPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("header.top .who")),
 		chromedp.Navigate(evilURL),
@@ -47,7 +48,7 @@ func TestACrossSiteFormPostInABrowserIsRefused(t *testing.T) {
 	// The poll fails while the navigation replaces the page; poll again.
 	var err error
 	for range 20 {
-		if _, err = chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`location.href.startsWith(%q)`, e.srv.URL),
+		if _, err = chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`location.href.startsWith(%q)`, e.Srv.URL),
 			chromedp.WithPollingTimeout(10*time.Second))); err == nil {
 			break
 		}
@@ -60,10 +61,10 @@ func TestACrossSiteFormPostInABrowserIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("the browser shows %q", got)
-	if !strings.HasPrefix(got, e.srv.URL+"/gateways|") || !strings.Contains(strings.ToLower(got), "cross-origin") {
+	if !strings.HasPrefix(got, e.Srv.URL+"/gateways|") || !strings.Contains(strings.ToLower(got), "cross-origin") {
 		t.Errorf("after the cross-site submit the browser shows %q; want the console's cross-origin refusal", got)
 	}
-	if _, err := e.st.GatewayByName(context.Background(), gwName); err == nil {
+	if _, err := e.St.GatewayByName(context.Background(), gwName); err == nil {
 		t.Error("the cross-site form created a gateway")
 	}
 }

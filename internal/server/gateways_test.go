@@ -8,46 +8,47 @@ import (
 	"strings"
 	"testing"
 
+	"ccsub/internal/apptest"
 	"ccsub/internal/domain"
-	"ccsub/internal/subscribe"
+	"ccsub/internal/secret"
 )
 
 func TestAGatewayAddedInTheBrowserIsSealedAndTestable(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleAdmin)
-	name := uniq("Gateway A")
-	res := e.post(c, "/gateways", url.Values{"name": {name}, "baseUrl": {e.sim.URL() + "/"}, "agentId": {"100001"},
-		"password": {simPassword}, "caPem": {string(e.sim.CAPEM())}})
+	c, _ := e.User(domain.RoleAdmin)
+	name := apptest.Uniq("Gateway A")
+	res := e.Post(c, "/gateways", url.Values{"name": {name}, "baseUrl": {e.Sim.URL() + "/"}, "agentId": {"100001"},
+		"password": {apptest.SimPassword}, "caPem": {string(e.Sim.CAPEM())}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("add gateway: %d", res.StatusCode)
 	}
-	g, err := e.st.GatewayByName(context.Background(), name)
+	g, err := e.St.GatewayByName(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(g.PasswordSealed), simPassword) || g.BaseURL != e.sim.URL() {
+	if strings.Contains(string(g.PasswordSealed), apptest.SimPassword) || g.BaseURL != e.Sim.URL() {
 		t.Fatalf("stored %q with the password in clear or a wrong URL", g.BaseURL)
 	}
-	edit := e.page(c, "/gateways/"+strconv.FormatInt(g.ID, 10), http.StatusOK)
-	if v, _ := edit.Find("#password").Attr("value"); v != "" || strings.Contains(edit.Text(), simPassword) {
+	edit := e.Page(c, "/gateways/"+strconv.FormatInt(g.ID, 10), http.StatusOK)
+	if v, _ := edit.Find("#password").Attr("value"); v != "" || strings.Contains(edit.Text(), apptest.SimPassword) {
 		t.Error("the edit page shows the password")
 	}
 	// Saving without a password keeps the stored one.
-	e.post(c, "/gateways/"+strconv.FormatInt(g.ID, 10), url.Values{"name": {name}, "baseUrl": {e.sim.URL()}, "agentId": {"100001"}, "caPem": {string(e.sim.CAPEM())}})
-	g2, _ := e.st.Gateway(context.Background(), g.ID)
-	if pw, err := e.keys.Open(g2.PasswordSealed, subscribe.PurposeGatewayPassword); err != nil || string(pw) != simPassword {
+	e.Post(c, "/gateways/"+strconv.FormatInt(g.ID, 10), url.Values{"name": {name}, "baseUrl": {e.Sim.URL()}, "agentId": {"100001"}, "caPem": {string(e.Sim.CAPEM())}})
+	g2, _ := e.St.Gateway(context.Background(), g.ID)
+	if pw, err := e.Keys.Open(g2.PasswordSealed, secret.PurposeGatewayPassword); err != nil || string(pw) != apptest.SimPassword {
 		t.Fatalf("password after an edit without one: %v", err)
 	}
 
-	res = e.post(c, "/gateways/"+strconv.FormatInt(g.ID, 10)+"/test", nil)
+	res = e.Post(c, "/gateways/"+strconv.FormatInt(g.ID, 10)+"/test", nil)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("test connection: %d", res.StatusCode)
 	}
-	logins := e.sim.RequestsFor("login")
+	logins := e.Sim.RequestsFor("login")
 	if len(logins) != 1 || !strings.Contains(string(logins[0].Body), `"agentId":100001`) {
 		t.Fatalf("simulator logins: %d", len(logins))
 	}
-	list := e.page(c, "/gateways", http.StatusOK)
+	list := e.Page(c, "/gateways", http.StatusOK)
 	if !strings.Contains(list.Find(".flash").Text(), "success") {
 		t.Errorf("flash after the test: %q", list.Find(".flash").Text())
 	}
@@ -55,13 +56,13 @@ func TestAGatewayAddedInTheBrowserIsSealedAndTestable(t *testing.T) {
 
 func TestATestWithTheWrongPasswordSaysSoAndIsNotRetried(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleAdmin)
-	g := e.addGateway(uniq("wrong-pw"), e.sim.URL(), string(e.sim.CAPEM()), "not-the-password")
-	e.post(c, "/gateways/"+strconv.FormatInt(g.ID, 10)+"/test", nil)
-	if n := len(e.sim.RequestsFor("login")); n != 1 {
+	c, _ := e.User(domain.RoleAdmin)
+	g := e.AddGateway(apptest.Uniq("wrong-pw"), e.Sim.URL(), string(e.Sim.CAPEM()), "not-the-password")
+	e.Post(c, "/gateways/"+strconv.FormatInt(g.ID, 10)+"/test", nil)
+	if n := len(e.Sim.RequestsFor("login")); n != 1 {
 		t.Errorf("%d logins sent, want exactly 1 (the gateway locks accounts)", n)
 	}
-	flash := e.page(c, "/gateways", http.StatusOK).Find(".flash").Text()
+	flash := e.Page(c, "/gateways", http.StatusOK).Find(".flash").Text()
 	if !strings.Contains(flash, "107-003") {
 		t.Errorf("flash %q does not name 107-003", flash)
 	}
@@ -69,13 +70,13 @@ func TestATestWithTheWrongPasswordSaysSoAndIsNotRetried(t *testing.T) {
 
 func TestAGatewayWithoutItsCAIsRefusedBeforeAnythingIsSent(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleAdmin)
-	g := e.addGateway(uniq("no-ca"), e.sim.URL(), "", simPassword)
-	e.post(c, "/gateways/"+strconv.FormatInt(g.ID, 10)+"/test", nil)
-	if n := len(e.sim.Requests()); n != 0 {
+	c, _ := e.User(domain.RoleAdmin)
+	g := e.AddGateway(apptest.Uniq("no-ca"), e.Sim.URL(), "", apptest.SimPassword)
+	e.Post(c, "/gateways/"+strconv.FormatInt(g.ID, 10)+"/test", nil)
+	if n := len(e.Sim.Requests()); n != 0 {
 		t.Errorf("the simulator logged %d requests over an unverified connection", n)
 	}
-	flash := e.page(c, "/gateways", http.StatusOK).Find(".flash").Text()
+	flash := e.Page(c, "/gateways", http.StatusOK).Find(".flash").Text()
 	if !strings.Contains(flash, "failed") || !strings.Contains(strings.ToLower(flash), "certificate") {
 		t.Errorf("flash %q: want a failed test that names the certificate problem", flash)
 	}
@@ -83,9 +84,9 @@ func TestAGatewayWithoutItsCAIsRefusedBeforeAnythingIsSent(t *testing.T) {
 
 func TestGatewayFormRefusesBadInputWithSpecificMessages(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleAdmin)
+	c, _ := e.User(domain.RoleAdmin)
 	good := func() url.Values {
-		return url.Values{"name": {uniq("g")}, "baseUrl": {"https://10.0.0.1:8043"}, "agentId": {"100001"}, "password": {"pw"}}
+		return url.Values{"name": {apptest.Uniq("g")}, "baseUrl": {"https://10.0.0.1:8043"}, "agentId": {"100001"}, "password": {"pw"}}
 	}
 	cases := []struct {
 		name, field, value string
@@ -103,14 +104,14 @@ func TestGatewayFormRefusesBadInputWithSpecificMessages(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+" is refused", func(t *testing.T) {
-			e.t = t
+			e.T = t
 			v := good()
 			v.Set(tc.field, tc.value)
-			doc := e.doc(e.post(c, "/gateways", v), http.StatusUnprocessableEntity)
+			doc := e.Doc(e.Post(c, "/gateways", v), http.StatusUnprocessableEntity)
 			if doc.Find("#"+tc.field+"-error").Text() == "" {
 				t.Errorf("no message beside %s", tc.field)
 			}
-			if _, err := e.st.GatewayByName(context.Background(), v.Get("name")); err == nil {
+			if _, err := e.St.GatewayByName(context.Background(), v.Get("name")); err == nil {
 				t.Error("the gateway was saved")
 			}
 		})

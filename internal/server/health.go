@@ -6,14 +6,14 @@ import (
 	"time"
 )
 
-// healthz says the process is alive; it touches nothing.
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+// Healthz says the process is alive; it touches nothing.
+func (s *Server) Healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// readyz says the database answers, so a load balancer can route here.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+// Readyz says the database answers, so a load balancer can route here.
+func (s *Server) Readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/form"
+	"ccsub/internal/httpkit"
 	"ccsub/web/inbox"
 )
 
@@ -13,18 +15,14 @@ import (
 // the answer says so and the script asks again at once.
 const inboxPollLimit = 50
 
-// inbox is GET /inbox: every subscription's notifications.
-func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
+// Inbox is GET /inbox: every subscription's notifications.
+func (s *Server) Inbox(w http.ResponseWriter, r *http.Request) error {
 	return s.inboxPage(w, r, nil)
 }
 
-// subscriptionInbox is GET /subscriptions/{id}/inbox.
-func (s *Server) subscriptionInbox(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return domain.ErrNotFound
-	}
-	sub, err := s.store.Subscription(r.Context(), id)
+// SubscriptionInbox is GET /subscriptions/{id}/inbox.
+func (s *Server) SubscriptionInbox(w http.ResponseWriter, r *http.Request) error {
+	sub, err := httpkit.Load(r, s.store.Subscription)
 	if err != nil {
 		return err
 	}
@@ -47,39 +45,32 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, sub *domain.S
 	}
 	p := inbox.ListProps{Shell: s.page(w, r, "Inbox", "inbox"), Subscription: sub,
 		Rows: inboxRows(res.Notifications), RefreshURL: base}
-	if res.Older != nil {
-		p.OlderURL = base + "?before=" + formatCursor(*res.Older)
-	}
-	if res.Newer != nil {
-		p.NewerURL = base + "?after=" + formatCursor(*res.Newer)
-	}
-	if page.Before != nil || page.After != nil {
-		p.NewestURL = base
-	} else {
-		p.PollURL = pollURL(f)
+	p.Pages = pages(base, nil, page, res.Older, res.Newer)
+	if p.Pages.Newest == "" {
+		p.PollURL = pollURL(f) // only the newest page takes new rows
 	}
 	p.Shell.Title = p.Title()
 	return s.render(w, r, http.StatusOK, inbox.List(p))
 }
 
-// inboxRowsFragment is GET /inbox/rows?after=<cursor>[&subscription=<id>]:
+// InboxRows is GET /inbox/rows?after=<cursor>[&subscription=<id>]:
 // only the <tr> rows newer than the cursor, newest first, for app.js to
 // put on top of the table. X-Inbox-More: 1 says more are waiting.
-func (s *Server) inboxRowsFragment(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) InboxRows(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var f domain.NotificationFilter
 	if v := q.Get("subscription"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			return badRequest("The subscription must be a subscription's number.")
+			return httpkit.BadRequest("The subscription must be a subscription's number.")
 		}
 		f.SubscriptionID = id
 	}
 	p := domain.PageRequest{Limit: inboxPollLimit}
 	if v := q.Get("after"); v != "" {
-		c, err := parseCursor(v)
+		c, err := form.ParseCursor(v)
 		if err != nil {
-			return badRequest("That position in the inbox is damaged; reload the page.")
+			return httpkit.BadRequest("That position in the inbox is damaged; reload the page.")
 		}
 		p.After = c
 	}
@@ -97,15 +88,15 @@ func parseInboxPage(q url.Values) (domain.PageRequest, error) {
 	p := domain.PageRequest{Limit: 50}
 	for name, dst := range map[string]**domain.Cursor{"before": &p.Before, "after": &p.After} {
 		if v := q.Get(name); v != "" {
-			c, err := parseCursor(v)
+			c, err := form.ParseCursor(v)
 			if err != nil {
-				return p, badRequest("That page link is damaged. Start again from the newest notifications.")
+				return p, httpkit.BadRequest("That page link is damaged. Start again from the newest notifications.")
 			}
 			*dst = c
 		}
 	}
 	if p.Before != nil && p.After != nil {
-		return p, badRequest("A page link cannot go both ways. Start again from the newest notifications.")
+		return p, httpkit.BadRequest("A page link cannot go both ways. Start again from the newest notifications.")
 	}
 	return p, nil
 }
@@ -120,7 +111,7 @@ func pollURL(f domain.NotificationFilter) string {
 func inboxRows(ns []domain.Notification) []inbox.Row {
 	rows := make([]inbox.Row, len(ns))
 	for i, n := range ns {
-		rows[i] = inbox.Row{N: n, Cursor: formatCursor(domain.Cursor{At: n.ReceivedAt, ID: n.ID})}
+		rows[i] = inbox.Row{N: n, Cursor: form.FormatCursor(domain.Cursor{At: n.ReceivedAt, ID: n.ID})}
 	}
 	return rows
 }

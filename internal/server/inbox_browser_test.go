@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"ccsub/internal/apptest"
 	"ccsub/internal/browsertest"
 	"ccsub/internal/domain"
 
@@ -18,19 +19,19 @@ import (
 func TestInboxInABrowser(t *testing.T) {
 	chrome := browsertest.Chromium(t)
 	e := newEnv(t)
-	s := e.newReceiverSub(uniq("tok"))
-	e.mustPush(s, pushJSON(s.ServerID, "call-browser-1", "good morning"), rightToken(s), 200)
-	_, name := e.user(domain.RoleAuditor) // password: see testEnv.user
+	s := e.NewReceiverSub(apptest.Uniq("tok"))
+	e.mustPush(s, apptest.PushJSON(s.ServerID, "call-browser-1", "good morning"), apptest.RightToken(s), 200)
+	_, name := e.User(domain.RoleAuditor) // password: see testEnv.user
 	problems := &browsertest.Problems{}
 	ctx := browsertest.New(t, chrome, problems.Listen)
 
 	browsertest.Do(t, ctx,
-		chromedp.Navigate(e.srv.URL+"/login"),
+		chromedp.Navigate(e.Srv.URL+"/login"),
 		chromedp.SendKeys(chromedp.ID("username"), name),
 		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery staple"),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("header.top .who")),
-		chromedp.Navigate(fmt.Sprintf("%s/subscriptions/%d/inbox", e.srv.URL, s.ID)),
+		chromedp.Navigate(fmt.Sprintf("%s/subscriptions/%d/inbox", e.Srv.URL, s.ID)),
 		chromedp.WaitVisible(chromedp.ID("inbox")),
 	)
 	t.Run("the inbox shows the accepted push", func(t *testing.T) {
@@ -48,7 +49,7 @@ func TestInboxInABrowser(t *testing.T) {
 		// A full reload would drop this marker.
 		browsertest.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.inboxMarker = "still here"`))
 		payload := `<img src=x id=injected> hello`
-		e.mustPush(s, pushJSON(s.ServerID, "call-browser-2", payload), rightToken(s), 200)
+		e.mustPush(s, apptest.PushJSON(s.ServerID, "call-browser-2", payload), apptest.RightToken(s), 200)
 		_, err := chromedp.Run(ctx, chromedp.Poll[bool](
 			`document.querySelectorAll("#inbox-rows tr").length === 2 &&
 			 document.querySelector("#inbox-rows tr").textContent.includes("call-browser-2")`,

@@ -7,16 +7,17 @@ import (
 	"strings"
 	"testing"
 
+	"ccsub/internal/apptest"
 	"ccsub/internal/domain"
 
 	"github.com/PuerkitoBio/goquery"
 )
 
 // mustPush sends a push that must be answered with status.
-func (e *testEnv) mustPush(s receiverSub, body string, o pushOpts, status int) {
-	e.t.Helper()
-	if got := e.sendPush(s.pushPath(), body, o); got.status != status {
-		e.t.Fatalf("push answered %+v, want %d", got, status)
+func (e *testEnv) mustPush(s apptest.ReceiverSub, body string, o apptest.PushOpts, status int) {
+	e.T.Helper()
+	if got := e.SendPush(s.PushPath(), body, o); got.Status != status {
+		e.T.Fatalf("push answered %+v, want %d", got, status)
 	}
 }
 
@@ -29,19 +30,19 @@ func inboxRow(doc *goquery.Document, callID string) *goquery.Selection {
 
 func TestInboxListsAcceptedAndRejectedPushes(t *testing.T) {
 	e := newEnv(t)
-	s := e.newReceiverSub(uniq("tok"))
-	other := e.newReceiverSub(uniq("tok"))
+	s := e.NewReceiverSub(apptest.Uniq("tok"))
+	other := e.NewReceiverSub(apptest.Uniq("tok"))
 	// The global inbox shows every test's pushes (and earlier runs'): the
 	// call IDs are this run's own.
-	accepted, refused, elsewhere := uniq("call-accepted"), uniq("call-refused"), uniq("call-other")
-	e.mustPush(s, pushJSON(s.ServerID, accepted, "I would like to cancel"), rightToken(s), 200)
-	e.mustPush(s, pushJSON(s.ServerID, refused, "forged"), pushOpts{tokens: []string{"wrong"}}, 401)
-	e.mustPush(other, pushJSON(other.ServerID, elsewhere, "elsewhere"), rightToken(other), 200)
-	c, _ := e.user(domain.RoleAuditor)
+	accepted, refused, elsewhere := apptest.Uniq("call-accepted"), apptest.Uniq("call-refused"), apptest.Uniq("call-other")
+	e.mustPush(s, apptest.PushJSON(s.ServerID, accepted, "I would like to cancel"), apptest.RightToken(s), 200)
+	e.mustPush(s, apptest.PushJSON(s.ServerID, refused, "forged"), apptest.PushOpts{Tokens: []string{"wrong"}}, 401)
+	e.mustPush(other, apptest.PushJSON(other.ServerID, elsewhere, "elsewhere"), apptest.RightToken(other), 200)
+	c, _ := e.User(domain.RoleAuditor)
 
 	for _, page := range []string{"/inbox", fmt.Sprintf("/subscriptions/%d/inbox", s.ID)} {
 		t.Run(page+" shows the accepted push with its details and the refused one with its reason", func(t *testing.T) {
-			doc := e.page(c, page, http.StatusOK)
+			doc := e.Page(c, page, http.StatusOK)
 			ok := inboxRow(doc, accepted)
 			if ok.Length() != 1 {
 				t.Fatalf("%d rows for %s, want 1:\n%s", ok.Length(), accepted, doc.Find("#inbox").Text())
@@ -68,7 +69,7 @@ func TestInboxListsAcceptedAndRejectedPushes(t *testing.T) {
 		})
 	}
 	t.Run("a subscription's inbox shows only its own pushes", func(t *testing.T) {
-		doc := e.page(c, fmt.Sprintf("/subscriptions/%d/inbox", s.ID), http.StatusOK)
+		doc := e.Page(c, fmt.Sprintf("/subscriptions/%d/inbox", s.ID), http.StatusOK)
 		if inboxRow(doc, elsewhere).Length() != 0 {
 			t.Error("another subscription's push is listed")
 		}
@@ -77,10 +78,10 @@ func TestInboxListsAcceptedAndRejectedPushes(t *testing.T) {
 		}
 	})
 	t.Run("the inbox of a subscription that does not exist is 404", func(t *testing.T) {
-		e.page(c, "/subscriptions/999999999/inbox", http.StatusNotFound)
+		e.Page(c, "/subscriptions/999999999/inbox", http.StatusNotFound)
 	})
 	t.Run("the inbox needs a session", func(t *testing.T) {
-		res := e.get(e.anonymous(), "/inbox")
+		res := e.Get(e.Anonymous(), "/inbox")
 		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
 			t.Fatalf("status %d to %q, want 303 to /login", res.StatusCode, res.Header.Get("Location"))
 		}
@@ -89,11 +90,11 @@ func TestInboxListsAcceptedAndRejectedPushes(t *testing.T) {
 
 func TestInboxShowsRecognisedTextAsText(t *testing.T) {
 	e := newEnv(t)
-	s := e.newReceiverSub(uniq("tok"))
+	s := e.NewReceiverSub(apptest.Uniq("tok"))
 	payload := `<script>alert("x")</script><img src=x onerror=alert(1)>`
-	e.mustPush(s, pushJSON(s.ServerID, "call-xss", payload), rightToken(s), 200)
-	c, _ := e.user(domain.RoleAuditor)
-	doc := e.page(c, fmt.Sprintf("/subscriptions/%d/inbox", s.ID), http.StatusOK)
+	e.mustPush(s, apptest.PushJSON(s.ServerID, "call-xss", payload), apptest.RightToken(s), 200)
+	c, _ := e.User(domain.RoleAuditor)
+	doc := e.Page(c, fmt.Sprintf("/subscriptions/%d/inbox", s.ID), http.StatusOK)
 	cell := inboxRow(doc, "call-xss").Find("td").Eq(4)
 	if cell.Find("script, img").Length() != 0 {
 		t.Fatal("the recognised text became markup")
@@ -105,11 +106,11 @@ func TestInboxShowsRecognisedTextAsText(t *testing.T) {
 
 func TestInboxMarksEncryptedContent(t *testing.T) {
 	e := newEnv(t)
-	s := e.newReceiverSub(uniq("tok"))
+	s := e.NewReceiverSub(apptest.Uniq("tok"))
 	body := fmt.Sprintf(`{"serverid":%q,"curcallid":"call-enc","result":[{"confidence":"1","content":"QUJDREVG","iscontentenc":"1"}]}`, s.ServerID)
-	e.mustPush(s, body, rightToken(s), 200)
-	c, _ := e.user(domain.RoleAuditor)
-	cell := inboxRow(e.page(c, fmt.Sprintf("/subscriptions/%d/inbox", s.ID), http.StatusOK), "call-enc").Find("td").Eq(4)
+	e.mustPush(s, body, apptest.RightToken(s), 200)
+	c, _ := e.User(domain.RoleAuditor)
+	cell := inboxRow(e.Page(c, fmt.Sprintf("/subscriptions/%d/inbox", s.ID), http.StatusOK), "call-enc").Find("td").Eq(4)
 	if cell.Find(".badge.encrypted").Length() != 1 || cell.Find(".cipher").Text() != "QUJDREVG" {
 		t.Fatalf("the encrypted content is not marked: %q", cell.Text())
 	}
@@ -119,13 +120,13 @@ func TestInboxMarksEncryptedContent(t *testing.T) {
 // and reloads itself from <noscript>; an older page stays still.
 func TestInboxWorksWithoutJavaScript(t *testing.T) {
 	e := newEnv(t)
-	s := e.newReceiverSub(uniq("tok"))
+	s := e.NewReceiverSub(apptest.Uniq("tok"))
 	for i := range 3 {
-		e.mustPush(s, pushJSON(s.ServerID, fmt.Sprintf("call-%d", i), "hi"), rightToken(s), 200)
+		e.mustPush(s, apptest.PushJSON(s.ServerID, fmt.Sprintf("call-%d", i), "hi"), apptest.RightToken(s), 200)
 	}
-	c, _ := e.user(domain.RoleAuditor)
+	c, _ := e.User(domain.RoleAuditor)
 	path := fmt.Sprintf("/subscriptions/%d/inbox", s.ID)
-	doc := e.page(c, path, http.StatusOK)
+	doc := e.Page(c, path, http.StatusOK)
 	if href, _ := doc.Find("#inbox-refresh").Attr("href"); href != path {
 		t.Errorf("Refresh goes to %q, want %q", href, path)
 	}
@@ -136,14 +137,14 @@ func TestInboxWorksWithoutJavaScript(t *testing.T) {
 		t.Errorf("data-poll is %q", poll)
 	}
 	cursor, _ := doc.Find("#inbox-rows tr").First().Attr("data-cursor")
-	older := e.page(c, path+"?before="+cursor, http.StatusOK)
+	older := e.Page(c, path+"?before="+cursor, http.StatusOK)
 	if older.Find("noscript").Length() != 0 || older.Find("#inbox-rows[data-poll]").Length() != 0 {
 		t.Error("an older page refreshes itself")
 	}
 	if n := older.Find("#inbox-rows tr").Length(); n != 2 {
 		t.Errorf("the page before the newest row has %d rows, want 2", n)
 	}
-	e.page(c, path+"?before=garbage", http.StatusBadRequest)
+	e.Page(c, path+"?before=garbage", http.StatusBadRequest)
 }
 
 func mustHTML(t *testing.T, s *goquery.Selection) string {
@@ -158,17 +159,17 @@ func mustHTML(t *testing.T, s *goquery.Selection) string {
 // TestInboxRowsReturnsOnlyNewerRows is the fragment app.js polls.
 func TestInboxRowsReturnsOnlyNewerRows(t *testing.T) {
 	e := newEnv(t)
-	s := e.newReceiverSub(uniq("tok"))
-	e.mustPush(s, pushJSON(s.ServerID, "call-before", "old"), rightToken(s), 200)
-	c, _ := e.user(domain.RoleAuditor)
-	doc := e.page(c, fmt.Sprintf("/subscriptions/%d/inbox", s.ID), http.StatusOK)
+	s := e.NewReceiverSub(apptest.Uniq("tok"))
+	e.mustPush(s, apptest.PushJSON(s.ServerID, "call-before", "old"), apptest.RightToken(s), 200)
+	c, _ := e.User(domain.RoleAuditor)
+	doc := e.Page(c, fmt.Sprintf("/subscriptions/%d/inbox", s.ID), http.StatusOK)
 	cursor, _ := doc.Find("#inbox-rows tr").First().Attr("data-cursor")
-	e.mustPush(s, pushJSON(s.ServerID, "call-new-1", "new <b>one</b>"), rightToken(s), 200)
-	e.mustPush(s, pushJSON(s.ServerID, "call-new-2", "new two"), rightToken(s), 200)
+	e.mustPush(s, apptest.PushJSON(s.ServerID, "call-new-1", "new <b>one</b>"), apptest.RightToken(s), 200)
+	e.mustPush(s, apptest.PushJSON(s.ServerID, "call-new-2", "new two"), apptest.RightToken(s), 200)
 
 	fragment := func(t *testing.T, query string) (string, *goquery.Document) {
 		t.Helper()
-		res := e.get(c, "/inbox/rows?"+query)
+		res := e.Get(c, "/inbox/rows?"+query)
 		body, _ := io.ReadAll(res.Body)
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("status %d\n%s", res.StatusCode, body)
@@ -202,7 +203,7 @@ func TestInboxRowsReturnsOnlyNewerRows(t *testing.T) {
 	})
 	t.Run("a damaged cursor or subscription is a 400", func(t *testing.T) {
 		for _, q := range []string{"after=1.x", "subscription=abc"} {
-			if res := e.get(c, "/inbox/rows?"+q); res.StatusCode != http.StatusBadRequest {
+			if res := e.Get(c, "/inbox/rows?"+q); res.StatusCode != http.StatusBadRequest {
 				t.Errorf("%s: status %d, want 400", q, res.StatusCode)
 			}
 		}

@@ -8,29 +8,22 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/httpkit"
 	"ccsub/internal/secret"
-	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 	"ccsub/web/subscriptions"
 )
 
-func (s *Server) subscription(r *http.Request) (domain.Subscription, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return domain.Subscription{}, err
-	}
-	return s.store.Subscription(r.Context(), id)
-}
-
-func (s *Server) subscriptionPage(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.subscription(r)
+// SubscriptionPage is GET /subscriptions/{id}.
+func (s *Server) SubscriptionPage(w http.ResponseWriter, r *http.Request) error {
+	sub, err := httpkit.Load(r, s.store.Subscription)
 	if err != nil {
 		return err
 	}
 	m := form.Modify{ServiceCallBackURI: sub.CallbackURI, NLPFlag: sub.NLPFlag, FlowAccessCode: sub.FlowAccessCode,
 		UseReceiver: sub.ReceiverKey != "", ReceiverKey: sub.ReceiverKey, Errors: form.Errors{}}
 	if m.ReceiverKey == "" {
-		m.ReceiverKey = newReceiverKey()
+		m.ReceiverKey = domain.NewReceiverKey()
 	}
 	return s.renderSubscription(w, r, http.StatusOK, sub, m, "")
 }
@@ -54,12 +47,12 @@ func (s *Server) renderSubscriptionWith(w http.ResponseWriter, r *http.Request, 
 	u, _ := currentUser(r)
 	p := subscriptions.DetailProps{
 		Shell: s.page(w, r, "Subscription "+sub.ServerID, "subscriptions"), Sub: sub, Modify: m,
-		ModifyReceiver: form.ReceiverURL(s.public, m.ReceiverKey), SuggestedToken: token, ReplaceKey: newKey(),
+		ModifyReceiver: domain.ReceiverURL(s.public, m.ReceiverKey), SuggestedToken: token, ReplaceKey: newKey(),
 		ReplaceError: replaceErr, ResolveError: resolveErr, Interval: s.interval,
 		CanOperate: u.Role == domain.RoleAdmin || u.Role == domain.RoleOperator,
 	}
 	if sub.ReceiverKey != "" {
-		p.ReceiverURL = form.ReceiverURL(s.public, sub.ReceiverKey)
+		p.ReceiverURL = domain.ReceiverURL(s.public, sub.ReceiverKey)
 	}
 	p.Strip, p.Gaps = heartbeatStrip(sub, beats, since, time.Now())
 	p.ReplacesServer = s.serverIDOf(r, sub.ReplacesID)
@@ -116,12 +109,13 @@ func heartbeatStrip(sub domain.Subscription, beats []domain.HeartbeatBucket, sin
 	return cells, gaps
 }
 
-func (s *Server) modifySubscription(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.subscription(r)
+// ModifySubscription is POST /subscriptions/{id}/modify.
+func (s *Server) ModifySubscription(w http.ResponseWriter, r *http.Request) error {
+	sub, err := httpkit.Load(r, s.store.Subscription)
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
 	m := form.ParseModify(r.PostForm)
@@ -129,21 +123,14 @@ func (s *Server) modifySubscription(w http.ResponseWriter, r *http.Request) erro
 	if !m.Validate() {
 		return s.renderSubscription(w, r, http.StatusUnprocessableEntity, sub, m, "")
 	}
-	key := ""
-	if m.UseReceiver {
-		key = m.ReceiverKey
-	}
-	u, _ := currentUser(r)
-	in := subscribe.ModifyInput{CallbackURI: m.ServiceCallBackURI, NLPFlag: m.NLPFlag, FlowAccessCode: m.FlowAccessCode, ReceiverKey: key}
-	call, err := s.svc.Modify(r.Context(), u.Username, sub, in)
-	if call.ID != 0 {
-		s.audit(r, subscriptionModified(sub, in, call))
-	}
+	call, err := s.subs.Modify(r.Context(), httpkit.Actor(r), sub, subscribe.ModifyInput{
+		CallbackURI: m.ServiceCallBackURI, NLPFlag: m.NLPFlag, FlowAccessCode: m.FlowAccessCode, ReceiverKey: m.Receiver()})
 	return s.afterCall(w, r, call, err, "Modified", subPath(sub.ID))
 }
 
-func (s *Server) cancelPage(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.subscription(r)
+// CancelPage is GET /subscriptions/{id}/cancel: the confirmation.
+func (s *Server) CancelPage(w http.ResponseWriter, r *http.Request) error {
+	sub, err := httpkit.Load(r, s.store.Subscription)
 	if err != nil {
 		return err
 	}
@@ -151,33 +138,31 @@ func (s *Server) cancelPage(w http.ResponseWriter, r *http.Request) error {
 		Shell: s.page(w, r, "Cancel "+sub.ServerID, "subscriptions"), Sub: sub}))
 }
 
-func (s *Server) cancelSubscription(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.subscription(r)
+// CancelSubscription is POST /subscriptions/{id}/cancel.
+func (s *Server) CancelSubscription(w http.ResponseWriter, r *http.Request) error {
+	sub, err := httpkit.Load(r, s.store.Subscription)
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
 	// The confirmation names the serverId; a stale or forged form for
 	// another subscription cancels nothing.
 	if r.PostForm.Get("confirmServerId") != sub.ServerID {
-		return badRequest("The confirmation does not name this subscription's serverId; nothing was cancelled. Open the cancel page again.")
+		return httpkit.BadRequest("The confirmation does not name this subscription's serverId; nothing was cancelled. Open the cancel page again.")
 	}
-	u, _ := currentUser(r)
-	call, err := s.svc.Cancel(r.Context(), u.Username, sub, "cancelled by "+u.Username)
-	if call.ID != 0 {
-		s.audit(r, subscriptionCancelled(sub, s.reloaded(r, sub), call))
-	}
+	call, err := s.subs.Cancel(r.Context(), httpkit.Actor(r), sub)
 	return s.afterCall(w, r, call, err, "Cancelled", subPath(sub.ID))
 }
 
-func (s *Server) replaceSubscription(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.subscription(r)
+// ReplaceSubscription is POST /subscriptions/{id}/replace.
+func (s *Server) ReplaceSubscription(w http.ResponseWriter, r *http.Request) error {
+	sub, err := httpkit.Load(r, s.store.Subscription)
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
 	token := r.PostForm.Get("serviceToken")
@@ -190,16 +175,12 @@ func (s *Server) replaceSubscription(w http.ResponseWriter, r *http.Request) err
 	}
 	if msg != "" {
 		m := form.Modify{ServiceCallBackURI: sub.CallbackURI, NLPFlag: sub.NLPFlag, FlowAccessCode: sub.FlowAccessCode,
-			ReceiverKey: newReceiverKey(), Errors: form.Errors{}}
+			ReceiverKey: domain.NewReceiverKey(), Errors: form.Errors{}}
 		return s.renderSubscription(w, r, http.StatusUnprocessableEntity, sub, m, msg)
 	}
-	u, _ := currentUser(r)
-	reg, cancel, err := s.svc.Replace(r.Context(), u.Username, sub, token, r.PostForm.Get("idempotencyKey"))
+	reg, cancel, err := s.subs.Replace(r.Context(), httpkit.Actor(r), sub, token, r.PostForm.Get("idempotencyKey"))
 	if errors.Is(err, domain.ErrDuplicateSubmission) {
 		return s.flash(w, r, "error", "This form was already submitted; nothing was sent again.", callURL(reg.ID))
-	}
-	if reg.ID != 0 {
-		s.audit(r, subscriptionReplaced(sub, reg, cancel))
 	}
 	if reg.ID == 0 || reg.Outcome != domain.OutcomeSuccess || err != nil && cancel.ID == 0 {
 		return s.afterCall(w, r, reg, err, "Registered the replacement", subPath(sub.ID))
@@ -215,18 +196,17 @@ func replacementPath(reg domain.Call) string {
 	return callURL(reg.ID)
 }
 
-func (s *Server) setPolicy(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.subscription(r)
+// SetPolicy is POST /subscriptions/{id}/policy.
+func (s *Server) SetPolicy(w http.ResponseWriter, r *http.Request) error {
+	sub, err := httpkit.Load(r, s.store.Subscription)
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
 	on := r.PostForm.Get("autoReregister") == "true"
-	if err := s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
-		return subscriptionPolicy(sub, on), tx.SetAutoReregister(r.Context(), sub.ID, on)
-	}); err != nil {
+	if err := s.subs.SetPolicy(r.Context(), httpkit.Actor(r), sub, on); err != nil {
 		return err
 	}
 	word := "off"
@@ -240,27 +220,15 @@ func (s *Server) setPolicy(w http.ResponseWriter, r *http.Request) error {
 // message and a redirect; a call that could not be recorded is an error.
 func (s *Server) afterCall(w http.ResponseWriter, r *http.Request, call domain.Call, err error, done, to string) error {
 	if errors.Is(err, subscribe.ErrNotActive) {
-		return badRequest("This subscription is not active on the gateway (cancelled, or its register got no answer); there is nothing to change.")
+		return httpkit.BadRequest("This subscription is not active on the gateway (cancelled, or its register got no answer); there is nothing to change.")
 	}
 	if err != nil && call.ID == 0 {
 		return err
-	}
-	if err != nil {
-		s.log.Error("gateway call recorded with an error", "id", requestID(r), "call_id", call.ID, "err", err)
 	}
 	if call.Outcome == domain.OutcomeSuccess {
 		return s.flash(w, r, "ok", done+".", to)
 	}
 	return s.flash(w, r, "error", callSummary(call), callURL(call.ID))
-}
-
-// reloaded is sub as stored now, for an audit diff's "after"; should the
-// read fail, sub itself stands in (the call's outcome is still recorded).
-func (s *Server) reloaded(r *http.Request, sub domain.Subscription) domain.Subscription {
-	if now, err := s.store.Subscription(r.Context(), sub.ID); err == nil {
-		return now
-	}
-	return sub
 }
 
 func subPath(id int64) string { return fmt.Sprintf("/subscriptions/%d", id) }

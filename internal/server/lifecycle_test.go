@@ -9,28 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"ccsub/internal/apptest"
 	"ccsub/internal/domain"
 	"ccsub/internal/gatewaysim"
 )
-
-// registered registers a subscription through the form and returns it.
-func (e *testEnv) registered(c *http.Client, edit func(url.Values)) domain.Subscription {
-	e.t.Helper()
-	f := e.registerForm()
-	if edit != nil {
-		edit(f)
-	}
-	id := callIDFrom(e.t, e.post(c, "/subscriptions", f))
-	call, err := e.st.Call(context.Background(), id)
-	if err != nil || call.SubscriptionID == nil {
-		e.t.Fatalf("register call %d: %v, subscription %v", id, err, call.SubscriptionID)
-	}
-	sub, err := e.st.Subscription(context.Background(), *call.SubscriptionID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return sub
-}
 
 func subURL(sub domain.Subscription, action string) string {
 	u := "/subscriptions/" + strconv.FormatInt(sub.ID, 10)
@@ -51,13 +33,13 @@ func decodeBody(t *testing.T, r gatewaysim.Request) map[string]any {
 
 func TestModifyReachesTheGatewayExactlyAsTheContractSays(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleOperator)
-	sub := e.registered(c, nil)
-	res := e.post(c, subURL(sub, "modify"), url.Values{"serviceCallBackUri": {"https://new.example.com/cb"}, "flowAccessCode": {""}})
+	c, _ := e.User(domain.RoleOperator)
+	sub := e.Registered(c, nil)
+	res := e.Post(c, subURL(sub, "modify"), url.Values{"serviceCallBackUri": {"https://new.example.com/cb"}, "flowAccessCode": {""}})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != subURL(sub, "") {
 		t.Fatalf("modify: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	mods := e.sim.RequestsFor("modify")
+	mods := e.Sim.RequestsFor("modify")
 	if len(mods) != 1 {
 		t.Fatalf("%d modify requests, want 1", len(mods))
 	}
@@ -72,11 +54,11 @@ func TestModifyReachesTheGatewayExactlyAsTheContractSays(t *testing.T) {
 	if body["serviceCallBackUri"] != "https://new.example.com/cb" || body["nlpFlag"] != false || len(body) != 2 {
 		t.Errorf("modify body %s", r.Body)
 	}
-	after, _ := e.st.Subscription(context.Background(), sub.ID)
+	after, _ := e.St.Subscription(context.Background(), sub.ID)
 	if after.CallbackURI != "https://new.example.com/cb" || after.NLPFlag {
 		t.Errorf("subscription after modify: %q nlp=%v", after.CallbackURI, after.NLPFlag)
 	}
-	simSub, _ := e.sim.SubscriptionByServerID(sub.ServerID)
+	simSub, _ := e.Sim.SubscriptionByServerID(sub.ServerID)
 	if simSub.CallBackURI != "https://new.example.com/cb" {
 		t.Errorf("the simulator still has %q", simSub.CallBackURI)
 	}
@@ -84,30 +66,30 @@ func TestModifyReachesTheGatewayExactlyAsTheContractSays(t *testing.T) {
 
 func TestAnInvalidModifySendsNothing(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleOperator)
-	sub := e.registered(c, nil)
-	doc := e.doc(e.post(c, subURL(sub, "modify"), url.Values{"serviceCallBackUri": {"http://plain.example.com"}}), http.StatusUnprocessableEntity)
-	if doc.Find("#serviceCallBackUri-error").Text() == "" || len(e.sim.RequestsFor("modify")) != 0 {
+	c, _ := e.User(domain.RoleOperator)
+	sub := e.Registered(c, nil)
+	doc := e.Doc(e.Post(c, subURL(sub, "modify"), url.Values{"serviceCallBackUri": {"http://plain.example.com"}}), http.StatusUnprocessableEntity)
+	if doc.Find("#serviceCallBackUri-error").Text() == "" || len(e.Sim.RequestsFor("modify")) != 0 {
 		t.Error("an http callback was not refused before sending")
 	}
 }
 
 func TestCancelNamesTheServerIDAndReachesTheGatewayExactly(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleOperator)
-	sub := e.registered(c, nil)
-	confirm := e.page(c, subURL(sub, "cancel"), http.StatusOK)
+	c, _ := e.User(domain.RoleOperator)
+	sub := e.Registered(c, nil)
+	confirm := e.Page(c, subURL(sub, "cancel"), http.StatusOK)
 	if !strings.Contains(confirm.Find("h1").Text(), sub.ServerID) || !strings.Contains(confirm.Find("button.danger").Text(), sub.ServerID) {
 		t.Errorf("the confirmation does not name %s", sub.ServerID)
 	}
-	if res := e.post(c, subURL(sub, "cancel"), url.Values{"confirmServerId": {"someone-else"}}); res.StatusCode != http.StatusBadRequest {
+	if res := e.Post(c, subURL(sub, "cancel"), url.Values{"confirmServerId": {"someone-else"}}); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("a confirmation naming another serverId: %d, want 400", res.StatusCode)
 	}
-	if n := len(e.sim.RequestsFor("unregister")); n != 0 {
+	if n := len(e.Sim.RequestsFor("unregister")); n != 0 {
 		t.Fatalf("%d unregisters sent before confirming", n)
 	}
-	e.post(c, subURL(sub, "cancel"), url.Values{"confirmServerId": {sub.ServerID}})
-	un := e.sim.RequestsFor("unregister")
+	e.Post(c, subURL(sub, "cancel"), url.Values{"confirmServerId": {sub.ServerID}})
+	un := e.Sim.RequestsFor("unregister")
 	if len(un) != 1 {
 		t.Fatalf("%d unregister requests, want 1", len(un))
 	}
@@ -121,11 +103,11 @@ func TestCancelNamesTheServerIDAndReachesTheGatewayExactly(t *testing.T) {
 	if body := decodeBody(t, r); body["serverId"] != sub.ServerID || len(body) != 1 {
 		t.Errorf("unregister body %s", r.Body)
 	}
-	after, _ := e.st.Subscription(context.Background(), sub.ID)
+	after, _ := e.St.Subscription(context.Background(), sub.ID)
 	if after.State != domain.SubCancelled || after.NextDueAt != nil {
 		t.Errorf("after cancel: state %s, next due %v", after.State, after.NextDueAt)
 	}
-	hist := e.page(c, "/history?serverId="+url.QueryEscape(sub.ServerID)+"&operation=state_change", http.StatusOK)
+	hist := e.Page(c, "/history?serverId="+url.QueryEscape(sub.ServerID)+"&operation=state_change", http.StatusOK)
 	if !strings.Contains(hist.Find("#history").Text(), "cancelled") {
 		t.Error("the state change to cancelled is not in the history")
 	}
@@ -133,24 +115,24 @@ func TestCancelNamesTheServerIDAndReachesTheGatewayExactly(t *testing.T) {
 
 func TestReplaceRegistersANewTokenThenCancelsTheOldLinked(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleOperator)
-	old := e.registered(c, nil)
-	res := e.post(c, subURL(old, "replace"), url.Values{"serviceToken": {"brand-new-token-123"}, "idempotencyKey": {uniq("k")}})
+	c, _ := e.User(domain.RoleOperator)
+	old := e.Registered(c, nil)
+	res := e.Post(c, subURL(old, "replace"), url.Values{"serviceToken": {"brand-new-token-123"}, "idempotencyKey": {apptest.Uniq("k")}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("replace: %d", res.StatusCode)
 	}
-	regs := e.sim.RequestsFor("register")
+	regs := e.Sim.RequestsFor("register")
 	if len(regs) != 2 || decodeBody(t, regs[1])["serviceToken"] != "brand-new-token-123" {
 		t.Fatalf("registers: %d", len(regs))
 	}
-	if n := len(e.sim.RequestsFor("unregister")); n != 1 {
+	if n := len(e.Sim.RequestsFor("unregister")); n != 1 {
 		t.Fatalf("%d unregisters, want 1", n)
 	}
-	after, _ := e.st.Subscription(context.Background(), old.ID)
+	after, _ := e.St.Subscription(context.Background(), old.ID)
 	if after.State != domain.SubCancelled || after.ReplacedByID == nil {
 		t.Fatalf("old subscription: %s, replaced by %v", after.State, after.ReplacedByID)
 	}
-	repl, _ := e.st.Subscription(context.Background(), *after.ReplacedByID)
+	repl, _ := e.St.Subscription(context.Background(), *after.ReplacedByID)
 	if repl.ReplacesID == nil || *repl.ReplacesID != old.ID || repl.State != domain.SubActive {
 		t.Errorf("new subscription does not point back: %+v", repl.ReplacesID)
 	}
@@ -161,10 +143,10 @@ func TestReplaceRegistersANewTokenThenCancelsTheOldLinked(t *testing.T) {
 
 func TestTheSubscriptionPageShowsStateCountersAndTheStrip(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleAuditor)
-	op, _ := e.user(domain.RoleOperator)
-	sub := e.registered(op, func(v url.Values) { v.Set("autoReregister", "true") })
-	doc := e.page(c, subURL(sub, ""), http.StatusOK)
+	c, _ := e.User(domain.RoleAuditor)
+	op, _ := e.User(domain.RoleOperator)
+	sub := e.Registered(op, func(v url.Values) { v.Set("autoReregister", "true") })
+	doc := e.Page(c, subURL(sub, ""), http.StatusOK)
 	if strings.TrimSpace(doc.Find("#sub-server-id").Text()) != sub.ServerID || doc.Find(".badge.active").Length() == 0 {
 		t.Error("the page does not show the serverId and the active state")
 	}
@@ -174,11 +156,11 @@ func TestTheSubscriptionPageShowsStateCountersAndTheStrip(t *testing.T) {
 	if doc.Find("form[action$='/modify']").Length() != 0 {
 		t.Error("an auditor is offered the modify form")
 	}
-	if res := e.post(c, subURL(sub, "policy"), nil); res.StatusCode != http.StatusForbidden {
+	if res := e.Post(c, subURL(sub, "policy"), nil); res.StatusCode != http.StatusForbidden {
 		t.Errorf("auditor policy change: %d", res.StatusCode)
 	}
-	e.post(op, subURL(sub, "policy"), nil) // no autoReregister field: off
-	after, _ := e.st.Subscription(context.Background(), sub.ID)
+	e.Post(op, subURL(sub, "policy"), nil) // no autoReregister field: off
+	after, _ := e.St.Subscription(context.Background(), sub.ID)
 	if !sub.AutoReregister || after.AutoReregister {
 		t.Errorf("policy before %v after %v, want on then off", sub.AutoReregister, after.AutoReregister)
 	}
@@ -186,21 +168,21 @@ func TestTheSubscriptionPageShowsStateCountersAndTheStrip(t *testing.T) {
 
 func TestRegisteringWithCcsubAsTheReceiverUsesTheReceiverURL(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleOperator)
-	sub := e.registered(c, func(v url.Values) {
+	c, _ := e.User(domain.RoleOperator)
+	sub := e.Registered(c, func(v url.Values) {
 		v.Set("useReceiver", "true")
 		v.Set("receiverKey", "abcdefghijklmnopqrstuvwx")
 		v.Del("serviceCallBackUri")
 	})
-	want := e.srv.URL + "/receiver/abcdefghijklmnopqrstuvwx"
+	want := e.Srv.URL + "/receiver/abcdefghijklmnopqrstuvwx"
 	if sub.CallbackURI != want || sub.ReceiverKey != "abcdefghijklmnopqrstuvwx" {
 		t.Errorf("callback %q key %q, want %q", sub.CallbackURI, sub.ReceiverKey, want)
 	}
-	f := e.registerForm()
+	f := e.RegisterForm()
 	f.Set("useReceiver", "true")
-	f.Set("receiverKey", uniq("recv-key-long-enough"))
+	f.Set("receiverKey", apptest.Uniq("recv-key-long-enough"))
 	f.Del("serviceToken")
-	doc := e.doc(e.post(c, "/subscriptions", f), http.StatusUnprocessableEntity)
+	doc := e.Doc(e.Post(c, "/subscriptions", f), http.StatusUnprocessableEntity)
 	if doc.Find("#serviceToken-error").Text() == "" {
 		t.Error("ccsub as receiver without a token was not refused")
 	}

@@ -2,51 +2,44 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
-	"ccsub/internal/store"
+	"ccsub/internal/httpkit"
 )
 
-// resolveSubscription settles a register whose outcome was unknown, after
-// an operator looked on the gateway: "registered" with the serverId found
-// there (the subscription is kept alive from now on), or "not-registered".
-func (s *Server) resolveSubscription(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.subscription(r)
+// ResolveSubscription is POST /subscriptions/{id}/resolve: it settles a
+// register whose outcome was unknown, after an operator looked on the
+// gateway: "registered" with the serverId found there (the subscription is
+// kept alive from now on), or "not-registered".
+func (s *Server) ResolveSubscription(w http.ResponseWriter, r *http.Request) error {
+	sub, err := httpkit.Load(r, s.store.Subscription)
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
 	if sub.State != domain.SubUnknown {
-		return badRequest("Only a subscription whose register got no answer (state unknown) can be settled; this one is " + string(sub.State) + ".")
+		return httpkit.BadRequest("Only a subscription whose register got no answer (state unknown) can be settled; this one is " + string(sub.State) + ".")
 	}
-	serverID, reason, msg := "", "", ""
-	u, _ := currentUser(r)
+	serverID := ""
 	switch r.PostForm.Get("outcome") {
 	case "registered":
 		serverID = r.PostForm.Get("serverId")
-		if msg = form.CheckServerID(serverID); msg == "" && len(r.PostForm["serverId"]) > 1 {
+		msg := form.CheckServerID(serverID)
+		if msg == "" && len(r.PostForm["serverId"]) > 1 {
 			msg = "This field was sent more than once; send it once."
 		}
-		reason = fmt.Sprintf("%s found it on the gateway as serverId %s", u.Username, serverID)
+		if msg != "" {
+			return s.renderResolveError(w, r, sub, msg)
+		}
 	case "not-registered":
-		reason = u.Username + " found no such subscription on the gateway"
 	default:
-		return badRequest("Say whether the gateway has the subscription (outcome registered or not-registered).")
+		return httpkit.BadRequest("Say whether the gateway has the subscription (outcome registered or not-registered).")
 	}
-	if msg != "" {
-		return s.renderResolveError(w, r, sub, msg)
-	}
-	err = s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
-		e := subscriptionTarget(domain.AuditSubResolve, sub)
-		e.Diff = changes(map[string]any{"state": string(sub.State), "serverId": ""},
-			map[string]any{"state": resolvedState(serverID), "serverId": serverID})
-		return e, tx.ResolveUnknown(r.Context(), sub.ID, serverID, reason, u.Username)
-	})
+	reason, err := s.subs.Settle(r.Context(), httpkit.Actor(r), sub, serverID)
 	if errors.Is(err, domain.ErrConflict) {
 		return s.renderResolveError(w, r, sub, "Another subscription of this gateway already has this serverId, or this one was settled meanwhile.")
 	}
@@ -56,14 +49,7 @@ func (s *Server) resolveSubscription(w http.ResponseWriter, r *http.Request) err
 	return s.flash(w, r, "ok", "Settled: "+reason+".", subPath(sub.ID))
 }
 
-func resolvedState(serverID string) string {
-	if serverID == "" {
-		return string(domain.SubCancelled)
-	}
-	return string(domain.SubActive)
-}
-
 func (s *Server) renderResolveError(w http.ResponseWriter, r *http.Request, sub domain.Subscription, msg string) error {
-	m := form.Modify{Errors: form.Errors{}, ReceiverKey: newReceiverKey()}
+	m := form.Modify{Errors: form.Errors{}, ReceiverKey: domain.NewReceiverKey()}
 	return s.renderSubscriptionWith(w, r, http.StatusUnprocessableEntity, sub, m, "", msg)
 }

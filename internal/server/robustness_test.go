@@ -11,7 +11,7 @@ import (
 // No input a user can send produces a 500, and none reaches the gateway.
 func TestNoInputToTheFormsProducesA500(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleAdmin)
+	c, _ := e.User(domain.RoleAdmin)
 	bodies := []string{
 		"", "%zz", "gateway=%ff%fe", strings.Repeat("a=b&", 300000), "serviceCallBackUri=" + strings.Repeat("%00", 1000),
 		"gateway=-1&subscribeType=1&serviceCallBackUri=https://x", "gateway=99999999999999999999999",
@@ -22,7 +22,7 @@ func TestNoInputToTheFormsProducesA500(t *testing.T) {
 	paths := []string{"/subscriptions", "/login", "/gateways", "/gateways/1", "/gateways/999999/test", "/logout"}
 	for _, p := range paths {
 		for _, b := range bodies {
-			res, err := c.Post(e.srv.URL+p, "application/x-www-form-urlencoded", strings.NewReader(b))
+			res, err := c.Post(e.Srv.URL+p, "application/x-www-form-urlencoded", strings.NewReader(b))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -37,24 +37,24 @@ func TestNoInputToTheFormsProducesA500(t *testing.T) {
 		"/history?retcode=" + strings.Repeat("9", 300), "/history?callback=%25_%5C", "/history?to=2026-01-01&from=2026-02-01",
 		"/gateways/abc", "/gateways/0", "/static/../../etc/passwd", "/static/x/css/none.css", "/history?serverId=%00"}
 	for _, p := range gets {
-		res := e.get(c, p)
+		res := e.Get(c, p)
 		if res.StatusCode >= 500 {
 			t.Errorf("GET %s: %d", p, res.StatusCode)
 		}
 	}
-	if n := len(e.sim.RequestsFor("register")); n != 0 {
+	if n := len(e.Sim.RequestsFor("register")); n != 0 {
 		t.Errorf("%d registers reached the gateway", n)
 	}
 }
 
 func TestAScriptInAFieldIsShownAsText(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleOperator)
-	f := e.registerForm()
+	c, _ := e.User(domain.RoleOperator)
+	f := e.RegisterForm()
 	payload := `https://x.example.com/"><script>alert(1)</script>`
 	f.Set("serviceCallBackUri", payload)
-	res := e.post(c, "/subscriptions", f)
-	doc := e.doc(res, http.StatusUnprocessableEntity)
+	res := e.Post(c, "/subscriptions", f)
+	doc := e.Doc(res, http.StatusUnprocessableEntity)
 	if doc.Find("script:not([src])").Length() != 0 {
 		t.Error("an inline script was injected into the page")
 	}

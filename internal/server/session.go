@@ -1,15 +1,10 @@
 package server
 
 import (
-	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"errors"
 	"net/http"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/httpkit"
 	"ccsub/web/layout"
 )
 
@@ -30,65 +25,44 @@ func (s *Server) cookieToken(r *http.Request) string {
 	return tok
 }
 
-// sessionID is what the sessions table stores for a token: its SHA-256, so
-// a copy of the table cannot be turned back into working cookies.
-func sessionID(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// sessionUser returns the user of the request's live session. A session
-// that is unknown, revoked, expired, idle too long or whose user is
-// disabled is no session (false, nil); only a database failure is an error.
-func (s *Server) sessionUser(r *http.Request) (domain.User, bool, error) {
-	tok := s.cookieToken(r)
-	if tok == "" {
-		return domain.User{}, false, nil
-	}
-	id := sessionID(tok)
-	u, stale, err := s.store.SessionUser(r.Context(), id, s.idle)
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.User{}, false, nil
-	}
-	if err != nil {
-		return domain.User{}, false, err
-	}
-	if stale {
-		if err := s.store.TouchSession(r.Context(), id); err != nil {
-			s.log.Warn("session activity not recorded", "id", requestID(r), "err", err)
+// LoadSession puts the signed-in user, if any, into the request. A session
+// that was revoked, expired or idle, or whose user was disabled, is treated
+// as signed out. Requests that never use the console session (assets, the
+// receiver, health checks, the API with its bearer tokens) cost no query.
+func (s *Server) LoadSession(skip func(*http.Request) bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if skip(r) {
+			next.ServeHTTP(w, r)
+			return
 		}
-	}
-	return u, true, nil
+		u, ok, err := s.access.SessionUser(r.Context(), s.cookieToken(r))
+		if err != nil {
+			s.Fail(w, r, err)
+			return
+		}
+		if ok {
+			r = httpkit.WithUser(r, u)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
-// startSession signs u in with a new random session id, and deletes the
-// session the browser presented, if any: a session id is never reused
-// across a sign-in, so one planted in the browser beforehand is worthless.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.User) error {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	tok := base64.RawURLEncoding.EncodeToString(b[:])
-	replaces := ""
-	if old := s.cookieToken(r); old != "" {
-		replaces = sessionID(old)
-	}
-	err := s.store.CreateSession(r.Context(), domain.NewSession{ID: sessionID(tok), UserID: u.ID, Lifetime: s.ttl,
-		SourceAddr: sourceAddr(r), UserAgent: clip(r.UserAgent(), 256)}, replaces)
-	if err != nil {
-		return err
-	}
+// setSession gives the browser a cookie holding only the session's token.
+func (s *Server) setSession(w http.ResponseWriter, r *http.Request, token string) error {
 	sess, _ := s.sessions.New(r, sessionName)
-	sess.Values = map[any]any{keyToken: tok}
+	sess.Values = map[any]any{keyToken: token}
 	return sess.Save(r, w)
 }
 
-// endSession deletes the request's session on the server, then leaves the
+// endSession ends the request's session on the server, then leaves the
 // browser a cookie holding only a flash message for the sign-in page.
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request, msg string) error {
-	if tok := s.cookieToken(r); tok != "" {
-		if err := s.store.DeleteSession(context.WithoutCancel(r.Context()), sessionID(tok)); err != nil {
-			return err
-		}
+	var signedIn *domain.User
+	if u, ok := currentUser(r); ok {
+		signedIn = &u
+	}
+	if err := s.access.SignOut(r.Context(), httpkit.Actor(r), signedIn, s.cookieToken(r)); err != nil {
+		return err
 	}
 	sess, _ := s.sessions.New(r, sessionName)
 	sess.Values = map[any]any{}

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,17 +10,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
+	"ccsub/internal/apptest"
 	"ccsub/internal/domain"
-	"ccsub/internal/server"
 )
 
 // auditRows returns the audit entries naming actor, oldest first, as
 // action, outcome and the raw diff.
 func (e *testEnv) auditRows(t *testing.T, actor string) [][3]string {
 	t.Helper()
-	rows, err := e.st.Pool().Query(context.Background(),
+	rows, err := e.St.Pool().Query(context.Background(),
 		`SELECT action, outcome, diff FROM audit_log WHERE actor = $1 ORDER BY id`, actor)
 	if err != nil {
 		t.Fatal(err)
@@ -40,28 +38,28 @@ func (e *testEnv) auditRows(t *testing.T, actor string) [][3]string {
 
 func TestASignInAlwaysStartsANewSessionAndEndsThePresentedOne(t *testing.T) {
 	e := newEnv(t)
-	alice, bob := e.account(domain.RoleOperator), e.account(domain.RoleAuditor)
-	c := e.anonymous()
-	e.signIn(c, alice.Username, testPassword)
-	first := e.sessionCookie(c)
+	alice, bob := e.Account(domain.RoleOperator), e.Account(domain.RoleAuditor)
+	c := e.Anonymous()
+	e.SignIn(c, alice.Username, apptest.TestPassword)
+	first := e.SessionCookie(c)
 	// Bob signs in on the same browser (or an attacker planted Alice's
 	// session there): the session presented is deleted, not reused.
-	if res := e.signIn(c, bob.Username, testPassword); res.StatusCode != http.StatusSeeOther {
+	if res := e.SignIn(c, bob.Username, apptest.TestPassword); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("second sign-in: status %d", res.StatusCode)
 	}
-	second := e.sessionCookie(c)
+	second := e.SessionCookie(c)
 	if first.Value == second.Value {
 		t.Fatal("the cookie did not change at sign-in")
 	}
-	if e.signedIn(e.withCookie(first)) {
+	if e.SignedIn(e.WithCookie(first)) {
 		t.Error("the session presented at sign-in still works")
 	}
-	if !e.signedIn(e.withCookie(second)) {
+	if !e.SignedIn(e.WithCookie(second)) {
 		t.Error("the new session does not work")
 	}
 	t.Run("the database keeps a hash of the token, never the cookie's content", func(t *testing.T) {
 		var ids []string
-		rows, _ := e.st.Pool().Query(context.Background(), `SELECT id FROM sessions WHERE user_id = $1`, bob.ID)
+		rows, _ := e.St.Pool().Query(context.Background(), `SELECT id FROM sessions WHERE user_id = $1`, bob.ID)
 		for rows.Next() {
 			var id string
 			_ = rows.Scan(&id)
@@ -75,17 +73,17 @@ func TestASignInAlwaysStartsANewSessionAndEndsThePresentedOne(t *testing.T) {
 
 func TestSignOutEndsTheSessionOnTheServer(t *testing.T) {
 	e := newEnv(t)
-	c, name := e.user(domain.RoleOperator)
-	copied := e.sessionCookie(c)
-	res := e.post(c, "/logout", nil)
+	c, name := e.User(domain.RoleOperator)
+	copied := e.SessionCookie(c)
+	res := e.Post(c, "/logout", nil)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login" {
 		t.Fatalf("logout: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	if got := e.page(c, "/login", http.StatusOK).Find("[role=status]").Text(); got != "You are signed out." {
+	if got := e.Page(c, "/login", http.StatusOK).Find("[role=status]").Text(); got != "You are signed out." {
 		t.Errorf("the sign-in page says %q after logout", got)
 	}
-	replay := e.withCookie(copied)
-	if res := e.get(replay, "/history"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
+	replay := e.WithCookie(copied)
+	if res := e.Get(replay, "/history"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
 		t.Errorf("the cookie copied before logout: GET /history %d to %q; want 303 to /login", res.StatusCode, res.Header.Get("Location"))
 	}
 	rows := e.auditRows(t, name)
@@ -107,18 +105,18 @@ func TestSessionsEndWhenIdleOrPastTheirLifetime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := e.account(domain.RoleAuditor)
-			c := e.anonymous()
-			e.signIn(c, u.Username, testPassword)
-			e.exec(t, `UPDATE sessions SET `+tt.age+` WHERE user_id = $1`, u.ID)
-			if got := e.signedIn(c); got != tt.live {
+			u := e.Account(domain.RoleAuditor)
+			c := e.Anonymous()
+			e.SignIn(c, u.Username, apptest.TestPassword)
+			e.Exec(t, `UPDATE sessions SET `+tt.age+` WHERE user_id = $1`, u.ID)
+			if got := e.SignedIn(c); got != tt.live {
 				t.Fatalf("signed in %v, want %v", got, tt.live)
 			}
 			if !tt.live {
 				return
 			}
 			var recent bool
-			err := e.st.Pool().QueryRow(context.Background(),
+			err := e.St.Pool().QueryRow(context.Background(),
 				`SELECT last_seen_at > now() - interval '1 minute' FROM sessions WHERE user_id = $1`, u.ID).Scan(&recent)
 			if err != nil || !recent {
 				t.Errorf("last_seen_at was not refreshed by the request (%v)", err)
@@ -126,10 +124,10 @@ func TestSessionsEndWhenIdleOrPastTheirLifetime(t *testing.T) {
 		})
 	}
 	t.Run("the absolute lifetime is the configured one", func(t *testing.T) {
-		u := e.account(domain.RoleAuditor)
-		e.signIn(e.anonymous(), u.Username, testPassword)
+		u := e.Account(domain.RoleAuditor)
+		e.SignIn(e.Anonymous(), u.Username, apptest.TestPassword)
 		var hours float64
-		err := e.st.Pool().QueryRow(context.Background(),
+		err := e.St.Pool().QueryRow(context.Background(),
 			`SELECT extract(epoch FROM expires_at - created_at) / 3600 FROM sessions WHERE user_id = $1`, u.ID).Scan(&hours)
 		if err != nil || hours < 0.99 || hours > 1.01 {
 			t.Errorf("session lasts %.2f hours (%v); the harness configures 1", hours, err)
@@ -141,68 +139,68 @@ func TestFailedSignInsAreThrottled(t *testing.T) {
 	e := newEnv(t)
 	wrong := "not the password at all"
 	t.Run("the sixth attempt on one account is refused with the wait, even with the right password", func(t *testing.T) {
-		u := e.account(domain.RoleOperator)
-		c, _ := e.clientFrom()
+		u := e.Account(domain.RoleOperator)
+		c, _ := e.ClientFrom()
 		for i := range 5 {
-			if res := e.signIn(c, u.Username, wrong); res.StatusCode != http.StatusUnauthorized {
+			if res := e.SignIn(c, u.Username, wrong); res.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("failure %d: status %d, want 401", i+1, res.StatusCode)
 			}
 		}
-		res := e.signIn(c, strings.ToUpper(u.Username), testPassword)
-		doc := e.doc(res, http.StatusTooManyRequests)
+		res := e.SignIn(c, strings.ToUpper(u.Username), apptest.TestPassword)
+		doc := e.Doc(res, http.StatusTooManyRequests)
 		if got := doc.Find("[role=alert]").Text(); got != "Too many failed sign-ins. Try again in 15 minutes." {
 			t.Errorf("message %q", got)
 		}
-		if res.Header.Get("Retry-After") == "" || e.signedIn(c) {
-			t.Errorf("Retry-After %q, signed in %v; want a Retry-After and no session", res.Header.Get("Retry-After"), e.signedIn(c))
+		if res.Header.Get("Retry-After") == "" || e.SignedIn(c) {
+			t.Errorf("Retry-After %q, signed in %v; want a Retry-After and no session", res.Header.Get("Retry-After"), e.SignedIn(c))
 		}
-		other, _ := e.clientFrom()
-		if res := e.signIn(other, u.Username, testPassword); res.StatusCode != http.StatusTooManyRequests {
+		other, _ := e.ClientFrom()
+		if res := e.SignIn(other, u.Username, apptest.TestPassword); res.StatusCode != http.StatusTooManyRequests {
 			t.Errorf("the same account from another address: status %d, want 429", res.StatusCode)
 		}
 	})
 	t.Run("the wait counts down as the failures age", func(t *testing.T) {
-		u := e.account(domain.RoleOperator)
-		c, _ := e.clientFrom()
+		u := e.Account(domain.RoleOperator)
+		c, _ := e.ClientFrom()
 		for range 5 {
-			e.signIn(c, u.Username, wrong)
+			e.SignIn(c, u.Username, wrong)
 		}
-		e.exec(t, `UPDATE login_failures SET at = now() - interval '10 minutes' WHERE username = lower($1)`, u.Username)
-		doc := e.doc(e.signIn(c, u.Username, testPassword), http.StatusTooManyRequests)
+		e.Exec(t, `UPDATE login_failures SET at = now() - interval '10 minutes' WHERE username = lower($1)`, u.Username)
+		doc := e.Doc(e.SignIn(c, u.Username, apptest.TestPassword), http.StatusTooManyRequests)
 		if got := doc.Find("[role=alert]").Text(); got != "Too many failed sign-ins. Try again in 5 minutes." {
 			t.Errorf("message %q", got)
 		}
-		e.exec(t, `UPDATE login_failures SET at = at - interval '5 minutes' WHERE username = lower($1)`, u.Username)
-		if res := e.signIn(c, u.Username, testPassword); res.StatusCode != http.StatusSeeOther || !e.signedIn(c) {
+		e.Exec(t, `UPDATE login_failures SET at = at - interval '5 minutes' WHERE username = lower($1)`, u.Username)
+		if res := e.SignIn(c, u.Username, apptest.TestPassword); res.StatusCode != http.StatusSeeOther || !e.SignedIn(c) {
 			t.Errorf("once the failures left the window: status %d, want a sign-in", res.StatusCode)
 		}
 	})
 	t.Run("a success forgives the account's earlier failures", func(t *testing.T) {
-		u := e.account(domain.RoleOperator)
-		c, _ := e.clientFrom()
+		u := e.Account(domain.RoleOperator)
+		c, _ := e.ClientFrom()
 		for range 4 {
-			e.signIn(c, u.Username, wrong)
+			e.SignIn(c, u.Username, wrong)
 		}
-		e.signIn(c, u.Username, testPassword)
+		e.SignIn(c, u.Username, apptest.TestPassword)
 		for i := range 4 {
-			if res := e.signIn(c, u.Username, wrong); res.StatusCode != http.StatusUnauthorized {
+			if res := e.SignIn(c, u.Username, wrong); res.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("failure %d after a success: status %d, want 401", i+1, res.StatusCode)
 			}
 		}
 	})
 	t.Run("one address is refused after 20 failures, whatever names it tries", func(t *testing.T) {
-		u := e.account(domain.RoleOperator)
-		c, addr := e.clientFrom()
+		u := e.Account(domain.RoleOperator)
+		c, addr := e.ClientFrom()
 		for i := range 20 {
-			if res := e.signIn(c, uniq("guess"), wrong); res.StatusCode != http.StatusUnauthorized {
+			if res := e.SignIn(c, apptest.Uniq("guess"), wrong); res.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("failure %d from %s: status %d, want 401", i+1, addr, res.StatusCode)
 			}
 		}
-		if res := e.signIn(c, u.Username, testPassword); res.StatusCode != http.StatusTooManyRequests {
+		if res := e.SignIn(c, u.Username, apptest.TestPassword); res.StatusCode != http.StatusTooManyRequests {
 			t.Errorf("a real account from the throttled address: status %d, want 429", res.StatusCode)
 		}
-		elsewhere, _ := e.clientFrom()
-		if res := e.signIn(elsewhere, u.Username, testPassword); res.StatusCode != http.StatusSeeOther {
+		elsewhere, _ := e.ClientFrom()
+		if res := e.SignIn(elsewhere, u.Username, apptest.TestPassword); res.StatusCode != http.StatusSeeOther {
 			t.Errorf("the same account from another address: status %d, want a sign-in", res.StatusCode)
 		}
 	})
@@ -210,18 +208,18 @@ func TestFailedSignInsAreThrottled(t *testing.T) {
 
 func TestARefusedSignInSaysTheSameWhateverWasWrong(t *testing.T) {
 	e := newEnv(t)
-	known, disabled := e.account(domain.RoleOperator), e.account(domain.RoleOperator)
-	e.exec(t, `UPDATE users SET disabled = true WHERE id = $1`, disabled.ID)
+	known, disabled := e.Account(domain.RoleOperator), e.Account(domain.RoleOperator)
+	e.Exec(t, `UPDATE users SET disabled = true WHERE id = $1`, disabled.ID)
 	tests := []struct{ name, username, password string }{
 		{"a wrong password", known.Username, "not the password at all"},
-		{"an unknown user", uniq("nobody"), "not the password at all"},
-		{"a disabled account with its right password", disabled.Username, testPassword},
+		{"an unknown user", apptest.Uniq("nobody"), "not the password at all"},
+		{"a disabled account with its right password", disabled.Username, apptest.TestPassword},
 	}
 	var first string
 	for _, tt := range tests {
 		t.Run(tt.name+" gets 401 and the one message", func(t *testing.T) {
-			c, _ := e.clientFrom()
-			doc := e.doc(e.signIn(c, tt.username, tt.password), http.StatusUnauthorized)
+			c, _ := e.ClientFrom()
+			doc := e.Doc(e.SignIn(c, tt.username, tt.password), http.StatusUnauthorized)
 			msg := doc.Find("[role=alert]").Text()
 			if first == "" {
 				first = msg
@@ -238,11 +236,11 @@ func TestARefusedSignInSaysTheSameWhateverWasWrong(t *testing.T) {
 
 func TestSignInsAreAuditedWithoutThePassword(t *testing.T) {
 	e := newEnv(t)
-	u := e.account(domain.RoleOperator)
-	c, addr := e.clientFrom()
-	wrong := "hunter2-wrong-" + uniq("pw")
-	e.signIn(c, u.Username, wrong)
-	e.signIn(c, u.Username, testPassword)
+	u := e.Account(domain.RoleOperator)
+	c, addr := e.ClientFrom()
+	wrong := "hunter2-wrong-" + apptest.Uniq("pw")
+	e.SignIn(c, u.Username, wrong)
+	e.SignIn(c, u.Username, apptest.TestPassword)
 	rows := e.auditRows(t, u.Username)
 	if len(rows) != 2 || rows[0][0] != string(domain.AuditLoginFailed) || rows[0][1] != "failure" ||
 		rows[1][0] != string(domain.AuditLogin) || rows[1][1] != "success" {
@@ -253,13 +251,13 @@ func TestSignInsAreAuditedWithoutThePassword(t *testing.T) {
 		t.Errorf("the failure's diff %s has no reason (%v)", rows[0][2], err)
 	}
 	var leaks int
-	err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_log
-		WHERE strpos(diff || actor || target_name || user_agent, $1) > 0 OR strpos(diff || actor, $2) > 0`, wrong, testPassword).Scan(&leaks)
+	err := e.St.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_log
+		WHERE strpos(diff || actor || target_name || user_agent, $1) > 0 OR strpos(diff || actor, $2) > 0`, wrong, apptest.TestPassword).Scan(&leaks)
 	if err != nil || leaks != 0 {
 		t.Errorf("%d audit entries contain a password typed (%v)", leaks, err)
 	}
 	var src string
-	_ = e.st.Pool().QueryRow(context.Background(), `SELECT source_addr FROM audit_log WHERE actor = $1 ORDER BY id DESC LIMIT 1`, u.Username).Scan(&src)
+	_ = e.St.Pool().QueryRow(context.Background(), `SELECT source_addr FROM audit_log WHERE actor = $1 ORDER BY id DESC LIMIT 1`, u.Username).Scan(&src)
 	if src != addr {
 		t.Errorf("source address %q, want %q", src, addr)
 	}
@@ -267,22 +265,12 @@ func TestSignInsAreAuditedWithoutThePassword(t *testing.T) {
 
 // otherProcess is a second console on the same database with its own cookie
 // keys, as another ccsub process started after a key rotation would be.
-func (e *testEnv) otherProcess(keys ...[]byte) *httptest.Server {
-	e.t.Helper()
-	log := slog.New(slog.NewTextHandler(e.logs, nil))
-	srv := server.New(server.Deps{Store: e.st, Service: e.svc, Keys: e.keys, Log: log, SessionKeys: keys,
-		SessionTTL: time.Hour, PublicURL: e.srv.URL})
-	ts := httptest.NewServer(srv.Handler())
-	e.t.Cleanup(ts.Close)
-	return ts
-}
-
 func TestSessionsWorkOnEveryProcessAndSurviveAKeyRotation(t *testing.T) {
 	e := newEnv(t)
 	old := [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")}
 	fresh := [][]byte{[]byte("a new hash key of thirty-two b.."), []byte("a new block key of thirty-two b.")}
-	rotated := e.otherProcess(append(slices.Clone(fresh), old...)...)
-	unrotated := e.otherProcess(old...)
+	rotated := e.OtherProcess(append(slices.Clone(fresh), old...)...)
+	unrotated := e.OtherProcess(old...)
 	at := func(ts *httptest.Server, c *http.Client) int {
 		t.Helper()
 		res, err := c.Get(ts.URL + "/history")
@@ -292,13 +280,13 @@ func TestSessionsWorkOnEveryProcessAndSurviveAKeyRotation(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode
 	}
-	c, _ := e.user(domain.RoleAuditor) // signed in on the first process, old key
+	c, _ := e.User(domain.RoleAuditor) // signed in on the first process, old key
 	if got := at(rotated, c); got != http.StatusOK {
 		t.Errorf("a cookie signed with the old key on a process that signs with the new one: %d, want 200", got)
 	}
-	newer := e.anonymous()
-	u := e.account(domain.RoleAuditor)
-	res, err := newer.PostForm(rotated.URL+"/login", url.Values{"username": {u.Username}, "password": {testPassword}})
+	newer := e.Anonymous()
+	u := e.Account(domain.RoleAuditor)
+	res, err := newer.PostForm(rotated.URL+"/login", url.Values{"username": {u.Username}, "password": {apptest.TestPassword}})
 	if err != nil || res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-in on the rotated process: %v, %v", res, err)
 	}
@@ -309,9 +297,9 @@ func TestSessionsWorkOnEveryProcessAndSurviveAKeyRotation(t *testing.T) {
 	if got := at(unrotated, newer); got != http.StatusSeeOther {
 		t.Errorf("a cookie signed with the new key on a process without it: %d, want 303 (the newest key signs)", got)
 	}
-	copied := e.sessionCookie(c)
-	e.post(c, "/logout", nil)
-	if got := at(rotated, e.withCookie(copied)); got != http.StatusSeeOther {
+	copied := e.SessionCookie(c)
+	e.Post(c, "/logout", nil)
+	if got := at(rotated, e.WithCookie(copied)); got != http.StatusSeeOther {
 		t.Errorf("a session ended on one process still works on another: %d", got)
 	}
 }

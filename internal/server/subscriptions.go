@@ -9,13 +9,15 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/httpkit"
 	"ccsub/internal/secret"
 	"ccsub/internal/subscribe"
 	"ccsub/web/subscriptions"
 	"ccsub/web/view"
 )
 
-func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
+// ListSubscriptions is GET /subscriptions.
+func (s *Server) ListSubscriptions(w http.ResponseWriter, r *http.Request) error {
 	subs, err := s.store.ListSubscriptions(r.Context())
 	if err != nil {
 		return err
@@ -25,8 +27,9 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error
 	}))
 }
 
-func (s *Server) newSubscription(w http.ResponseWriter, r *http.Request) error {
-	f := form.Subscription{SubscribeType: "1", Errors: form.Errors{}, IdempotencyKey: newKey(), ReceiverKey: newReceiverKey()}
+// NewSubscription is GET /subscriptions/new.
+func (s *Server) NewSubscription(w http.ResponseWriter, r *http.Request) error {
+	f := form.Subscription{SubscribeType: "1", Errors: form.Errors{}, IdempotencyKey: newKey(), ReceiverKey: domain.NewReceiverKey()}
 	if g := r.URL.Query().Get("gateway"); g != "" {
 		f.Gateway = g
 	}
@@ -58,14 +61,15 @@ func (s *Server) renderRegisterForm(w http.ResponseWriter, r *http.Request, stat
 	sh := s.page(w, r, "Register a subscription", "new")
 	return s.render(w, r, status, subscriptions.New(subscriptions.NewProps{
 		Shell: sh, Gateways: opts, Form: f, SuggestedToken: token,
-		ReceiverURL: form.ReceiverURL(s.public, f.ReceiverKey),
+		ReceiverURL: domain.ReceiverURL(s.public, f.ReceiverKey),
 	}))
 }
 
-// registerSubscription validates the form and, only when it is valid,
-// records and sends the register call, then shows the call's page.
-func (s *Server) registerSubscription(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+// RegisterSubscription is POST /subscriptions: it validates the form and,
+// only when it is valid, records and sends the register call, then shows
+// the call's page.
+func (s *Server) RegisterSubscription(w http.ResponseWriter, r *http.Request) error {
+	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
 	f := form.ParseSubscription(r.PostForm)
@@ -83,27 +87,21 @@ func (s *Server) registerSubscription(w http.ResponseWriter, r *http.Request) er
 		f.IdempotencyKey = newKey()
 	}
 	if f.ReceiverKey == "" {
-		f.ReceiverKey = newReceiverKey()
+		f.ReceiverKey = domain.NewReceiverKey()
 	}
 	if !valid {
 		return s.renderRegisterForm(w, r, http.StatusUnprocessableEntity, f)
 	}
-	u, _ := currentUser(r)
-	in := subscribe.RegisterInput{
+	call, err := s.subs.Register(r.Context(), httpkit.Actor(r), subscribe.RegisterInput{
 		IdempotencyKey: f.IdempotencyKey, GatewayID: f.GatewayID, SubscribeType: f.SubscribeType,
 		ServiceToken: f.ServiceToken, CallbackURI: f.ServiceCallBackURI, NLPFlag: f.NLPFlag, FlowAccessCode: f.FlowAccessCode,
-		AutoReregister: f.AutoReregister, ReceiverKey: receiverKeyIf(f),
-	}
-	call, err := s.svc.Register(r.Context(), u.Username, in)
+		AutoReregister: f.AutoReregister, ReceiverKey: f.Receiver(),
+	})
 	if errors.Is(err, domain.ErrDuplicateSubmission) {
 		return s.flash(w, r, "error", "This form was already submitted; nothing was sent again. Here is the first submission.", callURL(call.ID))
 	}
 	if err != nil && call.ID == 0 {
 		return err
-	}
-	s.audit(r, subscriptionRegistered(in, call))
-	if err != nil {
-		s.log.Error("register recorded with an error", "id", requestID(r), "call_id", call.ID, "err", err)
 	}
 	return s.flash(w, r, flashKind(call.Outcome), registerSummary(call), callURL(call.ID))
 }
@@ -138,15 +136,6 @@ func flashKind(o domain.Outcome) string {
 }
 
 func callURL(id int64) string { return fmt.Sprintf("/calls/%d", id) }
-
-func receiverKeyIf(f form.Subscription) string {
-	if f.UseReceiver {
-		return f.ReceiverKey
-	}
-	return ""
-}
-
-func newReceiverKey() string { return form.NewReceiverKey() }
 
 // newKey is a form's one-time idempotency key.
 func newKey() string {

@@ -5,14 +5,15 @@ import (
 	"net/http"
 	"time"
 
-	"ccsub/internal/apitoken"
+	"ccsub/internal/access"
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
-	"ccsub/internal/store"
+	"ccsub/internal/httpkit"
 	"ccsub/web/tokens"
 )
 
-func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request) error {
+// TokensPage is GET /tokens.
+func (s *Server) TokensPage(w http.ResponseWriter, r *http.Request) error {
 	return s.renderTokens(w, r, http.StatusOK, form.Token{Errors: form.Errors{}}, nil)
 }
 
@@ -26,19 +27,19 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 	}))
 }
 
-// createToken issues a token and shows it in this response only: not in
-// a redirect URL, not in the flash cookie, never again. The response is
-// no-store (requireUser sets it), so it is not kept in the browser cache.
-func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+// CreateToken is POST /tokens. It issues a token and shows it in this
+// response only: not in a redirect URL, not in the flash cookie, never
+// again. The response is no-store (the route's guard sets it), so it is
+// not kept in the browser cache.
+func (s *Server) CreateToken(w http.ResponseWriter, r *http.Request) error {
+	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
 	f := form.ParseToken(r.PostForm)
 	if !f.Validate() {
 		return s.renderTokens(w, r, http.StatusUnprocessableEntity, f, nil)
 	}
-	u, _ := currentUser(r)
-	tok, plain, err := s.issueToken(r, domain.Role(f.Role), f.Name, u.Username, f.DaysN)
+	tok, plain, err := s.access.IssueToken(r.Context(), httpkit.Actor(r), access.NewToken{Name: f.Name, Role: domain.Role(f.Role), Days: f.DaysN})
 	if err != nil {
 		return err
 	}
@@ -46,67 +47,18 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	return s.renderTokens(w, r, http.StatusOK, form.Token{Errors: form.Errors{}}, issued)
 }
 
-// issueToken generates, stores and audits a token; the plain token is
-// returned to be shown once.
-func (s *Server) issueToken(r *http.Request, role domain.Role, name, by string, days int) (domain.APIToken, string, error) {
-	is, err := apitoken.Generate()
-	if err != nil {
-		return domain.APIToken{}, "", err
-	}
-	var tok domain.APIToken
-	err = s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
-		tok, err = tx.CreateAPIToken(r.Context(), domain.NewAPIToken{Name: name, Hash: is.Hash, Prefix: is.Prefix,
-			Role: role, CreatedBy: by, ExpiresAt: apitoken.Expiry(time.Now(), days)})
-		return TokenCreated(tok), err
-	})
-	if err != nil {
-		return domain.APIToken{}, "", err
-	}
-	return tok, is.Plain, nil
-}
-
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+// RevokeToken is POST /tokens/{id}/revoke.
+func (s *Server) RevokeToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpkit.PathID(r)
 	if err != nil {
 		return err
 	}
-	var (
-		tok     domain.APIToken
-		changed bool
-	)
-	err = s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
-		tok, changed, err = tx.RevokeAPIToken(r.Context(), id)
-		if err == nil && !changed {
-			err = errAlreadyRevoked // nothing changed: nothing to audit
-		}
-		return TokenRevoked(tok), err
-	})
-	if errors.Is(err, errAlreadyRevoked) {
+	tok, err := s.access.RevokeToken(r.Context(), httpkit.Actor(r), id)
+	if errors.Is(err, access.ErrAlreadyRevoked) {
 		return s.flash(w, r, "ok", "Token “"+tok.Name+"” was already revoked.", "/tokens")
 	}
 	if err != nil {
 		return err
 	}
 	return s.flash(w, r, "ok", "Token “"+tok.Name+"” revoked: it no longer works.", "/tokens")
-}
-
-var errAlreadyRevoked = errors.New("already revoked")
-
-// TokenCreated is the audit entry of an issued token: its name, role,
-// prefix and expiry, never the token. The CLI records the same entry.
-func TokenCreated(t domain.APIToken) domain.AuditEntry {
-	return domain.AuditEntry{Action: domain.AuditTokenCreate, TargetType: domain.TargetAPIToken,
-		TargetID: idString(t.ID), TargetName: t.Name, Actor: t.CreatedBy,
-		Diff: map[string]domain.FieldChange{
-			"role":      {After: string(t.Role)},
-			"prefix":    {After: t.Prefix},
-			"expiresAt": {After: t.ExpiresAt.UTC().Format(time.RFC3339)},
-		}}
-}
-
-// TokenRevoked is the audit entry of a revoked token.
-func TokenRevoked(t domain.APIToken) domain.AuditEntry {
-	return domain.AuditEntry{Action: domain.AuditTokenRevoke, TargetType: domain.TargetAPIToken,
-		TargetID: idString(t.ID), TargetName: t.Name,
-		Diff: map[string]domain.FieldChange{"revoked": {Before: false, After: true}}}
 }

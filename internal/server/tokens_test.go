@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"ccsub/internal/apptest"
 	"ccsub/internal/dbtest"
 	"ccsub/internal/domain"
 
@@ -18,11 +19,11 @@ import (
 
 func TestAPITokenLifecycle(t *testing.T) {
 	e := newEnv(t)
-	admin, adminName := e.user(domain.RoleAdmin)
-	name := uniq("CRM script")
+	admin, adminName := e.User(domain.RoleAdmin)
+	name := apptest.Uniq("CRM script")
 
-	res := e.post(admin, "/tokens", url.Values{"name": {name}, "role": {"auditor"}, "days": {"30"}})
-	created := e.doc(res, http.StatusOK)
+	res := e.Post(admin, "/tokens", url.Values{"name": {name}, "role": {"auditor"}, "days": {"30"}})
+	created := e.Doc(res, http.StatusOK)
 	plain := strings.TrimSpace(created.Find("#issued-token").Text())
 
 	t.Run("the creation page shows the token once and is not cached", func(t *testing.T) {
@@ -35,7 +36,7 @@ func TestAPITokenLifecycle(t *testing.T) {
 		if strings.Contains(res.Header.Get("Location"), plain) || strings.Contains(strings.Join(res.Header.Values("Set-Cookie"), ";"), plain) {
 			t.Error("the token travels in a header")
 		}
-		again := e.page(admin, "/tokens", http.StatusOK)
+		again := e.Page(admin, "/tokens", http.StatusOK)
 		if strings.Contains(again.Text(), plain) || again.Find("#issued-token").Length() != 0 {
 			t.Error("the token is shown again on the list")
 		}
@@ -62,7 +63,7 @@ func TestAPITokenLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("the creation is audited without the token", func(t *testing.T) {
-		entries := e.auditEntries(domain.AuditTokenCreate, name)
+		entries := e.AuditEntries(domain.AuditTokenCreate, name)
 		if len(entries) != 1 || entries[0].Actor != adminName || entries[0].Diff["role"].After != "auditor" {
 			t.Fatalf("audit entries %+v", entries)
 		}
@@ -71,8 +72,8 @@ func TestAPITokenLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("the token reads through the API and its use is recorded", func(t *testing.T) {
-		e.call(plain, "GET", "/api/v1/gateways", "").want(t, http.StatusOK)
-		page := e.page(admin, "/tokens", http.StatusOK)
+		e.Call(plain, "GET", "/api/v1/gateways", "").Want(t, http.StatusOK)
+		page := e.Page(admin, "/tokens", http.StatusOK)
 		row := page.Find("#tokens tbody tr").FilterFunction(func(_ int, s *goquery.Selection) bool {
 			return strings.Contains(s.Text(), name)
 		})
@@ -81,28 +82,28 @@ func TestAPITokenLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("an auditor token cannot register", func(t *testing.T) {
-		r := e.call(plain, "POST", "/api/v1/subscriptions", `{"gateway": 1}`).want(t, http.StatusForbidden)
-		if !strings.Contains(r.json(t)["error"].(string), "role") {
-			t.Errorf("403 says %s", r.body)
+		r := e.Call(plain, "POST", "/api/v1/subscriptions", `{"gateway": 1}`).Want(t, http.StatusForbidden)
+		if !strings.Contains(r.JSON(t)["error"].(string), "role") {
+			t.Errorf("403 says %s", r.Body)
 		}
-		if n := len(e.sim.RequestsFor("register")); n != 0 {
+		if n := len(e.Sim.RequestsFor("register")); n != 0 {
 			t.Errorf("simulator saw %d registers", n)
 		}
 	})
 	t.Run("a revoked token is refused with 401", func(t *testing.T) {
 		id := e.tokenID(name)
-		res := e.post(admin, "/tokens/"+id+"/revoke", nil)
+		res := e.Post(admin, "/tokens/"+id+"/revoke", nil)
 		if res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("revoke: status %d", res.StatusCode)
 		}
-		r := e.call(plain, "GET", "/api/v1/gateways", "").want(t, http.StatusUnauthorized)
-		if r.header.Get("WWW-Authenticate") == "" || !strings.Contains(r.json(t)["error"].(string), "revoked") {
-			t.Errorf("401 answer %s", r.body)
+		r := e.Call(plain, "GET", "/api/v1/gateways", "").Want(t, http.StatusUnauthorized)
+		if r.Header.Get("WWW-Authenticate") == "" || !strings.Contains(r.JSON(t)["error"].(string), "revoked") {
+			t.Errorf("401 answer %s", r.Body)
 		}
-		if n := len(e.auditEntries(domain.AuditTokenRevoke, name)); n != 1 {
+		if n := len(e.AuditEntries(domain.AuditTokenRevoke, name)); n != 1 {
 			t.Errorf("%d revoke entries, want 1", n)
 		}
-		page := e.page(admin, "/tokens", http.StatusOK)
+		page := e.Page(admin, "/tokens", http.StatusOK)
 		if !strings.Contains(page.Find("#tokens tbody tr").FilterFunction(func(_ int, s *goquery.Selection) bool {
 			return strings.Contains(s.Text(), name)
 		}).Find(".status").Text(), "revoked") {
@@ -113,9 +114,9 @@ func TestAPITokenLifecycle(t *testing.T) {
 
 func TestAPITokensAreRefusedUnlessUsable(t *testing.T) {
 	e := newEnv(t)
-	expired := e.tokenExpiring(domain.RoleAdmin, time.Now().Add(-time.Second))
-	good := e.token(domain.RoleAdmin)
-	admin, _ := e.user(domain.RoleAdmin)
+	expired := e.TokenExpiring(domain.RoleAdmin, time.Now().Add(-time.Second))
+	good := e.Token(domain.RoleAdmin)
+	admin, _ := e.User(domain.RoleAdmin)
 	tests := []struct {
 		name    string
 		headers []string
@@ -129,23 +130,23 @@ func TestAPITokensAreRefusedUnlessUsable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" gets 401 JSON", func(t *testing.T) {
-			r := e.call("", "GET", "/api/v1/gateways", "", tt.headers...).want(t, http.StatusUnauthorized)
-			if r.json(t)["error"] == "" || r.header.Get("WWW-Authenticate") == "" {
-				t.Errorf("answer %s", r.body)
+			r := e.Call("", "GET", "/api/v1/gateways", "", tt.headers...).Want(t, http.StatusUnauthorized)
+			if r.JSON(t)["error"] == "" || r.Header.Get("WWW-Authenticate") == "" {
+				t.Errorf("answer %s", r.Body)
 			}
 		})
 	}
 	t.Run("a console session is not accepted by the API", func(t *testing.T) {
-		res := e.get(admin, "/api/v1/gateways")
+		res := e.Get(admin, "/api/v1/gateways")
 		if res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("status %d with a session cookie, want 401", res.StatusCode)
 		}
 	})
 	t.Run("a good token is accepted", func(t *testing.T) {
-		e.call(good, "GET", "/api/v1/gateways", "").want(t, http.StatusOK)
+		e.Call(good, "GET", "/api/v1/gateways", "").Want(t, http.StatusOK)
 	})
 	t.Run("the token never reaches the logs", func(t *testing.T) {
-		if strings.Contains(e.logs.String(), good[6:]) || strings.Contains(e.logs.String(), expired[6:]) {
+		if strings.Contains(e.Logs.String(), good[6:]) || strings.Contains(e.Logs.String(), expired[6:]) {
 			t.Error("a token is in the log")
 		}
 	})
@@ -153,7 +154,7 @@ func TestAPITokensAreRefusedUnlessUsable(t *testing.T) {
 
 func TestTheTokenFormRefusesBadInput(t *testing.T) {
 	e := newEnv(t)
-	admin, _ := e.user(domain.RoleAdmin)
+	admin, _ := e.User(domain.RoleAdmin)
 	tests := []struct {
 		name  string
 		form  url.Values
@@ -170,7 +171,7 @@ func TestTheTokenFormRefusesBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" is refused with a message on the field", func(t *testing.T) {
-			d := e.doc(e.post(admin, "/tokens", tt.form), http.StatusUnprocessableEntity)
+			d := e.Doc(e.Post(admin, "/tokens", tt.form), http.StatusUnprocessableEntity)
 			if msg := d.Find("#" + tt.field + "-error").Text(); !strings.Contains(msg, tt.want) {
 				t.Errorf("message %q, want %q", msg, tt.want)
 			}
@@ -180,36 +181,19 @@ func TestTheTokenFormRefusesBadInput(t *testing.T) {
 		})
 	}
 	t.Run("an operator cannot open the token page", func(t *testing.T) {
-		op, _ := e.user(domain.RoleOperator)
-		if res := e.get(op, "/tokens"); res.StatusCode != http.StatusForbidden {
+		op, _ := e.User(domain.RoleOperator)
+		if res := e.Get(op, "/tokens"); res.StatusCode != http.StatusForbidden {
 			t.Errorf("status %d, want 403", res.StatusCode)
 		}
 	})
 }
 
-// auditEntries lists the entries with the action whose target is named
-// name, newest first.
-func (e *testEnv) auditEntries(action domain.AuditAction, name string) []domain.AuditEntry {
-	e.t.Helper()
-	page, err := e.st.ListAudit(context.Background(), domain.AuditFilter{Action: action}, domain.PageRequest{Limit: 200})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []domain.AuditEntry
-	for _, en := range page.Entries {
-		if en.TargetName == name {
-			out = append(out, en)
-		}
-	}
-	return out
-}
-
 func (e *testEnv) tokenID(name string) string {
-	e.t.Helper()
+	e.T.Helper()
 	var id string
-	err := dbtest.Pool(e.t).QueryRow(context.Background(), `SELECT id::text FROM api_tokens WHERE name = $1`, name).Scan(&id)
+	err := dbtest.Pool(e.T).QueryRow(context.Background(), `SELECT id::text FROM api_tokens WHERE name = $1`, name).Scan(&id)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return id
 }

@@ -5,22 +5,24 @@ import (
 	"fmt"
 	"net/http"
 
+	"ccsub/internal/access"
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
-	"ccsub/internal/password"
-	"ccsub/internal/store"
+	"ccsub/internal/httpkit"
 	"ccsub/web/users"
 )
 
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
-	list, err := s.store.ListUsers(r.Context(), s.idle)
+// ListUsers is GET /users.
+func (s *Server) ListUsers(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.store.ListUsers(r.Context(), s.access.SessionIdle())
 	if err != nil {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, users.List(users.ListProps{Shell: s.page(w, r, "Users", "users"), Users: list}))
 }
 
-func (s *Server) newUser(w http.ResponseWriter, r *http.Request) error {
+// NewUser is GET /users/new.
+func (s *Server) NewUser(w http.ResponseWriter, r *http.Request) error {
 	f := form.User{Role: string(domain.RoleOperator), Errors: form.Errors{}}
 	return s.renderNewUser(w, r, http.StatusOK, f)
 }
@@ -30,29 +32,17 @@ func (s *Server) renderNewUser(w http.ResponseWriter, r *http.Request, status in
 	return s.render(w, r, status, users.New(users.NewProps{Shell: s.page(w, r, "Add a user", "users"), Form: f}))
 }
 
-// createUser adds a user; a taken name comes back from the database's
-// unique index as a field error.
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+// CreateUser is POST /users; a taken name is a field error.
+func (s *Server) CreateUser(w http.ResponseWriter, r *http.Request) error {
+	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
 	f := form.ParseUser(r.PostForm)
 	if !f.ValidateNew() {
 		return s.renderNewUser(w, r, http.StatusUnprocessableEntity, f)
 	}
-	hash, err := password.Hash(f.Password)
-	if err != nil {
-		return err
-	}
-	var u domain.User
-	err = s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
-		var err error
-		u, err = tx.CreateUser(r.Context(), f.Username, domain.Role(f.Role), hash)
-		return domain.AuditEntry{Action: domain.AuditUserCreate, TargetType: domain.TargetUser, TargetID: idString(u.ID),
-			TargetName: u.Username, Diff: map[string]domain.FieldChange{
-				"role": {After: string(u.Role)}, "disabled": {After: false}, "password": {After: SecretChanged}}}, err
-	})
-	if errors.Is(err, domain.ErrConflict) {
+	u, err := s.access.CreateUser(r.Context(), httpkit.Actor(r), access.NewUser{Username: f.Username, Role: domain.Role(f.Role), Password: f.Password})
+	if errors.Is(err, access.ErrUsernameTaken) {
 		f.Errors.Add("username", "Another user already has this name (letter case does not matter). Choose a different one.")
 		return s.renderNewUser(w, r, http.StatusUnprocessableEntity, f)
 	}
@@ -62,8 +52,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	return s.flash(w, r, "ok", fmt.Sprintf("User %s added as %s.", u.Username, u.Role), "/users")
 }
 
-func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.pathUser(r)
+// UserPage is GET /users/{id}.
+func (s *Server) UserPage(w http.ResponseWriter, r *http.Request) error {
+	u, err := httpkit.Load(r, s.store.UserByID)
 	if err != nil {
 		return err
 	}
@@ -87,7 +78,7 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (s *Server) userSummary(r *http.Request, id int64) (domain.UserSummary, error) {
-	list, err := s.store.ListUsers(r.Context(), s.idle)
+	list, err := s.store.ListUsers(r.Context(), s.access.SessionIdle())
 	if err != nil {
 		return domain.UserSummary{}, err
 	}
@@ -99,72 +90,62 @@ func (s *Server) userSummary(r *http.Request, id int64) (domain.UserSummary, err
 	return domain.UserSummary{}, domain.ErrNotFound
 }
 
-func (s *Server) setUserRole(w http.ResponseWriter, r *http.Request) error {
-	return s.editUser(w, r, func(f *form.User) (domain.UserChange, error) {
+// SetUserRole is POST /users/{id}/role.
+func (s *Server) SetUserRole(w http.ResponseWriter, r *http.Request) error {
+	return s.editUser(w, r, func(f *form.User) access.UserChange {
 		role := domain.Role(f.Role)
 		f.ValidateRole()
-		return domain.UserChange{Role: &role}, nil
+		return access.UserChange{Role: &role}
 	})
 }
 
-func (s *Server) disableUser(w http.ResponseWriter, r *http.Request) error {
-	return s.editUser(w, r, func(*form.User) (domain.UserChange, error) {
+// DisableUser is POST /users/{id}/disable.
+func (s *Server) DisableUser(w http.ResponseWriter, r *http.Request) error {
+	return s.editUser(w, r, func(*form.User) access.UserChange {
 		yes := true
-		return domain.UserChange{Disabled: &yes}, nil
+		return access.UserChange{Disabled: &yes}
 	})
 }
 
-func (s *Server) enableUser(w http.ResponseWriter, r *http.Request) error {
-	return s.editUser(w, r, func(*form.User) (domain.UserChange, error) {
+// EnableUser is POST /users/{id}/enable.
+func (s *Server) EnableUser(w http.ResponseWriter, r *http.Request) error {
+	return s.editUser(w, r, func(*form.User) access.UserChange {
 		no := false
-		return domain.UserChange{Disabled: &no}, nil
+		return access.UserChange{Disabled: &no}
 	})
 }
 
-func (s *Server) resetUserPassword(w http.ResponseWriter, r *http.Request) error {
-	return s.editUser(w, r, func(f *form.User) (domain.UserChange, error) {
-		if !f.ValidatePassword() {
-			return domain.UserChange{}, nil
-		}
-		hash, err := password.Hash(f.Password)
-		return domain.UserChange{PasswordHash: hash}, err
+// ResetUserPassword is POST /users/{id}/password.
+func (s *Server) ResetUserPassword(w http.ResponseWriter, r *http.Request) error {
+	return s.editUser(w, r, func(f *form.User) access.UserChange {
+		f.ValidatePassword()
+		return access.UserChange{Password: f.Password}
 	})
 }
 
 // editUser is the shared path of the user page's forms: parse, let change
 // validate (into f.Errors) and build the edit, apply it (which ends the
-// user's sessions), audit it, and say what happened.
-func (s *Server) editUser(w http.ResponseWriter, r *http.Request, change func(f *form.User) (domain.UserChange, error)) error {
-	u, err := s.pathUser(r)
+// user's sessions, audited), and say what happened.
+func (s *Server) editUser(w http.ResponseWriter, r *http.Request, change func(f *form.User) access.UserChange) error {
+	u, err := httpkit.Load(r, s.store.UserByID)
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
 	f := form.ParseUser(r.PostForm)
-	c, err := change(&f)
-	if err != nil {
-		return err
-	}
+	c := change(&f)
 	if len(f.Errors) > 0 {
 		return s.renderUser(w, r, http.StatusUnprocessableEntity, u, f, "")
 	}
-	var up domain.UserUpdate
-	err = s.audited(r, func(tx *store.Store) (domain.AuditEntry, error) {
-		var err error
-		if up, err = tx.UpdateUser(r.Context(), u.ID, c); err == nil && up.Before == up.After {
-			err = errNothingChanged
-		}
-		return userUpdated(up), err
-	})
-	if errors.Is(err, errNothingChanged) {
+	up, err := s.access.UpdateUser(r.Context(), httpkit.Actor(r), u.ID, c)
+	switch {
+	case errors.Is(err, access.ErrNothingChanged):
 		return s.flash(w, r, "ok", "Nothing changed.", "/users/"+idString(u.ID))
-	}
-	if errors.Is(err, domain.ErrLastAdmin) {
+	case errors.Is(err, domain.ErrLastAdmin):
 		return s.renderUser(w, r, http.StatusUnprocessableEntity, u, f, lastAdminProblem(u))
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	return s.reportUserUpdate(w, r, up)
@@ -173,20 +154,6 @@ func (s *Server) editUser(w http.ResponseWriter, r *http.Request, change func(f 
 func lastAdminProblem(u domain.User) string {
 	return fmt.Sprintf("%s is the last enabled administrator: nobody could manage users or gateways any more. "+
 		"Make another user an administrator first.", u.Username)
-}
-
-var errNothingChanged = errors.New("nothing changed")
-
-// userUpdated records which of role and disabled changed, and that the
-// password changed without any trace of it.
-func userUpdated(up domain.UserUpdate) domain.AuditEntry {
-	d := changes(map[string]any{"role": string(up.Before.Role), "disabled": up.Before.Disabled},
-		map[string]any{"role": string(up.After.Role), "disabled": up.After.Disabled})
-	if up.Before.PasswordHash != up.After.PasswordHash {
-		d["password"] = domain.FieldChange{Before: SecretUnchanged, After: SecretChanged}
-	}
-	return domain.AuditEntry{Action: domain.AuditUserUpdate, TargetType: domain.TargetUser,
-		TargetID: idString(up.After.ID), TargetName: up.After.Username, Diff: d}
 }
 
 // reportUserUpdate flashes what happened. An admin who changed their own
@@ -212,12 +179,4 @@ func describeUpdate(up domain.UserUpdate) string {
 		return "enabled"
 	}
 	return "password reset"
-}
-
-func (s *Server) pathUser(r *http.Request) (domain.User, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return domain.User{}, err
-	}
-	return s.store.UserByID(r.Context(), id)
 }

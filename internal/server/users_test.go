@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"ccsub/internal/apptest"
+	"ccsub/internal/audit"
 	"ccsub/internal/dbtest"
 	"ccsub/internal/domain"
-	"ccsub/internal/server"
 )
 
 func userURL(u domain.User, action string) string {
@@ -27,7 +28,7 @@ func userURL(u domain.User, action string) string {
 func (e *testEnv) lastAuditDiff(t *testing.T, action domain.AuditAction, u domain.User) (actor string, diff map[string]domain.FieldChange) {
 	t.Helper()
 	var raw string
-	err := e.st.Pool().QueryRow(context.Background(), `SELECT actor, diff FROM audit_log
+	err := e.St.Pool().QueryRow(context.Background(), `SELECT actor, diff FROM audit_log
 		WHERE action = $1 AND target_type = 'user' AND target_id = $2 ORDER BY id DESC LIMIT 1`,
 		string(action), strconv.FormatInt(u.ID, 10)).Scan(&actor, &raw)
 	if err != nil {
@@ -41,13 +42,13 @@ func (e *testEnv) lastAuditDiff(t *testing.T, action domain.AuditAction, u domai
 
 func TestAnAdminAddsAUserWhoCanThenSignIn(t *testing.T) {
 	e := newEnv(t)
-	adm, admName := e.user(domain.RoleAdmin)
-	name, pw := uniq("newbie"), "a brand new long password"
-	res := e.post(adm, "/users", url.Values{"username": {name}, "role": {"auditor"}, "password": {pw}})
+	adm, admName := e.User(domain.RoleAdmin)
+	name, pw := apptest.Uniq("newbie"), "a brand new long password"
+	res := e.Post(adm, "/users", url.Values{"username": {name}, "role": {"auditor"}, "password": {pw}})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/users" {
 		t.Fatalf("add user: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	doc := e.page(adm, "/users", http.StatusOK)
+	doc := e.Page(adm, "/users", http.StatusOK)
 	row := doc.Find(`#users tr[data-user="` + name + `"]`)
 	if row.Find(".role").Text() != "auditor" || row.Find(".status").Text() != "enabled" || row.Find(".sessions").Text() != "0" {
 		t.Errorf("listed as %q", strings.Join(strings.Fields(row.Text()), " "))
@@ -55,26 +56,26 @@ func TestAnAdminAddsAUserWhoCanThenSignIn(t *testing.T) {
 	if !strings.Contains(doc.Find("[role=status]").Text(), name) {
 		t.Errorf("flash %q does not name the user", doc.Find("[role=status]").Text())
 	}
-	c := e.anonymous()
-	if res := e.signIn(c, name, pw); res.StatusCode != http.StatusSeeOther {
+	c := e.Anonymous()
+	if res := e.SignIn(c, name, pw); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the new user signs in: status %d", res.StatusCode)
 	}
-	if got := e.page(adm, "/users", http.StatusOK).Find(`#users tr[data-user="` + name + `"] .sessions`).Text(); got != "1" {
+	if got := e.Page(adm, "/users", http.StatusOK).Find(`#users tr[data-user="` + name + `"] .sessions`).Text(); got != "1" {
 		t.Errorf("active sessions %q after the user signed in, want 1", got)
 	}
-	u, _ := e.st.UserByUsername(context.Background(), name)
+	u, _ := e.St.UserByUsername(context.Background(), name)
 	actor, diff := e.lastAuditDiff(t, domain.AuditUserCreate, u)
-	if actor != admName || diff["role"].After != "auditor" || diff["password"].After != server.SecretChanged {
+	if actor != admName || diff["role"].After != "auditor" || diff["password"].After != audit.SecretChanged {
 		t.Errorf("audit by %q: %+v; want the admin, the role and the password marker", actor, diff)
 	}
 }
 
 func TestTheAddUserFormRefusesBadInputSpecifically(t *testing.T) {
 	e := newEnv(t)
-	adm, _ := e.user(domain.RoleAdmin)
-	taken := e.account(domain.RoleOperator)
+	adm, _ := e.User(domain.RoleAdmin)
+	taken := e.Account(domain.RoleOperator)
 	good := func(edit func(url.Values)) url.Values {
-		v := url.Values{"username": {uniq("ok")}, "role": {"operator"}, "password": {"a long enough password"}}
+		v := url.Values{"username": {apptest.Uniq("ok")}, "role": {"operator"}, "password": {"a long enough password"}}
 		edit(v)
 		return v
 	}
@@ -98,7 +99,7 @@ func TestTheAddUserFormRefusesBadInputSpecifically(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name+" is refused on its field, keeping the values but not the password", func(t *testing.T) {
 			before := countRows(t, e, "users")
-			doc := e.doc(e.post(adm, "/users", tt.form), http.StatusUnprocessableEntity)
+			doc := e.Doc(e.Post(adm, "/users", tt.form), http.StatusUnprocessableEntity)
 			if got := doc.Find("#" + tt.field + "-error").Text(); !strings.Contains(got, tt.want) {
 				t.Errorf("%s error %q, want it to contain %q", tt.field, got, tt.want)
 			}
@@ -120,7 +121,7 @@ func TestTheAddUserFormRefusesBadInputSpecifically(t *testing.T) {
 func countRows(t *testing.T, e *testEnv, table string) int {
 	t.Helper()
 	var n int
-	if err := e.st.Pool().QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+	if err := e.St.Pool().QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -128,7 +129,7 @@ func countRows(t *testing.T, e *testEnv, table string) int {
 
 func TestChangingAUserEndsAllTheirSessions(t *testing.T) {
 	e := newEnv(t)
-	adm, _ := e.user(domain.RoleAdmin)
+	adm, _ := e.User(domain.RoleAdmin)
 	newPW := "the replacement long password"
 	tests := []struct {
 		name   string
@@ -145,48 +146,48 @@ func TestChangingAUserEndsAllTheirSessions(t *testing.T) {
 			if !u.Disabled || d["disabled"].Before != false || d["disabled"].After != true {
 				t.Errorf("disabled %v, diff %+v", u.Disabled, d)
 			}
-			if res := e.signIn(e.anonymous(), u.Username, testPassword); res.StatusCode != http.StatusUnauthorized {
+			if res := e.SignIn(e.Anonymous(), u.Username, apptest.TestPassword); res.StatusCode != http.StatusUnauthorized {
 				t.Errorf("a disabled user signs in: status %d, want 401", res.StatusCode)
 			}
 		}},
 		{"a password reset", "password", url.Values{"password": {newPW}}, func(t *testing.T, u domain.User, d map[string]domain.FieldChange) {
-			if d["password"].After != server.SecretChanged || len(d) != 1 {
+			if d["password"].After != audit.SecretChanged || len(d) != 1 {
 				t.Errorf("diff %+v; want only the password marker", d)
 			}
-			if res := e.signIn(e.anonymous(), u.Username, testPassword); res.StatusCode != http.StatusUnauthorized {
+			if res := e.SignIn(e.Anonymous(), u.Username, apptest.TestPassword); res.StatusCode != http.StatusUnauthorized {
 				t.Errorf("the old password: status %d, want 401", res.StatusCode)
 			}
-			if res := e.signIn(e.anonymous(), u.Username, newPW); res.StatusCode != http.StatusSeeOther {
+			if res := e.SignIn(e.Anonymous(), u.Username, newPW); res.StatusCode != http.StatusSeeOther {
 				t.Errorf("the new password: status %d, want a sign-in", res.StatusCode)
 			}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" signs the user out on every browser and is audited", func(t *testing.T) {
-			u := e.account(domain.RoleOperator)
-			laptop, phone := e.anonymous(), e.anonymous()
-			e.signIn(laptop, u.Username, testPassword)
-			e.signIn(phone, u.Username, testPassword)
-			res := e.post(adm, userURL(u, tt.action), tt.form)
+			u := e.Account(domain.RoleOperator)
+			laptop, phone := e.Anonymous(), e.Anonymous()
+			e.SignIn(laptop, u.Username, apptest.TestPassword)
+			e.SignIn(phone, u.Username, apptest.TestPassword)
+			res := e.Post(adm, userURL(u, tt.action), tt.form)
 			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != userURL(u, "") {
 				t.Fatalf("POST %s: %d to %q", tt.action, res.StatusCode, res.Header.Get("Location"))
 			}
-			if e.signedIn(laptop) || e.signedIn(phone) {
+			if e.SignedIn(laptop) || e.SignedIn(phone) {
 				t.Error("a session of the user survived the change")
 			}
-			if !e.signedIn(adm) {
+			if !e.SignedIn(adm) {
 				t.Error("the admin's own session ended")
 			}
-			after, _ := e.st.UserByID(context.Background(), u.ID)
+			after, _ := e.St.UserByID(context.Background(), u.ID)
 			_, diff := e.lastAuditDiff(t, domain.AuditUserUpdate, u)
 			tt.check(t, after, diff)
 		})
 	}
 	t.Run("an enabled user can sign in again", func(t *testing.T) {
-		u := e.account(domain.RoleOperator)
-		e.post(adm, userURL(u, "disable"), nil)
-		e.post(adm, userURL(u, "enable"), nil)
-		if res := e.signIn(e.anonymous(), u.Username, testPassword); res.StatusCode != http.StatusSeeOther {
+		u := e.Account(domain.RoleOperator)
+		e.Post(adm, userURL(u, "disable"), nil)
+		e.Post(adm, userURL(u, "enable"), nil)
+		if res := e.SignIn(e.Anonymous(), u.Username, apptest.TestPassword); res.StatusCode != http.StatusSeeOther {
 			t.Errorf("status %d, want a sign-in", res.StatusCode)
 		}
 	})
@@ -194,8 +195,8 @@ func TestChangingAUserEndsAllTheirSessions(t *testing.T) {
 
 func TestTheUserPageRefusesBadChangesSpecifically(t *testing.T) {
 	e := newEnv(t)
-	adm, _ := e.user(domain.RoleAdmin)
-	u := e.account(domain.RoleOperator)
+	adm, _ := e.User(domain.RoleAdmin)
+	u := e.Account(domain.RoleOperator)
 	tests := []struct {
 		name, action, field, want string
 		form                      url.Values
@@ -207,17 +208,17 @@ func TestTheUserPageRefusesBadChangesSpecifically(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" is refused and changes nothing", func(t *testing.T) {
-			doc := e.doc(e.post(adm, userURL(u, tt.action), tt.form), http.StatusUnprocessableEntity)
+			doc := e.Doc(e.Post(adm, userURL(u, tt.action), tt.form), http.StatusUnprocessableEntity)
 			if got := doc.Find("#" + tt.field + "-error").Text(); !strings.Contains(got, tt.want) {
 				t.Errorf("%s error %q, want it to contain %q", tt.field, got, tt.want)
 			}
-			if after, _ := e.st.UserByID(context.Background(), u.ID); after != u {
+			if after, _ := e.St.UserByID(context.Background(), u.ID); after != u {
 				t.Errorf("user changed to %+v", after)
 			}
 		})
 	}
 	t.Run("a user that does not exist is not found", func(t *testing.T) {
-		if res := e.post(adm, "/users/999999999/disable", nil); res.StatusCode != http.StatusNotFound {
+		if res := e.Post(adm, "/users/999999999/disable", nil); res.StatusCode != http.StatusNotFound {
 			t.Errorf("status %d, want 404", res.StatusCode)
 		}
 	})
@@ -226,7 +227,7 @@ func TestTheUserPageRefusesBadChangesSpecifically(t *testing.T) {
 func TestTheLastAdminCannotDisableOrDemoteThemselves(t *testing.T) {
 	pool, _ := dbtest.Isolated(t)
 	e := newEnvOn(t, pool)
-	adm, _ := e.user(domain.RoleAdmin)
+	adm, _ := e.User(domain.RoleAdmin)
 	var me domain.User
 	if err := pool.QueryRow(context.Background(), `SELECT id FROM users WHERE role = 'admin'`).Scan(&me.ID); err != nil {
 		t.Fatal(err)
@@ -239,22 +240,22 @@ func TestTheLastAdminCannotDisableOrDemoteThemselves(t *testing.T) {
 		{"disabling", "disable", nil},
 	} {
 		t.Run(tt.name+" the last enabled admin is refused with a clear message", func(t *testing.T) {
-			doc := e.doc(e.post(adm, userURL(me, tt.action), tt.form), http.StatusUnprocessableEntity)
+			doc := e.Doc(e.Post(adm, userURL(me, tt.action), tt.form), http.StatusUnprocessableEntity)
 			if got := doc.Find("#problem").Text(); !strings.Contains(got, "last enabled administrator") {
 				t.Errorf("message %q", got)
 			}
-			if !e.signedIn(adm) {
+			if !e.SignedIn(adm) {
 				t.Error("the refused change signed the admin out")
 			}
 		})
 	}
 	t.Run("with a second admin, demoting oneself works and signs one out", func(t *testing.T) {
-		e.account(domain.RoleAdmin)
-		res := e.post(adm, userURL(me, "role"), url.Values{"role": {"operator"}})
+		e.Account(domain.RoleAdmin)
+		res := e.Post(adm, userURL(me, "role"), url.Values{"role": {"operator"}})
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login" {
 			t.Fatalf("status %d to %q; want 303 to /login", res.StatusCode, res.Header.Get("Location"))
 		}
-		if got := e.page(adm, "/login", http.StatusOK).Find("[role=status]").Text(); !strings.Contains(got, "Sign in again") {
+		if got := e.Page(adm, "/login", http.StatusOK).Find("[role=status]").Text(); !strings.Contains(got, "Sign in again") {
 			t.Errorf("the sign-in page says %q", got)
 		}
 	})

@@ -6,25 +6,22 @@ import (
 	"strings"
 	"testing"
 
+	"ccsub/internal/apptest"
 	"ccsub/internal/domain"
 )
 
 // uri returns an https callback URI of exactly n characters.
-func uri(n int) string {
-	base := "https://crm.example.com/"
-	return base + strings.Repeat("a", n-len(base))
-}
 
 func TestRegisterFormRulesAtTheirBoundaries(t *testing.T) {
 	e := newEnv(t)
-	c, _ := e.user(domain.RoleOperator)
+	c, _ := e.User(domain.RoleOperator)
 	cases := []struct {
 		name  string
 		edit  func(url.Values)
 		field string // "" means the form is valid and is sent
 	}{
-		{"a callback URI of 200 characters is accepted", func(v url.Values) { v.Set("serviceCallBackUri", uri(200)) }, ""},
-		{"a callback URI of 201 characters is refused", func(v url.Values) { v.Set("serviceCallBackUri", uri(201)) }, "serviceCallBackUri"},
+		{"a callback URI of 200 characters is accepted", func(v url.Values) { v.Set("serviceCallBackUri", apptest.URI(200)) }, ""},
+		{"a callback URI of 201 characters is refused", func(v url.Values) { v.Set("serviceCallBackUri", apptest.URI(201)) }, "serviceCallBackUri"},
 		{"a token of 256 characters is accepted", func(v url.Values) { v.Set("serviceToken", strings.Repeat("t", 256)) }, ""},
 		{"a token of 257 characters is refused", func(v url.Values) { v.Set("serviceToken", strings.Repeat("t", 257)) }, "serviceToken"},
 		{"no token at all is accepted", func(v url.Values) { v.Del("serviceToken") }, ""},
@@ -48,20 +45,20 @@ func TestRegisterFormRulesAtTheirBoundaries(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e.t = t
-			f := e.registerForm()
+			e.T = t
+			f := e.RegisterForm()
 			tc.edit(f)
-			before := len(e.sim.RequestsFor("register"))
-			res := e.post(c, "/subscriptions", f)
-			sent := len(e.sim.RequestsFor("register")) - before
+			before := len(e.Sim.RequestsFor("register"))
+			res := e.Post(c, "/subscriptions", f)
+			sent := len(e.Sim.RequestsFor("register")) - before
 			if tc.field == "" {
-				callIDFrom(t, res)
+				apptest.CallIDFrom(t, res)
 				if sent != 1 {
 					t.Errorf("valid form: %d registers sent, want 1", sent)
 				}
 				return
 			}
-			doc := e.doc(res, http.StatusUnprocessableEntity)
+			doc := e.Doc(res, http.StatusUnprocessableEntity)
 			if sent != 0 {
 				t.Errorf("invalid form: %d registers sent, want none", sent)
 			}
@@ -86,7 +83,7 @@ func TestRegisterFormRulesAtTheirBoundaries(t *testing.T) {
 			valid++
 		}
 	}
-	if e.t = t; len(e.sim.RequestsFor("register")) != valid {
-		t.Errorf("simulator saw %d registers, want exactly the %d valid forms", len(e.sim.RequestsFor("register")), valid)
+	if e.T = t; len(e.Sim.RequestsFor("register")) != valid {
+		t.Errorf("simulator saw %d registers, want exactly the %d valid forms", len(e.Sim.RequestsFor("register")), valid)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"ccsub/internal/apptest"
 	"ccsub/internal/browsertest"
 	"ccsub/internal/domain"
 
@@ -51,31 +52,31 @@ func TestStoredScriptPayloadsRenderAsTextInTheBrowser(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	gwName := xssPayload("xss-gw")
-	gw := e.addGateway(gwName, e.sim.URL(), string(e.sim.CAPEM()), simPassword)
+	gw := e.AddGateway(gwName, e.Sim.URL(), string(e.Sim.CAPEM()), apptest.SimPassword)
 	callback := "https://cb.example.com/?q=" + xssPayload("xss-cb")
-	sub, err := e.st.CreateSubscription(ctx, domain.NewSubscription{GatewayID: gw.ID, ServerID: uniq("srv"), SubscribeType: "1",
+	sub, err := e.St.CreateSubscription(ctx, domain.NewSubscription{GatewayID: gw.ID, ServerID: apptest.Uniq("srv"), SubscribeType: "1",
 		CallbackURI: callback, CreatedBy: xssPayload("xss-by"), RegisterCallID: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := e.newReceiverSub(uniq("tok"))
+	rs := e.NewReceiverSub(apptest.Uniq("tok"))
 	spoken := xssPayload("xss-inbox")
-	e.mustPush(rs, pushJSON(rs.ServerID, "call-xss", spoken), rightToken(rs), 200)
+	e.mustPush(rs, apptest.PushJSON(rs.ServerID, "call-xss", spoken), apptest.RightToken(rs), 200)
 	auditName := xssPayload("xss-audit")
 	diffValue := xssPayload("xss-diff")
-	if _, err := e.st.AppendAudit(ctx, domain.AuditEntry{Actor: "test", Action: domain.AuditGatewayUpdate, TargetType: domain.TargetGateway,
+	if _, err := e.St.AppendAudit(ctx, domain.AuditEntry{Actor: "test", Action: domain.AuditGatewayUpdate, TargetType: domain.TargetGateway,
 		TargetID: fmt.Sprint(gw.ID), TargetName: auditName, Diff: map[string]domain.FieldChange{"name": {Before: "plain", After: diffValue}}}); err != nil {
 		t.Fatal(err)
 	}
 
-	_, name := e.user(domain.RoleAdmin)
+	_, name := e.User(domain.RoleAdmin)
 	problems, dlg := &browsertest.Problems{}, &dialogs{}
 	bctx := browsertest.New(t, chrome, problems.Listen)
 	if err := chromedp.Listen(bctx, dlg.listen); err != nil {
 		t.Fatal(err)
 	}
 	browsertest.Do(t, bctx,
-		chromedp.Navigate(e.srv.URL+"/login"),
+		chromedp.Navigate(e.Srv.URL+"/login"),
 		chromedp.SendKeys(chromedp.ID("username"), name),
 		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery staple"),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
@@ -95,7 +96,7 @@ func TestStoredScriptPayloadsRenderAsTextInTheBrowser(t *testing.T) {
 	}
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
-			browsertest.Do(t, bctx, chromedp.Navigate(e.srv.URL+p.path), chromedp.WaitReady(chromedp.CSS("main")))
+			browsertest.Do(t, bctx, chromedp.Navigate(e.Srv.URL+p.path), chromedp.WaitReady(chromedp.CSS("main")))
 			text, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText`))
 			if err != nil {
 				t.Fatal(err)

@@ -3,12 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"ccsub/internal/domain"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // UnreadableDiff is the only key of a diff whose stored JSON cannot be
@@ -24,18 +21,9 @@ const UnreadableDiff = "(unreadable diff)"
 // predicate on the primary key (at, id) is a bare row comparison; one
 // extra row says whether more exist, and nothing is counted.
 func (s *Store) ListAudit(ctx context.Context, f domain.AuditFilter, p domain.PageRequest) (domain.AuditPage, error) {
-	q := buildAuditQuery(f, p)
-	rows, _ := s.db.Query(ctx, q.sql, q.args)
-	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[auditRow])
-	if err != nil {
-		return domain.AuditPage{}, fmt.Errorf("store.ListAudit: %w", err)
-	}
-	rs, older, newer := keysetPage(q, rs, func(r auditRow) domain.Cursor { return domain.Cursor{At: r.At, ID: r.ID} })
-	page := domain.AuditPage{Entries: make([]domain.AuditEntry, len(rs)), Older: older, Newer: newer}
-	for i, r := range rs {
-		page.Entries[i] = r.domain()
-	}
-	return page, nil
+	entries, older, newer, err := listPage(ctx, s, "ListAudit", buildAuditQuery(f, p),
+		func(r auditRow) domain.Cursor { return domain.Cursor{At: r.At, ID: r.ID} }, auditRow.domain)
+	return domain.AuditPage{Entries: entries, Older: older, Newer: newer}, err
 }
 
 // auditRow is one audit_log row as read for the list.

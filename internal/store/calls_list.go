@@ -2,12 +2,9 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"ccsub/internal/domain"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Page sizes of the history.
@@ -19,18 +16,9 @@ const (
 // ListCalls returns one newest-first page of the history matching f. It is
 // the hot path; keyset.go says how its statement is shaped.
 func (s *Store) ListCalls(ctx context.Context, f domain.CallFilter, p domain.PageRequest) (domain.CallPage, error) {
-	q := buildCallQuery(f, p)
-	rows, _ := s.db.Query(ctx, q.sql, q.args)
-	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[callRow])
-	if err != nil {
-		return domain.CallPage{}, fmt.Errorf("store.ListCalls: %w", err)
-	}
-	rs, older, newer := keysetPage(q, rs, func(r callRow) domain.Cursor { return domain.Cursor{At: r.StartedAt, ID: r.ID} })
-	page := domain.CallPage{Calls: make([]domain.Call, len(rs)), Older: older, Newer: newer}
-	for i, r := range rs {
-		page.Calls[i] = r.domain()
-	}
-	return page, nil
+	calls, older, newer, err := listPage(ctx, s, "ListCalls", buildCallQuery(f, p),
+		func(r callRow) domain.Cursor { return domain.Cursor{At: r.StartedAt, ID: r.ID} }, callRow.domain)
+	return domain.CallPage{Calls: calls, Older: older, Newer: newer}, err
 }
 
 func buildCallQuery(f domain.CallFilter, p domain.PageRequest) keysetQuery {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -74,6 +75,24 @@ func buildKeyset(columns, table, timeCol string, filters []filter, p domain.Page
 	fmt.Fprintf(&b, " ORDER BY %s %s, id %s LIMIT %d", timeCol, dir, dir, q.limit+1)
 	q.sql = b.String()
 	return q
+}
+
+// listPage runs a keyset query and returns its rows as domain values,
+// newest first, with the cursors of the neighbouring pages: the one loop
+// behind the history, the audit trail and the inbox.
+func listPage[R, T any](ctx context.Context, s *Store, op string, q keysetQuery, key func(R) domain.Cursor,
+	conv func(R) T) (out []T, older, newer *domain.Cursor, err error) {
+	rows, _ := s.db.Query(ctx, q.sql, q.args)
+	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[R])
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("store.%s: %w", op, err)
+	}
+	rs, older, newer = keysetPage(q, rs, key)
+	out = make([]T, len(rs))
+	for i, r := range rs {
+		out[i] = conv(r)
+	}
+	return out, older, newer, nil
 }
 
 // keysetPage turns the rows read (up to limit+1, in query order) into a

@@ -134,20 +134,9 @@ const (
 // comparison served by the primary key or notifications_subscription_idx,
 // one extra row answers "is there more?", and nothing is counted.
 func (s *Store) ListNotifications(ctx context.Context, f domain.NotificationFilter, p domain.PageRequest) (domain.NotificationPage, error) {
-	q := buildNotificationQuery(f, p)
-	rows, _ := s.db.Query(ctx, q.sql, q.args)
-	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[notificationRow])
-	if err != nil {
-		return domain.NotificationPage{}, fmt.Errorf("store.ListNotifications: %w", err)
-	}
-	rs, older, newer := keysetPage(q, rs, func(r notificationRow) domain.Cursor {
-		return domain.Cursor{At: r.ReceivedAt, ID: r.ID}
-	})
-	page := domain.NotificationPage{Notifications: make([]domain.Notification, len(rs)), Older: older, Newer: newer}
-	for i, r := range rs {
-		page.Notifications[i] = r.domain()
-	}
-	return page, nil
+	ns, older, newer, err := listPage(ctx, s, "ListNotifications", buildNotificationQuery(f, p),
+		func(r notificationRow) domain.Cursor { return domain.Cursor{At: r.ReceivedAt, ID: r.ID} }, notificationRow.domain)
+	return domain.NotificationPage{Notifications: ns, Older: older, Newer: newer}, err
 }
 
 func buildNotificationQuery(f domain.NotificationFilter, p domain.PageRequest) keysetQuery {

@@ -6,6 +6,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
+	"ccsub/internal/secret"
 )
 
 // Handshake keeps sub alive on its gateway: the extended form with the
@@ -31,7 +32,7 @@ func (s *Service) openToken(sub domain.Subscription) (string, error) {
 	if len(sub.TokenSealed) == 0 {
 		return "", nil
 	}
-	plain, err := s.keys.Open(sub.TokenSealed, PurposeServiceToken)
+	plain, err := s.keys.Open(sub.TokenSealed, secret.PurposeServiceToken)
 	if err != nil {
 		return "", fmt.Errorf("open the service token of subscription %d: %w", sub.ID, err)
 	}

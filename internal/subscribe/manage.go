@@ -6,13 +6,22 @@ import (
 	"fmt"
 
 	"ccsub/internal/domain"
-	"ccsub/internal/form"
 	"ccsub/internal/gateway"
+	"ccsub/internal/secret"
+	"ccsub/internal/store"
 )
 
 // ErrNotActive means the subscription is cancelled or has no serverId, so
 // the gateway has nothing to change.
 var ErrNotActive = errors.New("the subscription is not active on the gateway")
+
+// ErrNotUnknown means only a subscription whose register got no answer
+// (state unknown) can be settled by hand.
+var ErrNotUnknown = errors.New("the subscription's register did not end unknown")
+
+// ErrNoToken means the subscription was registered without a service
+// token: there is nothing to reveal.
+var ErrNoToken = errors.New("the subscription has no service token")
 
 // ModifyInput is a validated modify form.
 type ModifyInput struct {
@@ -22,31 +31,42 @@ type ModifyInput struct {
 	ReceiverKey    string // set when the new callback is ccsub's own receiver
 }
 
-// Modify records, sends and completes a modify call; on success the
-// subscription takes the new settings.
-func (s *Service) Modify(ctx context.Context, actor string, sub domain.Subscription, in ModifyInput) (domain.Call, error) {
+// Modify records, sends and completes a modify call, and audits it; on
+// success the subscription takes the new settings.
+func (s *Service) Modify(ctx context.Context, who domain.Actor, sub domain.Subscription, in ModifyInput) (domain.Call, error) {
 	if err := changeable(sub); err != nil {
 		return domain.Call{}, err
 	}
 	req := gateway.ModifyRequest{ServerID: sub.ServerID, ServiceCallBackURI: in.CallbackURI, NLPFlag: in.NLPFlag, FlowAccessCode: in.FlowAccessCode}
 	_, redacted := gateway.ModifyBody(req)
-	call, target, err := s.begin(ctx, actor, sub, domain.NewCall{Operation: domain.OpModify, CallbackURI: in.CallbackURI,
+	call, target, err := s.begin(ctx, who.Name, sub, domain.NewCall{Operation: domain.OpModify, CallbackURI: in.CallbackURI,
 		NLPFlag: in.NLPFlag, FlowAccessCode: in.FlowAccessCode, RequestBody: redacted})
 	if err != nil {
 		return call, err
 	}
 	res := s.client.Modify(s.detached(ctx), target, req)
-	if call, err = s.complete(ctx, call, res); err != nil || call.Outcome != domain.OutcomeSuccess {
-		return call, err
+	call, err = s.complete(ctx, call, res)
+	if err == nil && call.Outcome == domain.OutcomeSuccess {
+		bctx, cancel := s.bg(ctx)
+		defer cancel()
+		err = s.store.ApplyModify(bctx, sub.ID, in.CallbackURI, in.NLPFlag, in.FlowAccessCode, in.ReceiverKey)
 	}
-	bctx, cancel := s.bg(ctx)
-	defer cancel()
-	return call, s.store.ApplyModify(bctx, sub.ID, in.CallbackURI, in.NLPFlag, in.FlowAccessCode, in.ReceiverKey)
+	s.audit.Record(ctx, who, modified(sub, in, call))
+	return call, s.logged(call, err)
 }
 
-// Cancel records, sends and completes an unregister call; on success the
-// subscription is cancelled and no longer kept alive.
-func (s *Service) Cancel(ctx context.Context, actor string, sub domain.Subscription, why string) (domain.Call, error) {
+// Cancel records, sends and completes an unregister call, and audits it;
+// on success the subscription is cancelled and no longer kept alive.
+func (s *Service) Cancel(ctx context.Context, who domain.Actor, sub domain.Subscription) (domain.Call, error) {
+	call, err := s.cancel(ctx, who.Name, sub, "cancelled by "+who.Name)
+	if call.ID == 0 {
+		return call, err
+	}
+	s.audit.Record(ctx, who, cancelled(sub, s.reloaded(ctx, sub), call))
+	return call, s.logged(call, err)
+}
+
+func (s *Service) cancel(ctx context.Context, actor string, sub domain.Subscription, why string) (domain.Call, error) {
 	if err := changeable(sub); err != nil {
 		return domain.Call{}, err
 	}
@@ -68,9 +88,9 @@ func (s *Service) Cancel(ctx context.Context, actor string, sub domain.Subscript
 
 // Replace changes a subscription's token the only way the platform allows:
 // register a new subscription with the new token, then cancel the old one,
-// linked both ways. Registering first means results keep flowing if either
-// step fails; the returned calls say how far it got.
-func (s *Service) Replace(ctx context.Context, actor string, old domain.Subscription, newToken, key string) (reg, cancel domain.Call, err error) {
+// linked both ways, audited as one entry. Registering first means results
+// keep flowing if either step fails; the returned calls say how far it got.
+func (s *Service) Replace(ctx context.Context, who domain.Actor, old domain.Subscription, newToken, key string) (reg, cancel domain.Call, err error) {
 	if err := changeable(old); err != nil {
 		return reg, cancel, err
 	}
@@ -82,18 +102,67 @@ func (s *Service) Replace(ctx context.Context, actor string, old domain.Subscrip
 	if old.ReceiverKey != "" {
 		// Both subscriptions live until the old one is cancelled, each with
 		// its own token, so the new one gets its own receiver address.
-		in.ReceiverKey = form.NewReceiverKey()
-		in.CallbackURI = form.ReceiverURL(s.public, in.ReceiverKey)
+		in.ReceiverKey = domain.NewReceiverKey()
+		in.CallbackURI = domain.ReceiverURL(s.public, in.ReceiverKey)
 	}
-	reg, err = s.Register(ctx, actor, in)
+	reg, cancel, err = s.replace(ctx, who.Name, old, in)
+	if reg.ID == 0 || errors.Is(err, domain.ErrDuplicateSubmission) {
+		return reg, cancel, err
+	}
+	s.audit.Record(ctx, who, replaced(old, reg, cancel))
+	return reg, cancel, s.logged(reg, err)
+}
+
+func (s *Service) replace(ctx context.Context, actor string, old domain.Subscription, in RegisterInput) (reg, cancel domain.Call, err error) {
+	reg, err = s.register(ctx, actor, in)
 	if err != nil || reg.Outcome != domain.OutcomeSuccess {
 		return reg, cancel, err
 	}
 	if err := s.linkNew(ctx, old.ID, reg); err != nil {
 		return reg, cancel, err
 	}
-	cancel, err = s.Cancel(ctx, actor, old, fmt.Sprintf("replaced by serverId %s (new token)", reg.ServerID))
+	cancel, err = s.cancel(ctx, actor, old, fmt.Sprintf("replaced by serverId %s (new token)", reg.ServerID))
 	return reg, cancel, err
+}
+
+// Settle closes a register whose outcome was unknown, after an operator
+// looked on the gateway: with the serverId found there the subscription is
+// kept alive from now on; with "" it is closed. It returns the reason
+// recorded; domain.ErrConflict means another subscription of the gateway
+// already has that serverId, or this one was settled meanwhile.
+func (s *Service) Settle(ctx context.Context, who domain.Actor, sub domain.Subscription, serverID string) (string, error) {
+	if sub.State != domain.SubUnknown {
+		return "", ErrNotUnknown
+	}
+	reason := who.Name + " found no such subscription on the gateway"
+	if serverID != "" {
+		reason = fmt.Sprintf("%s found it on the gateway as serverId %s", who.Name, serverID)
+	}
+	return reason, s.audit.Change(ctx, who, func(tx *store.Store) (domain.AuditEntry, error) {
+		return settled(sub, serverID), tx.ResolveUnknown(ctx, sub.ID, serverID, reason, who.Name)
+	})
+}
+
+// SetPolicy turns automatic re-registration on or off.
+func (s *Service) SetPolicy(ctx context.Context, who domain.Actor, sub domain.Subscription, on bool) error {
+	return s.audit.Change(ctx, who, func(tx *store.Store) (domain.AuditEntry, error) {
+		return policy(sub, on), tx.SetAutoReregister(ctx, sub.ID, on)
+	})
+}
+
+// RevealToken opens the subscription's service token for an admin. Every
+// reveal is audited, also one that fails.
+func (s *Service) RevealToken(ctx context.Context, who domain.Actor, sub domain.Subscription) (string, error) {
+	if len(sub.TokenSealed) == 0 {
+		return "", ErrNoToken
+	}
+	plain, err := s.audit.Reveal(ctx, who, revealed(sub), func() ([]byte, error) {
+		return s.keys.Open(sub.TokenSealed, secret.PurposeServiceToken)
+	})
+	if err != nil {
+		return "", fmt.Errorf("subscribe.RevealToken %d: %w", sub.ID, err)
+	}
+	return plain, nil
 }
 
 // linkNew points the old subscription at the one a register call created.
@@ -116,6 +185,24 @@ func (s *Service) begin(ctx context.Context, actor string, sub domain.Subscripti
 	nc.SubscribeType, nc.TokenPresent = sub.SubscribeType, sub.TokenPresent
 	call, err := s.store.BeginCall(ctx, nc)
 	return call, target, err
+}
+
+// reloaded is sub as stored now, for an audit diff's "after"; should the
+// read fail, sub itself stands in (the call's outcome is still recorded).
+func (s *Service) reloaded(ctx context.Context, sub domain.Subscription) domain.Subscription {
+	if now, err := s.store.Subscription(ctx, sub.ID); err == nil {
+		return now
+	}
+	return sub
+}
+
+// logged reports an error that came after the call was recorded: the call
+// answers the caller, and the error is for the operator.
+func (s *Service) logged(call domain.Call, err error) error {
+	if err != nil && call.ID != 0 && !errors.Is(err, domain.ErrDuplicateSubmission) {
+		s.log.Error("gateway call recorded with an error", "call_id", call.ID, "err", err)
+	}
+	return err
 }
 
 func changeable(sub domain.Subscription) error {

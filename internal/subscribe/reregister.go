@@ -31,7 +31,7 @@ func (s *Service) Reregister(ctx context.Context, old domain.Subscription, actor
 	if err := s.store.ClaimReregister(ctx, old.ID, reregisterClaim, s.interrupted); err != nil {
 		return domain.Call{}, fmt.Errorf("subscribe.Reregister %d: %w", old.ID, err)
 	}
-	call, err := s.Register(ctx, actor, RegisterInput{
+	call, err := s.register(ctx, actor, RegisterInput{
 		GatewayID: old.GatewayID, SubscribeType: old.SubscribeType, ServiceToken: token,
 		CallbackURI: old.CallbackURI, NLPFlag: old.NLPFlag, FlowAccessCode: old.FlowAccessCode,
 		AutoReregister: old.AutoReregister, ReceiverKey: old.ReceiverKey, ReplacesID: &old.ID,

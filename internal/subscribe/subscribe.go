@@ -1,6 +1,8 @@
-// Package subscribe performs subscription operations against CC-Gateways
-// and records every call: written as pending before the request leaves,
-// completed after, so a crash or timeout never loses a row.
+// Package subscribe is the action of every gateway operation: register,
+// modify, cancel, replace, settle, the keep-alive's handshake and
+// re-register, and the connection test. It records every call, written as
+// pending before the request leaves and completed after, so a crash or
+// timeout never loses a row, and it writes each operation's audit entry.
 package subscribe
 
 import (
@@ -10,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"ccsub/internal/audit"
 	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
 	"ccsub/internal/metrics"
@@ -17,15 +20,10 @@ import (
 	"ccsub/internal/store"
 )
 
-// Secret purposes bind a ciphertext to its column (AEAD associated data).
-const (
-	PurposeGatewayPassword = "gateway-password"
-	PurposeServiceToken    = "service-token"
-)
-
 // Service is the one place gateway calls are made from.
 type Service struct {
 	store       *store.Store
+	audit       *audit.Trail
 	client      *gateway.Client
 	keys        *secret.Keyring
 	log         *slog.Logger
@@ -49,11 +47,11 @@ type Options struct {
 }
 
 // New builds the service.
-func New(st *store.Store, client *gateway.Client, keys *secret.Keyring, log *slog.Logger, o Options) *Service {
+func New(st *store.Store, trail *audit.Trail, client *gateway.Client, keys *secret.Keyring, log *slog.Logger, o Options) *Service {
 	if o.InterruptedAfter <= 0 {
 		o.InterruptedAfter = 2*o.CallTimeout + 30*time.Second
 	}
-	return &Service{store: st, client: client, keys: keys, log: log, interrupted: o.InterruptedAfter, public: o.PublicURL,
+	return &Service{store: st, audit: trail, client: client, keys: keys, log: log, interrupted: o.InterruptedAfter, public: o.PublicURL,
 		metrics: o.Metrics}
 }
 
@@ -71,11 +69,22 @@ type RegisterInput struct {
 	ReplacesID     *int64 // the subscription this one replaces (replace, re-register)
 }
 
-// Register records, sends and completes one register call. It returns the
-// call (whatever its outcome); an error means nothing could be recorded.
-// A repeated idempotency key returns the first call and
-// domain.ErrDuplicateSubmission, and sends nothing.
-func (s *Service) Register(ctx context.Context, actor string, in RegisterInput) (domain.Call, error) {
+// Register records, sends and completes one register call, and audits it.
+// It returns the call (whatever its outcome); an error with a call of id 0
+// means nothing could be recorded. A repeated idempotency key returns the
+// first call and domain.ErrDuplicateSubmission, and sends nothing.
+func (s *Service) Register(ctx context.Context, who domain.Actor, in RegisterInput) (domain.Call, error) {
+	call, err := s.register(ctx, who.Name, in)
+	if call.ID == 0 || errors.Is(err, domain.ErrDuplicateSubmission) {
+		return call, err
+	}
+	s.audit.Record(ctx, who, registered(in, call))
+	return call, s.logged(call, err)
+}
+
+// register is Register without its audit entry, for the operations that
+// audit as a whole (replace) or are ccsub's own (re-register).
+func (s *Service) register(ctx context.Context, actor string, in RegisterInput) (domain.Call, error) {
 	gw, target, err := s.target(ctx, in.GatewayID)
 	if err != nil {
 		return domain.Call{}, err
@@ -87,7 +96,7 @@ func (s *Service) Register(ctx context.Context, actor string, in RegisterInput) 
 	_, redacted := gateway.RegisterBody(req)
 	var sealed []byte
 	if in.ServiceToken != "" {
-		if sealed, err = s.keys.Seal([]byte(in.ServiceToken), PurposeServiceToken); err != nil {
+		if sealed, err = s.keys.Seal([]byte(in.ServiceToken), secret.PurposeServiceToken); err != nil {
 			return domain.Call{}, fmt.Errorf("subscribe.Register: seal token: %w", err)
 		}
 	}
@@ -121,9 +130,17 @@ func (s *Service) Register(ctx context.Context, actor string, in RegisterInput) 
 	return call, err
 }
 
-// TestGateway performs a fresh C5 login, records it as a login call and
-// remembers the outcome on the gateway.
-func (s *Service) TestGateway(ctx context.Context, actor string, gatewayID int64) (domain.Call, error) {
+// TestGateway performs a fresh C5 login, records it as a login call,
+// remembers the outcome on the gateway and audits the test.
+func (s *Service) TestGateway(ctx context.Context, who domain.Actor, gatewayID int64) (domain.Call, error) {
+	call, err := s.testGateway(ctx, who.Name, gatewayID)
+	if call.ID != 0 {
+		s.audit.Record(ctx, who, gatewayTested(gatewayID, call))
+	}
+	return call, err
+}
+
+func (s *Service) testGateway(ctx context.Context, actor string, gatewayID int64) (domain.Call, error) {
 	gw, target, err := s.target(ctx, gatewayID)
 	if err != nil {
 		return domain.Call{}, err
@@ -170,6 +187,19 @@ func (s *Service) RecoverInterrupted(ctx context.Context) (int64, error) {
 // that no process is still waiting for its answer.
 func (s *Service) InterruptedAfter() time.Duration { return s.interrupted }
 
+// AsShown shows calls left pending longer than any call can take as
+// unknown: no process is waiting for their answer any more. Pages, the API
+// and the exports all show calls through it.
+func (s *Service) AsShown(calls []domain.Call) []domain.Call {
+	cut := time.Now().Add(-s.interrupted)
+	for i := range calls {
+		if calls[i].Outcome == domain.OutcomePending && calls[i].StartedAt.Before(cut) {
+			calls[i].Outcome = domain.OutcomeUnknown
+		}
+	}
+	return calls
+}
+
 // Forget drops cached gateway state after a gateway is edited.
 func (s *Service) Forget(gatewayID int64) { s.client.Forget(gatewayID) }
 
@@ -178,7 +208,7 @@ func (s *Service) target(ctx context.Context, gatewayID int64) (domain.Gateway, 
 	if err != nil {
 		return gw, gateway.Target{}, err
 	}
-	pw, err := s.keys.Open(gw.PasswordSealed, PurposeGatewayPassword)
+	pw, err := s.keys.Open(gw.PasswordSealed, secret.PurposeGatewayPassword)
 	if err != nil {
 		return gw, gateway.Target{}, fmt.Errorf("subscribe: open the password of gateway %d: %w", gw.ID, err)
 	}

@@ -22,7 +22,6 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/secret"
 	"ccsub/internal/store"
-	"ccsub/internal/subscribe"
 )
 
 func main() {
@@ -50,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	sealed, err := keys.Seal([]byte(*token), subscribe.PurposeServiceToken)
+	sealed, err := keys.Seal([]byte(*token), secret.PurposeServiceToken)
 	if err != nil {
 		return err
 	}

@@ -12,18 +12,10 @@ import (
 	"unicode/utf8"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/form"
 	"ccsub/web/layout"
+	"ccsub/web/view"
 )
-
-// FilterValues are the filters as typed, for re-display in the form.
-type FilterValues struct {
-	Actor      string
-	Action     string
-	TargetType string
-	TargetID   string
-	From       string // yyyy-mm-dd (UTC day)
-	To         string // yyyy-mm-dd (UTC day, inclusive)
-}
 
 // Links says which target pages the viewer may open; a target whose page
 // the viewer's role cannot open is shown as text.
@@ -35,12 +27,10 @@ type Links struct {
 // ListProps is the audit page's model.
 type ListProps struct {
 	Shell       layout.Shell
-	Filters     FilterValues
+	Filters     form.AuditQuery
 	Errors      map[string]string
 	Entries     []domain.AuditEntry
-	OlderURL    string
-	NewerURL    string
-	NewestURL   string
+	Pages       view.Pages // links to the newest, newer and older pages
 	Actions     []domain.AuditAction
 	TargetTypes []string
 	Links       Links

@@ -5,29 +5,18 @@ import (
 	"strconv"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/form"
 	"ccsub/web/layout"
+	"ccsub/web/view"
 )
-
-// FilterValues are the filters as typed, for re-display in the form.
-type FilterValues struct {
-	Retcode   string
-	Outcome   string
-	Operation string
-	ServerID  string
-	Callback  string
-	From      string // yyyy-mm-dd
-	To        string // yyyy-mm-dd (inclusive day)
-}
 
 // ListProps is the history page's model.
 type ListProps struct {
-	Shell     layout.Shell
-	Filters   FilterValues
-	Errors    map[string]string
-	Calls     []domain.Call
-	OlderURL  string // empty when there is nothing older
-	NewerURL  string
-	NewestURL string // set when not on the first page
+	Shell   layout.Shell
+	Filters form.CallQuery
+	Errors  map[string]string
+	Calls   []domain.Call
+	Pages   view.Pages // links to the newest, newer and older pages
 	// ExportQuery is the current filters as a query string ("" or "?…"),
 	// for the export links.
 	ExportQuery string
@@ -53,8 +42,6 @@ func opLabel(op domain.Operation) string {
 	}
 	return string(op)
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func httpStatus(s int) string {
 	if s == 0 {

@@ -9,6 +9,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/web/layout"
+	"ccsub/web/view"
 )
 
 // Row is one notification as a table row. Cursor is the row's keyset
@@ -23,9 +24,7 @@ type ListProps struct {
 	Shell        layout.Shell
 	Subscription *domain.Subscription // nil on the global inbox
 	Rows         []Row
-	OlderURL     string
-	NewerURL     string
-	NewestURL    string // set when not on the newest page
+	Pages        view.Pages // links to the newest, newer and older pages
 	// PollURL is set on the newest page only: app.js fetches rows newer
 	// than the top one from it. Older pages stay still.
 	PollURL    string

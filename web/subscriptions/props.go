@@ -40,8 +40,8 @@ type ListProps struct {
 
 // Limits shown beside the fields before they are hit.
 var (
-	maxCallback = strconv.Itoa(form.MaxCallbackURI)
-	maxToken    = strconv.Itoa(form.MaxServiceToken)
+	maxCallback = strconv.Itoa(domain.MaxCallbackURI)
+	maxToken    = strconv.Itoa(domain.MaxServiceToken)
 	maxFlow     = strconv.Itoa(form.MaxFlowAccessCode)
 )
 

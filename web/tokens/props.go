@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"ccsub/internal/apitoken"
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/web/layout"
@@ -63,8 +62,8 @@ func itoa(id int64) string { return strconv.FormatInt(id, 10) }
 func revokePath(id int64) string { return "/tokens/" + strconv.FormatInt(id, 10) + "/revoke" }
 
 var (
-	minDays = strconv.Itoa(apitoken.MinDays)
-	maxDays = strconv.Itoa(apitoken.MaxDays)
+	minDays = strconv.Itoa(form.MinTokenDays)
+	maxDays = strconv.Itoa(form.MaxTokenDays)
 )
 
 func daysValue(f form.Token) string {

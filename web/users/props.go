@@ -7,7 +7,6 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
-	"ccsub/internal/password"
 	"ccsub/web/layout"
 )
 
@@ -56,7 +55,7 @@ var (
 	usernameHint = "What the person types to sign in: at most 64 letters, digits and . _ - @ characters. " +
 		"Shown as the actor in the history and the audit trail. Letter case does not matter."
 	newPasswordHint = "The first password; give it to the person over a trusted channel. At least " +
-		strconv.Itoa(password.MinChars) + " characters. It is stored only as a hash and never shown again."
-	resetPasswordHint = "A new password of at least " + strconv.Itoa(password.MinChars) +
+		strconv.Itoa(form.MinPasswordChars) + " characters. It is stored only as a hash and never shown again."
+	resetPasswordHint = "A new password of at least " + strconv.Itoa(form.MinPasswordChars) +
 		" characters. The user is signed out everywhere and signs in again with it."
 )

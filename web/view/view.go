@@ -108,3 +108,10 @@ func Invalid(errs map[string]string, field string) string {
 	}
 	return "false"
 }
+
+// Pages are the links of a list's pager; empty where there is no such page.
+type Pages struct {
+	Newest string // set when not on the newest page
+	Newer  string
+	Older  string
+}

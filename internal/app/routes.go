@@ -1,0 +1,186 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+
+	"ccsub/internal/api"
+	"ccsub/internal/domain"
+	"ccsub/internal/export"
+	"ccsub/internal/httpkit"
+	"ccsub/internal/receiver"
+	"ccsub/internal/server"
+	"ccsub/static"
+)
+
+// Route is one entry of the route table.
+type Route struct {
+	Pattern string // Go 1.22 method + path pattern
+	Access  httpkit.Access
+	Handler http.Handler
+}
+
+// doors are the HTTP doors of one console.
+type doors struct {
+	pages    *server.Server
+	api      *api.API
+	receiver *receiver.Receiver
+	exports  *export.Exports
+}
+
+func (a *App) doors(sessionKeys [][]byte) doors {
+	return doors{
+		pages: server.New(server.Deps{Store: a.Store, Subscribe: a.Subscribe, Gateways: a.Gateways, Access: a.Access,
+			Audit: a.Audit, Log: a.Log, SessionKeys: sessionKeys, Secure: a.Config.SecureCookies(),
+			PublicURL: a.Config.PublicURL, Interval: a.Config.HandshakeInterval}),
+		api: api.New(api.Deps{Store: a.Store, Subscribe: a.Subscribe, Gateways: a.Gateways, Access: a.Access,
+			Log: a.Log, PublicURL: a.Config.PublicURL}),
+		receiver: receiver.New(receiver.Deps{Store: a.Store, Keys: a.Keys, Log: a.Log, Metrics: a.Metrics}),
+		exports:  export.New(export.Deps{Store: a.Store, Subscribe: a.Subscribe, Audit: a.Audit, Log: a.Log}),
+	}
+}
+
+// fail renders an error the way the door that got the request answers:
+// JSON on the API, a page everywhere else.
+func (d doors) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if api.Is(r) {
+		d.api.Fail(w, r, err)
+		return
+	}
+	d.pages.Fail(w, r, err)
+}
+
+// Routes is every route of the console, grouped by area: who may use it
+// is decided here, in one table, never inside handlers.
+func (a *App) Routes(sessionKeys [][]byte) []Route {
+	d := a.doors(sessionKeys)
+	return d.routes()
+}
+
+func (d doors) routes() []Route {
+	p, j, x := d.pages, d.api, d.exports
+	h := func(f httpkit.HandlerFunc) http.Handler { return httpkit.Handle(d.fail, f) }
+	const (
+		Public, Reader, Operator = httpkit.Public, httpkit.Reader, httpkit.Operator
+		Admin, Auditing          = httpkit.Admin, httpkit.Auditing
+	)
+	return []Route{
+		// Open: health, static assets, sign-in.
+		{"GET /healthz", Public, http.HandlerFunc(p.Healthz)},
+		{"GET /readyz", Public, h(p.Readyz)},
+		{"GET /static/", Public, static.Handler()},
+		{"GET /favicon.ico", Public, http.RedirectHandler(static.Path("img/favicon.svg"), http.StatusMovedPermanently)},
+		{"GET /login", Public, h(p.LoginPage)},
+		{"POST /login", Public, h(p.Login)},
+		{"POST /logout", Public, h(p.Logout)},
+
+		// Subscriptions.
+		{"GET /{$}", Reader, http.RedirectHandler("/subscriptions", http.StatusSeeOther)},
+		{"GET /subscriptions", Reader, h(p.ListSubscriptions)},
+		{"GET /subscriptions/new", Operator, h(p.NewSubscription)},
+		{"POST /subscriptions", Operator, h(p.RegisterSubscription)},
+		{"GET /subscriptions/{id}", Reader, h(p.SubscriptionPage)},
+		{"POST /subscriptions/{id}/modify", Operator, h(p.ModifySubscription)},
+		{"GET /subscriptions/{id}/cancel", Operator, h(p.CancelPage)},
+		{"POST /subscriptions/{id}/cancel", Operator, h(p.CancelSubscription)},
+		{"POST /subscriptions/{id}/replace", Operator, h(p.ReplaceSubscription)},
+		{"POST /subscriptions/{id}/policy", Operator, h(p.SetPolicy)},
+		{"POST /subscriptions/{id}/resolve", Operator, h(p.ResolveSubscription)},
+
+		// History.
+		{"GET /history", Reader, h(p.History)},
+		{"GET /calls/{id}", Reader, h(p.CallPage)},
+
+		// Gateways.
+		{"GET /gateways", Reader, h(p.ListGateways)},
+		{"GET /gateways/new", Admin, h(p.NewGateway)},
+		{"POST /gateways", Admin, h(p.CreateGateway)},
+		{"GET /gateways/{id}", Admin, h(p.EditGateway)},
+		{"POST /gateways/{id}", Admin, h(p.UpdateGateway)},
+		{"POST /gateways/{id}/test", Operator, h(p.TestGateway)},
+
+		// Notifications: the receiver (no session: the platform authenticates
+		// with service_token) and the inbox.
+		{"POST " + domain.ReceiverPath + "{key}/v100/subscribe/asrevent/asrresult", Public, http.HandlerFunc(d.receiver.Receive)},
+		{"GET /inbox", Reader, h(p.Inbox)},
+		{"GET /inbox/rows", Reader, h(p.InboxRows)},
+		{"GET /subscriptions/{id}/inbox", Reader, h(p.SubscriptionInbox)},
+
+		// Audit trail: admins and auditors; verifying the chain is for admins.
+		{"GET /audit", Auditing, h(p.AuditList)},
+		{"GET /audit/verify", Admin, h(p.AuditVerify)},
+
+		// Users: administrators only. Every change ends the user's sessions.
+		{"GET /users", Admin, h(p.ListUsers)},
+		{"GET /users/new", Admin, h(p.NewUser)},
+		{"POST /users", Admin, h(p.CreateUser)},
+		{"GET /users/{id}", Admin, h(p.UserPage)},
+		{"POST /users/{id}/role", Admin, h(p.SetUserRole)},
+		{"POST /users/{id}/disable", Admin, h(p.DisableUser)},
+		{"POST /users/{id}/enable", Admin, h(p.EnableUser)},
+		{"POST /users/{id}/password", Admin, h(p.ResetUserPassword)},
+
+		// Secrets: shown in clear only to admins, once, in answer to a POST
+		// (never in a URL), and audited.
+		{"POST /gateways/{id}/reveal", Admin, h(p.RevealGatewayPassword)},
+		{"POST /subscriptions/{id}/reveal-token", Admin, h(p.RevealSubscriptionToken)},
+
+		// API tokens (admins) and the JSON API. /api/ takes a bearer token
+		// only, never the session cookie; the access levels are the pages'.
+		{"GET /tokens", Admin, h(p.TokensPage)},
+		{"POST /tokens", Admin, h(p.CreateToken)},
+		{"POST /tokens/{id}/revoke", Admin, h(p.RevokeToken)},
+		{"GET /api/v1/gateways", Reader, h(j.ListGateways)},
+		{"POST /api/v1/gateways", Admin, h(j.CreateGateway)},
+		{"GET /api/v1/gateways/{id}", Reader, h(j.Gateway)},
+		{"PATCH /api/v1/gateways/{id}", Admin, h(j.UpdateGateway)},
+		{"GET /api/v1/subscriptions", Reader, h(j.ListSubscriptions)},
+		{"POST /api/v1/subscriptions", Operator, h(j.Register)},
+		{"GET /api/v1/subscriptions/{id}", Reader, h(j.Subscription)},
+		{"POST /api/v1/subscriptions/{id}/modify", Operator, h(j.Modify)},
+		{"POST /api/v1/subscriptions/{id}/cancel", Operator, h(j.Cancel)},
+		{"GET /api/v1/calls", Reader, h(j.ListCalls)},
+		{"GET /api/v1/calls/{id}", Reader, h(j.Call)},
+		{"GET /api/v1/audit", Auditing, h(j.ListAudit)},
+
+		// Exports: streamed, with the pages' filters; audited.
+		{"GET /history/export.csv", Reader, h(x.HistoryCSV)},
+		{"GET /history/export.json", Reader, h(x.HistoryJSON)},
+		{"GET /audit/export.csv", Auditing, h(x.AuditCSV)},
+		{"GET /audit/export.json", Auditing, h(x.AuditJSON)},
+
+		// (new areas: add their rows above this line, grouped with a comment)
+
+		{"/", Public, h(p.NotFound)},
+	}
+}
+
+// Handler is every route behind the middleware, composed here once:
+// recover → request log → security headers → cross-origin protection →
+// session (pages) → API token (/api/) → per route: require a user of the
+// route's roles.
+func (a *App) Handler(sessionKeys [][]byte) http.Handler {
+	d := a.doors(sessionKeys)
+	mux := http.NewServeMux()
+	for _, rt := range d.routes() {
+		mux.Handle(rt.Pattern, httpkit.NoteRoute(httpkit.Guard(rt.Access, d.fail, rt.Handler)))
+	}
+	cop := http.NewCrossOriginProtection()
+	// A refused cross-site request gets ccsub's own error page (or JSON on
+	// the API), with the same headers as every other answer.
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.fail(w, r, httpkit.Fail(http.StatusForbidden,
+			"Cross-origin request refused: this form was sent from another site. Use the forms on ccsub's own pages."))
+	}))
+	return httpkit.Recover(d.fail, httpkit.RequestLog(a.Log, a.Metrics,
+		httpkit.SecurityHeaders(a.Config.SecureCookies(), cop.Handler(d.pages.LoadSession(sessionless, d.api.Authenticate(mux))))))
+}
+
+// sessionless reports requests that never use the console session, so a
+// signed-in browser's asset fetches, the platform's pushes, health checks
+// and API calls (bearer tokens only) cost no session query.
+func sessionless(r *http.Request) bool {
+	p := r.URL.Path
+	return api.Is(r) || p == "/healthz" || p == "/readyz" || p == "/favicon.ico" ||
+		strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, domain.ReceiverPath)
+}

@@ -1,0 +1,183 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"ccsub/internal/config"
+	"ccsub/internal/keepalive"
+	"ccsub/internal/store"
+)
+
+// metricsShutdown bounds how long a stopping console waits for scrapes in
+// flight; a scrape's own database queries time out sooner.
+const metricsShutdown = 5 * time.Second
+
+// Serve runs the console until ctx ends: it settles calls an earlier
+// process left pending, creates the first admin (printing its password
+// once on out), starts the built-in simulator when configured, the
+// keep-alive engine and the pruning, and serves HTTP; on shutdown it
+// drains requests and handshakes in flight.
+func (a *App) Serve(ctx context.Context, out io.Writer) error {
+	if _, err := a.Subscribe.RecoverInterrupted(ctx); err != nil {
+		return err
+	}
+	pw, err := a.Access.FirstAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	if pw != "" {
+		fmt.Fprintf(out, "\nCreated the first console user.\n  user name: admin\n  password:  %s\nThis password is shown only once. Change it with: ccsub user reset-password --username admin --password-stdin\n\n", pw)
+	}
+	stopSim, err := a.startSimulator(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopSim()
+	sessKeys, err := a.Access.SessionKeys(ctx)
+	if err != nil {
+		return err
+	}
+	engine := keepalive.New(a.Store, a.Subscribe, keepalive.Config{Interval: a.Config.HandshakeInterval,
+		CallTimeout: a.Config.GatewayCallTimeout, Log: a.Log.With("component", "keepalive"), Metrics: a.Metrics})
+	// A listener that fails to start returns before ctx ends: the
+	// background work must then be stopped too, or Serve would wait for it
+	// until a signal came.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	background.Go(func() {
+		if err := engine.Run(bgCtx); err != nil {
+			a.Log.Error("keep-alive engine stopped", "err", err)
+		}
+	})
+	background.Go(func() { maintain(bgCtx, a.Store, a.Log, a.Config.SessionIdle) })
+	defer background.Wait() // on shutdown: in-flight handshakes finish or release their leases
+	defer stopBackground()
+	return listenAndServe(ctx, a.Config, a.Handler(sessKeys), a.Metrics.Handler(), out, a.Log)
+}
+
+// listenAndServe serves until ctx ends, then drains requests in flight.
+// The metrics listener, when configured, starts before the console's
+// address is announced and stops after its requests are drained.
+func listenAndServe(ctx context.Context, cfg config.Config, h, metricsHandler http.Handler, out io.Writer, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set LISTEN_ADDR or --listen to another address)", cfg.ListenAddr, err)
+	}
+	stopMetrics, err := startMetrics(cfg, metricsHandler, out, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer stopMetrics()
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// A register may wait for the gateway's full deadline.
+		WriteTimeout: cfg.GatewayCallTimeout + 30*time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if cfg.TLS() {
+		scheme = "https"
+	}
+	fmt.Fprintf(out, "ccsub is serving on %s://%s\n", scheme, ln.Addr())
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLS() {
+			errc <- hs.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.GatewayCallTimeout+5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// startMetrics serves GET /metrics on CCSUB_METRICS_ADDR, a listener of
+// its own: Prometheus scrapes without credentials, so the metrics stay off
+// the console's port and off by default. It prints the address like the
+// console's and returns a function that shuts the listener down.
+func startMetrics(cfg config.Config, h http.Handler, out io.Writer, log *slog.Logger) (stop func(), err error) {
+	if cfg.MetricsAddr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (set CCSUB_METRICS_ADDR to another address, or leave it empty to serve no metrics)", cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	hs := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	fmt.Fprintf(out, "metrics on http://%s/metrics\n", ln.Addr())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdown)
+		defer cancel()
+		if err := hs.Shutdown(ctx); err != nil {
+			log.Warn("metrics listener: scrapes still running at shutdown were cut off", "err", err)
+			_ = hs.Close()
+		}
+		<-done
+	}, nil
+}
+
+// maintain prunes what only matters for a while: heartbeat buckets older
+// than the 24-hour strip, replay digests older than a day, sessions that
+// can no longer be used and failed sign-ins older than any throttle window.
+// Every process may do it; the deletes are idempotent.
+func maintain(ctx context.Context, st *store.Store, log *slog.Logger, idle time.Duration) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if _, err := st.PruneHeartbeats(ctx, 25*time.Hour); err != nil && ctx.Err() == nil {
+			log.Warn("prune heartbeats", "err", err)
+		}
+		if _, err := st.PruneNotificationDigests(ctx, time.Now().Add(-24*time.Hour), 10000); err != nil && ctx.Err() == nil {
+			log.Warn("prune notification digests", "err", err)
+		}
+		if _, err := st.PruneSessions(ctx, idle); err != nil && ctx.Err() == nil {
+			log.Warn("prune sessions", "err", err)
+		}
+		if _, err := st.PruneLoginFailures(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
+			log.Warn("prune failed sign-ins", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,3 @@
+module ccsub
+
+go 1.26

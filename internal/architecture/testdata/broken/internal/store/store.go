@@ -1,0 +1,5 @@
+package store
+
+import "ccsub/internal/domain"
+
+func Gateways() []domain.Gateway { return nil }

@@ -1,0 +1,5 @@
+package main
+
+import "ccsub/internal/cli"
+
+func main() { cli.Main() }

@@ -1,0 +1,13 @@
+package app
+
+import (
+	"ccsub/internal/gatewaysim"
+	"ccsub/internal/pgembed"
+	"ccsub/internal/server"
+)
+
+func Run() {
+	pgembed.Start()
+	server.Serve()
+	_ = gatewaysim.Handler
+}

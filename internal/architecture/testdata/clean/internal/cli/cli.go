@@ -1,0 +1,5 @@
+package cli
+
+import "ccsub/internal/app"
+
+func Main() { app.Run() }

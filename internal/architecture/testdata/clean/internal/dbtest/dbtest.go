@@ -1,0 +1,5 @@
+package dbtest
+
+import "ccsub/internal/pgembed"
+
+var _ = pgembed.Start

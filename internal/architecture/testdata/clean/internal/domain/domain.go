@@ -1,0 +1,3 @@
+package domain
+
+type Gateway struct{ Name string }

@@ -1,0 +1,9 @@
+package gateway
+
+import (
+	"net/http"
+
+	"ccsub/internal/domain"
+)
+
+func Ping(*http.Client, domain.Gateway) {}

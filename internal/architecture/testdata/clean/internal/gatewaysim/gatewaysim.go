@@ -1,0 +1,5 @@
+package gatewaysim
+
+import "net/http"
+
+var Handler http.Handler

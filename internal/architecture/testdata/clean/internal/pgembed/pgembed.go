@@ -1,0 +1,3 @@
+package pgembed
+
+func Start() {}

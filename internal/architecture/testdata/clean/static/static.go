@@ -1,0 +1,3 @@
+package static
+
+const Stylesheet = "/static/app.css"

@@ -1,0 +1,5 @@
+package layout
+
+import "ccsub/static"
+
+var Stylesheet = static.Stylesheet

@@ -1,0 +1,294 @@
+// Package export is the door of the history and audit-trail downloads, as
+// CSV or JSON, with the pages' filters.
+package export
+
+import (
+	"ccsub/web/jsonview"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"ccsub/internal/audit"
+	"ccsub/internal/domain"
+	"ccsub/internal/form"
+	"ccsub/internal/httpkit"
+	"ccsub/internal/store"
+	"ccsub/internal/subscribe"
+	"ccsub/web/view"
+)
+
+// Exports of the history and the audit trail, as CSV or JSON, with the
+// pages' filters. They are streamed: rows are read in keyset batches (the
+// list's own planner-friendly query) and written as they come, so memory
+// stays flat however many rows match, and no database connection is held
+// while a slow client reads. Secrets are never exported: a service token
+// only as "set" or "none", and the request and response bodies (already
+// redacted) are left out altogether.
+
+const (
+	formatCSV  = "csv"
+	formatJSON = "json"
+)
+
+// Deps are what the exports need; all are built by the composition root.
+type Deps struct {
+	Store     *store.Store // reads
+	Subscribe *subscribe.Service
+	Audit     *audit.Trail
+	Log       *slog.Logger
+}
+
+// Exports streams the downloads.
+type Exports struct {
+	store *store.Store
+	subs  *subscribe.Service
+	audit *audit.Trail
+	log   *slog.Logger
+}
+
+// New builds the exports.
+func New(d Deps) *Exports {
+	return &Exports{store: d.Store, subs: d.Subscribe, audit: d.Audit, log: d.Log}
+}
+
+// HistoryCSV is GET /history/export.csv.
+func (s *Exports) HistoryCSV(w http.ResponseWriter, r *http.Request) error {
+	return s.exportHistory(w, r, formatCSV)
+}
+
+// HistoryJSON is GET /history/export.json.
+func (s *Exports) HistoryJSON(w http.ResponseWriter, r *http.Request) error {
+	return s.exportHistory(w, r, formatJSON)
+}
+
+// AuditCSV is GET /audit/export.csv.
+func (s *Exports) AuditCSV(w http.ResponseWriter, r *http.Request) error {
+	return s.exportAudit(w, r, formatCSV)
+}
+
+// AuditJSON is GET /audit/export.json.
+func (s *Exports) AuditJSON(w http.ResponseWriter, r *http.Request) error {
+	return s.exportAudit(w, r, formatJSON)
+}
+
+var callCSVHeader = []string{"id", "started_at", "finished_at", "duration_ms", "gateway_id", "gateway", "actor",
+	"operation", "outcome", "http_status", "retcode", "retcode_meaning", "message", "server_id", "callback_uri",
+	"subscribe_type", "nlp_flag", "flow_access_code", "service_token", "error", "attempts", "subscription_id"}
+
+func (s *Exports) exportHistory(w http.ResponseWriter, r *http.Request, format string) error {
+	fv, filter, errs := form.ParseCallQuery(r.URL.Query())
+	if len(errs) > 0 {
+		return httpkit.BadRequest("The export's filters cannot be used: " + describeErrors(errs))
+	}
+	s.audit.Record(r.Context(), httpkit.Actor(r), exportEntry(domain.TargetHistory, format, fv.Values()))
+	return s.streamExport(w, r, format, "ccsub-history", callCSVHeader, func(before *domain.Cursor) (exportBatch, error) {
+		page, err := s.store.ListCalls(r.Context(), filter, domain.PageRequest{Before: before, Limit: store.MaxCallLimit})
+		b := exportBatch{older: page.Older}
+		for _, c := range s.subs.AsShown(page.Calls) {
+			b.cells, b.objs = append(b.cells, callCells(c)), append(b.objs, jsonview.CallOf(c))
+		}
+		return b, err
+	})
+}
+
+var auditCSVHeader = []string{"id", "at", "actor", "source_addr", "user_agent", "action", "target_type", "target_id",
+	"target_name", "outcome", "diff", "prev_hash", "hash"}
+
+func (s *Exports) exportAudit(w http.ResponseWriter, r *http.Request, format string) error {
+	fv, filter, errs := form.ParseAuditQuery(r.URL.Query())
+	if len(errs) > 0 {
+		return httpkit.BadRequest("The export's filters cannot be used: " + describeErrors(errs))
+	}
+	// Recorded before reading, so the export itself is the newest entry
+	// and appears in what it exports when the filters admit it.
+	s.audit.Record(r.Context(), httpkit.Actor(r), exportEntry(domain.TargetAudit, format, fv.Values()))
+	return s.streamExport(w, r, format, "ccsub-audit", auditCSVHeader, func(before *domain.Cursor) (exportBatch, error) {
+		page, err := s.store.ListAudit(r.Context(), filter, domain.PageRequest{Before: before, Limit: store.MaxCallLimit})
+		b := exportBatch{older: page.Older}
+		for _, e := range page.Entries {
+			b.cells, b.objs = append(b.cells, auditCells(e)), append(b.objs, jsonview.AuditOf(e))
+		}
+		return b, err
+	})
+}
+
+// exportBatch is one keyset batch of rows, as CSV cells and as JSON values.
+type exportBatch struct {
+	cells [][]string
+	objs  []any
+	older *domain.Cursor // nil: this was the last batch
+}
+
+// streamExport writes batches, newest first, until there are no more.
+// The first batch is read before anything is written, so a failure there
+// still gets the error page; a later failure cuts the connection, so the
+// client sees a failed download rather than a silently truncated file.
+func (s *Exports) streamExport(w http.ResponseWriter, r *http.Request, format, name string, header []string,
+	fetch func(before *domain.Cursor) (exportBatch, error)) error {
+	b, err := fetch(nil)
+	if err != nil {
+		return err
+	}
+	x := startExport(w, format, name, header)
+	for {
+		for i := range b.cells {
+			if err := x.write(b.cells[i], b.objs[i]); err != nil {
+				return nil // the client went away; there is no one to tell
+			}
+		}
+		if b.older == nil {
+			x.finish()
+			return nil
+		}
+		if err := x.flush(); err != nil || r.Context().Err() != nil {
+			return nil // the client went away; stop reading for it
+		}
+		if b, err = fetch(b.older); err != nil {
+			s.log.Error("export failed", "id", httpkit.RequestID(r), "path", httpkit.LogPath(r), "rows", x.rows, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
+
+// exportEntry is the audit entry of an export: what was exported, in which
+// format, with which filters.
+func exportEntry(target, format string, filters url.Values) domain.AuditEntry {
+	d := map[string]domain.FieldChange{"format": {After: format}}
+	for k := range filters {
+		d["filter."+k] = domain.FieldChange{After: filters.Get(k)}
+	}
+	return domain.AuditEntry{Action: domain.AuditExport, TargetType: target, TargetName: target + "." + format, Diff: d}
+}
+
+// describeErrors joins field errors in a stable order for one message.
+func describeErrors(errs form.Errors) string {
+	keys := make([]string, 0, len(errs))
+	for k := range errs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + errs[k]
+	}
+	return strings.Join(parts, " ")
+}
+
+// exportWriter writes rows as CSV or as one JSON array, flushing after
+// every batch so the client receives the file as it is produced.
+type exportWriter struct {
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	csv  *csv.Writer // nil for JSON
+	rows int
+}
+
+func startExport(w http.ResponseWriter, format, name string, header []string) *exportWriter {
+	filename := fmt.Sprintf("%s-%s.%s", name, time.Now().UTC().Format("2006-01-02"), format)
+	h := w.Header()
+	h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	h.Set("Cache-Control", "no-store")
+	x := &exportWriter{w: w, rc: http.NewResponseController(w)}
+	if format == formatCSV {
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		x.csv = csv.NewWriter(w)
+		_ = x.csv.Write(header)
+		return x
+	}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write([]byte("["))
+	return x
+}
+
+// write adds one row: cells for CSV, obj for JSON.
+func (x *exportWriter) write(cells []string, obj any) error {
+	x.rows++
+	if x.csv != nil {
+		for i, c := range cells {
+			cells[i] = neutralizeFormula(c)
+		}
+		return x.csv.Write(cells)
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	sep := ",\n"
+	if x.rows == 1 {
+		sep = "\n"
+	}
+	if _, err := x.w.Write([]byte(sep)); err != nil {
+		return err
+	}
+	_, err = x.w.Write(b)
+	return err
+}
+
+func (x *exportWriter) flush() error {
+	if x.csv != nil {
+		if x.csv.Flush(); x.csv.Error() != nil {
+			return x.csv.Error()
+		}
+	}
+	return x.rc.Flush()
+}
+
+func (x *exportWriter) finish() {
+	if x.csv == nil {
+		_, _ = x.w.Write([]byte("\n]\n"))
+	}
+	_ = x.flush()
+}
+
+// neutralizeFormula keeps a spreadsheet from evaluating a cell: one that
+// starts with =, +, -, @, a tab or a carriage return gets a leading
+// apostrophe (OWASP's advice for CSV injection). Callback URIs, messages
+// and user agents come from outside, so any of them may be hostile.
+func neutralizeFormula(c string) string {
+	if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+		return "'" + c
+	}
+	return c
+}
+
+func callCells(c domain.Call) []string {
+	meaning := ""
+	if c.Retcode != "" {
+		meaning = view.Meaning(c.Retcode)
+	}
+	return []string{i64(c.ID), timeCell(&c.StartedAt), timeCell(c.FinishedAt),
+		strconv.FormatFloat(float64(c.Duration.Microseconds())/1000, 'f', 3, 64), i64(c.GatewayID), c.GatewayName,
+		c.Actor, string(c.Operation), string(c.Outcome), strconv.Itoa(c.HTTPStatus), c.Retcode, meaning, c.Message,
+		c.ServerID, c.CallbackURI, c.SubscribeType, strconv.FormatBool(c.NLPFlag), c.FlowAccessCode,
+		jsonview.SecretState(c.TokenPresent), c.Error, strconv.Itoa(c.Attempts), optI64(c.SubscriptionID)}
+}
+
+func auditCells(e domain.AuditEntry) []string {
+	diff, _ := json.Marshal(e.Diff)
+	return []string{i64(e.ID), timeCell(&e.At), e.Actor, e.SourceAddr, e.UserAgent, string(e.Action), e.TargetType,
+		e.TargetID, e.TargetName, e.Outcome, string(diff), hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash)}
+}
+
+func i64(n int64) string { return strconv.FormatInt(n, 10) }
+
+func optI64(n *int64) string {
+	if n == nil {
+		return ""
+	}
+	return i64(*n)
+}
+
+func timeCell(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,242 @@
+package form
+
+import (
+	"errors"
+	"maps"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"ccsub/internal/domain"
+)
+
+// The list filters of the history and the audit trail, shared by their
+// pages, the API and the exports: the same names, rules and messages
+// wherever a list is asked for.
+
+const maxFilterLen = 200
+
+// CallQuery is the history's filters as typed, for re-display.
+type CallQuery struct {
+	Retcode   string
+	Outcome   string
+	Operation string
+	ServerID  string
+	Callback  string
+	From      string // yyyy-mm-dd
+	To        string // yyyy-mm-dd (inclusive day)
+}
+
+// ParseCallQuery reads the history's filters; every problem is a field
+// error with a specific message, and nothing should reach the database then.
+func ParseCallQuery(q url.Values) (CallQuery, domain.CallFilter, Errors) {
+	fv := CallQuery{
+		Retcode: strings.TrimSpace(q.Get("retcode")), Outcome: q.Get("outcome"), Operation: q.Get("operation"),
+		ServerID: strings.TrimSpace(q.Get("serverId")), Callback: strings.TrimSpace(q.Get("callback")),
+		From: q.Get("from"), To: q.Get("to"),
+	}
+	errs := Errors{}
+	f := domain.CallFilter{Retcode: fv.Retcode, ServerID: fv.ServerID, CallbackContains: fv.Callback}
+	for name, v := range map[string]string{"retcode": fv.Retcode, "serverId": fv.ServerID, "callback": fv.Callback} {
+		if utf8.RuneCountInString(v) > maxFilterLen || !utf8.ValidString(v) || strings.ContainsFunc(v, isControl) {
+			errs[name] = "At most 200 characters, without control characters."
+		}
+	}
+	if fv.Outcome != "" {
+		if f.Outcome = domain.Outcome(fv.Outcome); !f.Outcome.Valid() {
+			errs["outcome"] = "Choose an outcome from the list."
+		}
+	}
+	if fv.Operation != "" {
+		if f.Operation = domain.Operation(fv.Operation); !f.Operation.Valid() {
+			errs["operation"] = "Choose an operation from the list."
+		}
+	}
+	f.From, f.To = days(fv.From, fv.To, errs)
+	return fv, f, errs
+}
+
+// Values is the query string of the filters given.
+func (fv CallQuery) Values() url.Values {
+	return nonEmpty(map[string]string{"retcode": fv.Retcode, "outcome": fv.Outcome, "operation": fv.Operation,
+		"serverId": fv.ServerID, "callback": fv.Callback, "from": fv.From, "to": fv.To})
+}
+
+// AuditQuery is the audit trail's filters as typed, for re-display.
+type AuditQuery struct {
+	Actor      string
+	Action     string
+	TargetType string
+	TargetID   string
+	From       string
+	To         string
+}
+
+// ParseAuditQuery reads the audit trail's filters, like ParseCallQuery.
+func ParseAuditQuery(q url.Values) (AuditQuery, domain.AuditFilter, Errors) {
+	fv := AuditQuery{
+		Actor: strings.TrimSpace(q.Get("actor")), Action: q.Get("action"), TargetType: q.Get("target_type"),
+		TargetID: strings.TrimSpace(q.Get("target_id")), From: q.Get("from"), To: q.Get("to"),
+	}
+	errs := Errors{}
+	for _, name := range []string{"actor", "action", "target_type", "target_id", "from", "to", "before", "after"} {
+		if len(q[name]) > 1 {
+			errs[name] = "This filter was given more than once; give it once."
+		}
+	}
+	f := domain.AuditFilter{Actor: fv.Actor, TargetID: fv.TargetID}
+	for name, v := range map[string]string{"actor": fv.Actor, "target_id": fv.TargetID} {
+		if _, dup := errs[name]; !dup && !plainFilterText(v) {
+			errs[name] = "At most 200 characters, without control or invisible characters."
+		}
+	}
+	if fv.Action != "" {
+		if f.Action = domain.AuditAction(fv.Action); !f.Action.Valid() {
+			errs["action"] = "Choose an action from the list."
+		}
+	}
+	if fv.TargetType != "" {
+		f.TargetType = fv.TargetType
+		if !validTargetType(fv.TargetType) {
+			errs["target_type"] = "Choose a target type from the list."
+		}
+	}
+	if fv.TargetID != "" && fv.TargetType == "" {
+		errs["target_id"] = "Choose a target type too: an id alone does not say what it identifies."
+	}
+	f.From, f.To = days(fv.From, fv.To, errs)
+	return fv, f, errs
+}
+
+// Values is the query string of the filters given.
+func (fv AuditQuery) Values() url.Values {
+	return nonEmpty(map[string]string{"actor": fv.Actor, "action": fv.Action, "target_type": fv.TargetType,
+		"target_id": fv.TargetID, "from": fv.From, "to": fv.To})
+}
+
+// days reads the "from" and "to" days; "to" is inclusive, so the filter's
+// end is the start of the next day.
+func days(from, to string, errs Errors) (time.Time, time.Time) {
+	f := parseDay(from, "from", errs)
+	t := parseDay(to, "to", errs)
+	if !t.IsZero() {
+		t = t.AddDate(0, 0, 1)
+	}
+	if !f.IsZero() && !t.IsZero() && !f.Before(t) {
+		errs["to"] = "Must be the same day as \"From\" or later."
+	}
+	return f, t
+}
+
+func parseDay(v, field string, errs Errors) time.Time {
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		errs[field] = "Use a date like 2026-11-26."
+		return time.Time{}
+	}
+	return t
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// plainFilterText refuses what cannot be a user name or an id typed by a
+// person: overlong text, invalid UTF-8, control and invisible characters.
+func plainFilterText(v string) bool {
+	if utf8.RuneCountInString(v) > maxFilterLen || !utf8.ValidString(v) {
+		return false
+	}
+	return !strings.ContainsFunc(v, func(c rune) bool {
+		return isControl(c) || c >= 0x80 && c <= 0x9f || invisibleFilterChar(c)
+	})
+}
+
+// invisibleFilterChar are format characters that make two different
+// strings look the same (zero-width, direction overrides, BOM).
+func invisibleFilterChar(c rune) bool {
+	return c >= 0x200b && c <= 0x200f || c >= 0x202a && c <= 0x202e || c >= 0x2060 && c <= 0x2064 || c == 0xfeff || c == 0xad
+}
+
+func validTargetType(t string) bool {
+	for _, v := range domain.AuditTargetTypes {
+		if v == t {
+			return true
+		}
+	}
+	return false
+}
+
+// ParsePage reads the keyset cursors of a newest-first list of things
+// ("calls", "entries"), or says what is wrong with them.
+func ParsePage(q url.Values, things string) (domain.PageRequest, string) {
+	p := domain.PageRequest{Limit: 50}
+	damaged := "That page link is damaged; showing it is not possible. Start again from the newest " + things + "."
+	var err error
+	if v := q.Get("before"); v != "" {
+		if p.Before, err = ParseCursor(v); err != nil {
+			return p, damaged
+		}
+	}
+	if v := q.Get("after"); v != "" {
+		if p.After, err = ParseCursor(v); err != nil {
+			return p, damaged
+		}
+	}
+	if p.Before != nil && p.After != nil {
+		return p, "A page link cannot go both ways; start again from the newest " + things + "."
+	}
+	return p, ""
+}
+
+// ParseCursor reads a cursor. Cursors are "<unix microseconds>.<id>": exact for Postgres timestamps.
+func ParseCursor(v string) (*domain.Cursor, error) {
+	a, b, ok := strings.Cut(v, ".")
+	if !ok {
+		return nil, errors.New("no dot")
+	}
+	us, err1 := strconv.ParseInt(a, 10, 64)
+	id, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || id <= 0 {
+		return nil, errors.New("not numbers")
+	}
+	return &domain.Cursor{At: time.UnixMicro(us).UTC(), ID: id}, nil
+}
+
+// FormatCursor is the cursor as ParseCursor reads it.
+func FormatCursor(c domain.Cursor) string {
+	return strconv.FormatInt(c.At.UnixMicro(), 10) + "." + strconv.FormatInt(c.ID, 10)
+}
+
+// nonEmpty is the query string of the filters actually given.
+func nonEmpty(filters map[string]string) url.Values {
+	q := url.Values{}
+	for k, v := range filters {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+// PageURL is path with the filters of base and a cursor ("before" for the
+// older page, "after" for the newer one).
+func PageURL(path string, base url.Values, dir string, c domain.Cursor) string {
+	q := maps.Clone(base)
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set(dir, FormatCursor(c))
+	return path + EncodeQuery(q)
+}
+
+// EncodeQuery is "?" and q, or "" for no query.
+func EncodeQuery(q url.Values) string {
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}

@@ -1,0 +1,195 @@
+package httpkit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"ccsub/internal/domain"
+	"ccsub/internal/metrics"
+)
+
+// HandlerFunc is a handler that returns its failure to the door's renderer.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// FailFunc renders an error as the door that received the request answers.
+type FailFunc func(w http.ResponseWriter, r *http.Request, err error)
+
+// Handle adapts h, giving its error to fail.
+func Handle(fail FailFunc, h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			fail(w, r, err)
+		}
+	})
+}
+
+// Recover turns a panic into the generic error answer; it is the outermost
+// layer so nothing escapes it.
+func Recover(fail FailFunc, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				fail(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// RequestLog gives each request an ID and logs one line when it ends. The
+// query string is left out: filters may carry search text.
+func RequestLog(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		route := &routeNote{}
+		r = r.WithContext(context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeKey, route))
+		sw := &statusWriter{ResponseWriter: w}
+		start := time.Now()
+		next.ServeHTTP(sw, r)
+		took := time.Since(start)
+		log.Debug("request", "id", id, "method", r.Method, "path", LogPath(r),
+			"status", sw.status, "bytes", sw.bytes, "duration", took)
+		m.ObserveHTTPRequest(route.pattern, sw.status, took)
+	})
+}
+
+// routeNote carries the matched route pattern back out to RequestLog. The
+// mux sets r.Pattern only on the request it hands to the route, a copy made
+// by the middleware in between, so RequestLog's own request never has it.
+// The pattern, unlike the path, is a bounded metrics label without ids or
+// receiver keys in it.
+type routeNote struct{ pattern string }
+
+// NoteRoute records r.Pattern for RequestLog; it wraps every route.
+func NoteRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n, ok := r.Context().Value(routeKey).(*routeNote); ok {
+			n.pattern = r.Pattern
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// SecurityHeaders sets the headers every response carries, error pages
+// included. The CSP allows no inline script or style at all.
+func SecurityHeaders(tls bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "+
+			"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		if tls {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Access says who may use a route. Authorization is decided in the route
+// table, never inside handlers.
+type Access int
+
+const (
+	Public   Access = iota // no session (health, assets, sign-in, the receiver)
+	Reader                 // any signed-in role
+	Operator               // operator or admin
+	Admin                  // admin only
+	Auditing               // admin or auditor: the audit trail (operators may not read it)
+)
+
+// Roles lists the roles an access level admits; nil for Public.
+func (a Access) Roles() []domain.Role {
+	switch a {
+	case Reader:
+		return []domain.Role{domain.RoleAdmin, domain.RoleOperator, domain.RoleAuditor}
+	case Operator:
+		return []domain.Role{domain.RoleAdmin, domain.RoleOperator}
+	case Admin:
+		return []domain.Role{domain.RoleAdmin}
+	case Auditing:
+		return []domain.Role{domain.RoleAdmin, domain.RoleAuditor}
+	}
+	return nil
+}
+
+// Guard admits only requests whose user has a role of the access level:
+// no user is ErrSignInRequired, a user of another role domain.ErrForbidden.
+// Answers to signed-in requests are never cached: they carry operational
+// data.
+func Guard(a Access, fail FailFunc, next http.Handler) http.Handler {
+	if a == Public {
+		return next
+	}
+	roles := a.Roles()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, ok := User(r)
+		switch {
+		case !ok:
+			fail(w, r, ErrSignInRequired)
+		case !slices.Contains(roles, u.Role):
+			fail(w, r, domain.ErrForbidden)
+		default:
+			w.Header().Set("Cache-Control", "no-store")
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// LogPath keeps receiver keys out of logs: the key is what lets the
+// platform's pushes in, so it is treated like a credential.
+func LogPath(r *http.Request) string {
+	p := r.URL.Path
+	if rest, ok := strings.CutPrefix(p, domain.ReceiverPath); ok {
+		_, tail, _ := strings.Cut(rest, "/")
+		return domain.ReceiverPath + "[key]/" + tail
+	}
+	return p
+}
+
+// LogProblem logs a refused or failed request once: a fault of ccsub's at
+// error level with its cause, a refusal at info level.
+func LogProblem(log *slog.Logger, r *http.Request, p Problem, err error) {
+	if p.Internal {
+		log.Error("request failed", "id", RequestID(r), "method", r.Method, "path", LogPath(r), "err", err)
+		return
+	}
+	log.Info("request refused", "id", RequestID(r), "method", r.Method, "path", LogPath(r), "status", p.Status, "reason", p.Title)
+}
