@@ -1,6 +1,10 @@
 // Command ccgw-sim runs the CC-Gateway simulator (internal/gatewaysim) on
 // its own: HTTPS with a freshly generated CA written to a file for clients,
 // and JSON control endpoints under /_sim/ (see the gatewaysim package).
+// It is the strictest gateway we know of unless told otherwise: Guids
+// expire after -guid-idle, callbacks must be https to a host listed with
+// -subscription-server, and so on; every rule has a flag, and
+// POST /_sim/config changes them while it runs.
 // With -push-every it also pushes recognition results to every active
 // subscription's callback, verified against -push-ca (or the system roots;
 // plain http:// only to loopback hosts).
@@ -45,12 +49,28 @@ type options struct {
 	node        string
 	pushEvery   time.Duration
 	pushCA      string
+
+	// The simulator's switchable strictness (gatewaysim.Rules).
+	guidIdle          guidIdleFlag
+	expiredCode       string
+	guidIn            string
+	laxAgentID        bool
+	ifSubConfigure    bool
+	servers           listFlag
+	allowHTTPLoopback bool
+	laxCallbacks      bool
+	laxHandshakeToken bool
 }
 
 func parseFlags(args []string, out io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("ccgw-sim", flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, usageHead)
+		fs.PrintDefaults()
+		fmt.Fprint(out, usageTail)
+	}
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8043", "address to serve HTTPS on (port 0 picks a free one)")
 	fs.StringVar(&o.caOut, "ca-out", "ccgw-sim-ca.pem", "file to write the CA certificate (PEM) to, for clients")
 	fs.Var(&o.accounts, "account", "agentId:password accepted by login (repeatable; default 100001:"+gatewaysim.DefaultPassword+")")
@@ -60,6 +80,18 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.node, "node", gatewaysim.DefaultNode, "gateway node name, the suffix of every Guid")
 	fs.DurationVar(&o.pushEvery, "push-every", 0, "push a recognition result to every active subscription at this interval (0: never)")
 	fs.StringVar(&o.pushCA, "push-ca", "", "PEM file of the CA(s) that sign callback servers' certificates (default: system roots)")
+
+	// Strictness: every rule the vendor documents is on by default.
+	o.guidIdle = guidIdleFlag(gatewaysim.DefaultGuidIdle)
+	fs.Var(&o.guidIdle, "guid-idle", `a Guid unused this long (on the simulator's clock) expires; "never" keeps Guids until POST /_sim/expire-guids`)
+	fs.StringVar(&o.expiredCode, "expired-code", gatewaysim.DefaultExpiredCode, "retcode answering an expired or unknown Guid: "+strings.Join(gatewaysim.ExpiredCodes, ", "))
+	fs.StringVar(&o.guidIn, "guid-in", gatewaysim.DefaultGuidIn, "where the login answer carries the Guid: "+strings.Join(gatewaysim.GuidInModes, ", "))
+	fs.BoolVar(&o.laxAgentID, "lax-agent-id", false, "accept any integer agentId and any non-empty password (default: agentId 1-1999999 else 107-004, password at most 256 characters else 107-002)")
+	fs.BoolVar(&o.ifSubConfigure, "if-sub-configure", true, "IF_SUB_CONFIGURE=ON; -if-sub-configure=false makes every register answer 107-026")
+	fs.Var(&o.servers, "subscription-server", `callback host (name or IP, no port) listed on "Manage Subscription Server" (repeatable; "*" lists every host); a register or modify to any other host answers 107-027`)
+	fs.BoolVar(&o.allowHTTPLoopback, "allow-http-loopback", false, "also accept plain http:// callbacks to a loopback IP or localhost (default: https only)")
+	fs.BoolVar(&o.laxCallbacks, "lax-callbacks", false, "accept any absolute http(s) callback of at most 200 characters (default: https, no user info, query or fragment)")
+	fs.BoolVar(&o.laxHandshakeToken, "lax-handshake-token", false, "do not check the service_token header of a GET handshake (the extended POST is always checked)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -80,12 +112,20 @@ func (o options) validate() error {
 	case o.clockFactor > 0 && o.manualClock:
 		return errors.New("-clock-factor and -manual-clock exclude each other")
 	}
-	return nil
+	return o.strictness(gatewaysim.Config{}).Validate()
+}
+
+// strictness sets the switchable rules of cfg from the options.
+func (o options) strictness(cfg gatewaysim.Config) gatewaysim.Config {
+	cfg.GuidIdle, cfg.ExpiredCode, cfg.GuidIn = time.Duration(o.guidIdle), o.expiredCode, o.guidIn
+	cfg.LaxAgentID, cfg.IFSubConfigureOff, cfg.SubscriptionServers = o.laxAgentID, !o.ifSubConfigure, o.servers
+	cfg.AllowHTTPLoopback, cfg.LaxCallbacks, cfg.LaxHandshakeToken = o.allowHTTPLoopback, o.laxCallbacks, o.laxHandshakeToken
+	return cfg
 }
 
 // config turns the options into the simulator's Config.
 func (o options) config(logger *slog.Logger) (gatewaysim.Config, error) {
-	cfg := gatewaysim.Config{Accounts: o.accounts, Expiry: o.expiry, Node: o.node, Logger: logger}
+	cfg := o.strictness(gatewaysim.Config{Accounts: o.accounts, Expiry: o.expiry, Node: o.node, Logger: logger})
 	switch {
 	case o.manualClock:
 		cfg.Clock = gatewaysim.NewManualClock(time.Now())
@@ -114,6 +154,72 @@ func loadRoots(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("loadRoots: %s holds no PEM certificate", path)
 	}
 	return pool, nil
+}
+
+const usageHead = `Usage: ccgw-sim [flags]
+
+Runs a simulated Huawei CEC CC-Gateway (docs/gateway-contract.md) over HTTPS,
+the strictest we know of: every rule the vendor documents is on until a flag
+turns it off. Guids expire after -guid-idle unused; an expired or unknown Guid
+answers -expired-code; agentId must be 1-1999999 and the password at most 256
+characters; with -if-sub-configure=false every register answers 107-026; a
+callback must be https (no user info, query or fragment, at most 200
+characters) to a host listed with -subscription-server, else 107-002 or
+107-027 (no host is listed by default); a handshake that carries a service_token header must carry the
+registered token, else 107-032.
+
+Flags:
+`
+
+const usageTail = `
+Control endpoints (JSON, never logged, never showing secrets):
+  GET  /_sim/config            the rules in force
+  POST /_sim/config            change some: {"guidIdle":"10m"|"never","expiredCode":"107-007",
+                               "guidIn":"header","laxAgentId":false,"ifSubConfigure":false,
+                               "subscriptionServers":["crm.example.com"],"allowHttpLoopback":true,
+                               "laxCallbacks":false,"laxHandshakeToken":false}
+  POST /_sim/expire-guids      expire every Guid now
+  POST /_sim/faults            inject a fault: {"op","retcode","httpStatus","delay","times","processed",
+                               "hang","drop","malformed","truncate","html","redirect",
+                               "numericRetcode","noResult","resultAs":"string|array|number","oversize"}
+  DELETE /_sim/faults          clear faults;  POST /_sim/release  release hung requests
+  GET/DELETE /_sim/requests    the request log;  GET /_sim/subscriptions
+  POST /_sim/clock/advance?by=5m   with -manual-clock or -clock-factor
+  POST /_sim/push, GET/DELETE /_sim/pushes   push results to callbacks
+See internal/gatewaysim/doc.go for the details.
+`
+
+// guidIdleFlag is -guid-idle: a Go duration or "never" (also any negative
+// duration).
+type guidIdleFlag time.Duration
+
+func (g *guidIdleFlag) String() string {
+	if *g < 0 {
+		return gatewaysim.Never
+	}
+	return time.Duration(*g).String()
+}
+
+func (g *guidIdleFlag) Set(v string) error {
+	d, err := gatewaysim.ParseGuidIdle(v)
+	if err != nil {
+		return err
+	}
+	if d == 0 {
+		return errors.New(`want a positive duration such as 30m, or "never"`)
+	}
+	*g = guidIdleFlag(d)
+	return nil
+}
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }
 
 // accountsFlag collects repeated -account agentId:password values.
@@ -156,6 +262,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// The CA is written before the URL is printed, so whoever waits for
 	// the URL line can trust the file at once.
 	fmt.Fprintf(stdout, "ccgw-sim: CA certificate written to %s\n", o.caOut)
+	if len(cfg.SubscriptionServers) == 0 {
+		fmt.Fprintln(stdout, "ccgw-sim: no -subscription-server given: every register and modify answers 107-027")
+	}
 	fmt.Fprintf(stdout, "ccgw-sim: listening on %s\n", sim.URL())
 	pushing := startPushing(ctx, sim, o.pushEvery, stdout)
 	<-ctx.Done()

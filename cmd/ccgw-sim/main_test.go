@@ -6,6 +6,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ccsub/internal/gatewaysim"
 )
 
 // lines feeds what run prints, line by line, to a channel.
@@ -147,5 +152,166 @@ func TestRunRefusesBadFlags(t *testing.T) {
 				t.Fatal("run succeeded")
 			}
 		})
+	}
+}
+
+func TestStrictnessFlagsReachTheSimulatorsConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want gatewaysim.Config // only the strictness fields are compared
+	}{
+		{"no flags: the strictest gateway", nil,
+			gatewaysim.Config{GuidIdle: gatewaysim.DefaultGuidIdle, ExpiredCode: "107-000", GuidIn: "body"}},
+		{"every flag", []string{"-guid-idle", "10m", "-expired-code", "100-006", "-guid-in", "set-guid-guid", "-lax-agent-id",
+			"-if-sub-configure=false", "-subscription-server", "crm.example.com", "-subscription-server", "10.1.2.3",
+			"-allow-http-loopback", "-lax-callbacks", "-lax-handshake-token"},
+			gatewaysim.Config{GuidIdle: 10 * time.Minute, ExpiredCode: "100-006", GuidIn: "set-guid-guid", LaxAgentID: true,
+				IFSubConfigureOff: true, SubscriptionServers: []string{"crm.example.com", "10.1.2.3"}, AllowHTTPLoopback: true,
+				LaxCallbacks: true, LaxHandshakeToken: true}},
+		{"-guid-idle never", []string{"-guid-idle", "never"},
+			gatewaysim.Config{GuidIdle: -1, ExpiredCode: "107-000", GuidIn: "body"}},
+		{"a negative -guid-idle is never too", []string{"-guid-idle=-1s"},
+			gatewaysim.Config{GuidIdle: -time.Second, ExpiredCode: "107-000", GuidIn: "body"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := parseFlags(tc.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := o.config(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := gatewaysim.Config{GuidIdle: cfg.GuidIdle, ExpiredCode: cfg.ExpiredCode, GuidIn: cfg.GuidIn, LaxAgentID: cfg.LaxAgentID,
+				IFSubConfigureOff: cfg.IFSubConfigureOff, SubscriptionServers: cfg.SubscriptionServers, AllowHTTPLoopback: cfg.AllowHTTPLoopback,
+				LaxCallbacks: cfg.LaxCallbacks, LaxHandshakeToken: cfg.LaxHandshakeToken}
+			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", tc.want) {
+				t.Errorf("config\n got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunRefusesBadStrictnessFlags(t *testing.T) {
+	for name, args := range map[string][]string{
+		"an unknown expired code":      {"-expired-code", "107-001"},
+		"an unknown Guid place":        {"-guid-in", "cookie"},
+		"a subscription server w/port": {"-subscription-server", "crm.example.com:443"},
+		"a subscription server as URL": {"-subscription-server", "https://crm.example.com"},
+		"a Guid idle that is no time":  {"-guid-idle", "soon"},
+		"a Guid idle of zero":          {"-guid-idle", "0s"},
+	} {
+		t.Run(name+" is an error", func(t *testing.T) {
+			if _, err := parseFlags(args, io.Discard); err == nil {
+				t.Fatal("parseFlags succeeded")
+			}
+			if err := run(t.Context(), args, io.Discard); err == nil {
+				t.Fatal("run succeeded")
+			}
+		})
+	}
+}
+
+func TestTheHelpNamesEveryStrictnessFlagAndTheConfigEndpoint(t *testing.T) {
+	var out strings.Builder
+	if err := run(t.Context(), []string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("run -h: %v", err)
+	}
+	for _, want := range []string{"-guid-idle", "-expired-code", "-guid-in", "-lax-agent-id", "-if-sub-configure",
+		"-subscription-server", "-allow-http-loopback", "-lax-callbacks", "-lax-handshake-token", "/_sim/config",
+		"/_sim/expire-guids", "truncate", "oversize", "resultAs", "107-000, 107-007, 000-003, 100-006",
+		"body, body+header, header, set-guid-jsessionid, set-guid-guid"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the help does not mention %q", want)
+		}
+	}
+}
+
+func TestRunServesTheStrictnessItWasGiven(t *testing.T) {
+	base, client, stop := startRun(t, "-guid-in", "header", "-expired-code", "000-003", "-subscription-server", "crm.example.com")
+	post := func(t *testing.T, path, guid, body string) (*http.Response, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if guid != "" {
+			req.Header.Set("Guid", guid)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var env map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+			t.Fatal(err)
+		}
+		return resp, env
+	}
+	resp, env := post(t, "/agentgateway/resource/config/login", "", `{"agentId":100001,"password":"simulator-password"}`)
+	guid := resp.Header.Get("Guid")
+	if result, _ := env["result"].(map[string]any); guid == "" || result == nil || result["guid"] != nil {
+		t.Fatalf("-guid-in header: Guid header %q, body %v", guid, env)
+	}
+	register := func(callback string) string {
+		_, env := post(t, "/agentgateway/resource/config/subscribe/register", guid,
+			`{"subscribeType":"1","serviceCallBackUri":"`+callback+`","nlpFlag":false}`)
+		return env["retcode"].(string)
+	}
+	if got := register("https://crm.example.com/cc"); got != "0" {
+		t.Errorf("a listed host: %s", got)
+	}
+	if got := register("https://other.example.com/cc"); got != "107-027" {
+		t.Errorf("a host not listed: %s, want 107-027", got)
+	}
+	if got := register("http://127.0.0.1:8080/r"); got != "107-002" {
+		t.Errorf("plain http to loopback without -allow-http-loopback: %s, want 107-002", got)
+	}
+	r, err := client.Post(base+"/_sim/expire-guids", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if got := register("https://crm.example.com/cc"); got != "000-003" {
+		t.Errorf("an expired Guid: %s, want the -expired-code 000-003", got)
+	}
+	printed, err := stop()
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if strings.Contains(printed, "no -subscription-server given") {
+		t.Errorf("warned about a missing server list:\n%s", printed)
+	}
+}
+
+func TestRunWarnsThatNoHostIsASubscriptionServer(t *testing.T) {
+	caPath := filepath.Join(t.TempDir(), "ca.pem")
+	pr, pw := io.Pipe()
+	out := lines(pr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-ca-out", caPath}, pw)
+		pw.Close()
+	}()
+	warned := false
+	for line := range out {
+		if strings.HasPrefix(line, "ccgw-sim: no -subscription-server given: every register and modify answers 107-027") {
+			warned = true
+		}
+		if strings.HasPrefix(line, "ccgw-sim: listening on ") {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for range out {
+	}
+	if !warned {
+		t.Error("no warning before the URL")
 	}
 }

@@ -95,7 +95,7 @@ func TestPushEveryPushesToActiveSubscriptionsOverVerifiedTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	base, client, stop := startRun(t, "-push-every", "5ms", "-push-ca", pushCA)
+	base, client, stop := startRun(t, "-push-every", "5ms", "-push-ca", pushCA, "-subscription-server", "127.0.0.1")
 	id := subscribeTo(t, client, base, receiver.URL+"/cb", "tok-cmd-secret")
 	for range 2 {
 		select {

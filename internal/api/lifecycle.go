@@ -78,21 +78,51 @@ type cancelBody struct {
 	ConfirmServerID string `json:"confirmServerId"`
 }
 
-// Cancel is POST /api/v1/subscriptions/{id}/cancel.
-func (a *API) Cancel(w http.ResponseWriter, r *http.Request) error {
+// confirmed is the path's subscription when the body names its serverId:
+// a request built for another subscription changes nothing (done says
+// what would have been done).
+func (a *API) confirmed(w http.ResponseWriter, r *http.Request, done string) (domain.Subscription, error) {
 	sub, err := httpkit.Load(r, a.store.Subscription)
 	if err != nil {
-		return err
+		return sub, err
 	}
 	var b cancelBody
 	if err := decodeJSON(w, r, &b); err != nil {
-		return err
+		return sub, err
 	}
 	if b.ConfirmServerID != sub.ServerID || sub.ServerID == "" {
-		return httpkit.Invalid(form.Errors{"confirmServerId": "Must be this subscription's serverId; nothing was cancelled."})
+		return sub, httpkit.Invalid(form.Errors{"confirmServerId": "Must be this subscription's serverId; nothing was " + done + "."})
+	}
+	return sub, nil
+}
+
+// Cancel is POST /api/v1/subscriptions/{id}/cancel.
+func (a *API) Cancel(w http.ResponseWriter, r *http.Request) error {
+	sub, err := a.confirmed(w, r, "cancelled")
+	if err != nil {
+		return err
 	}
 	call, err := a.subs.Cancel(r.Context(), httpkit.Actor(r), sub)
 	if err := callError(call, err); err != nil {
+		return err
+	}
+	return a.answerCall(w, r, http.StatusOK, call, &sub.ID, false)
+}
+
+// Close is POST /api/v1/subscriptions/{id}/close: closes in ccsub only a
+// subscription the gateway answered 107-031 to cancel, sending nothing. It
+// answers with the subscription and the unregister call the close relied on.
+func (a *API) Close(w http.ResponseWriter, r *http.Request) error {
+	sub, err := a.confirmed(w, r, "closed")
+	if err != nil {
+		return err
+	}
+	call, err := a.subs.CloseDropped(r.Context(), httpkit.Actor(r), sub)
+	if errors.Is(err, subscribe.ErrNotDropped) {
+		return httpkit.Fail(http.StatusConflict, "Only a subscription whose last cancel the gateway answered 107-031 (it no longer has it), "+
+			"and that is not cancelled already, can be closed in ccsub only. Nothing was changed.")
+	}
+	if err != nil {
 		return err
 	}
 	return a.answerCall(w, r, http.StatusOK, call, &sub.ID, false)

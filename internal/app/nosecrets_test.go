@@ -71,7 +71,8 @@ func TestNoSecretIsWrittenInClear(t *testing.T) {
 		"API service token":      "SvcTokApi-" + apptest.Uniq("s"),
 		"wrong pushed token":     "SvcTokWrong-" + apptest.Uniq("s"),
 	}
-	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{apptest.SimAgent: secrets["gateway password"]}})
+	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{apptest.SimAgent: secrets["gateway password"]},
+		SubscriptionServers: apptest.SimSubscriptionServers, AllowHTTPLoopback: true})
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,7 @@ func (d doors) routes() []Route {
 		{"POST /subscriptions/{id}/replace", Operator, h(p.ReplaceSubscription)},
 		{"POST /subscriptions/{id}/policy", Operator, h(p.SetPolicy)},
 		{"POST /subscriptions/{id}/resolve", Operator, h(p.ResolveSubscription)},
+		{"POST /subscriptions/{id}/close", Operator, h(p.CloseSubscription)},
 
 		// History.
 		{"GET /history", Reader, h(p.History)},
@@ -139,6 +140,7 @@ func (d doors) routes() []Route {
 		{"GET /api/v1/subscriptions/{id}", Reader, h(j.Subscription)},
 		{"POST /api/v1/subscriptions/{id}/modify", Operator, h(j.Modify)},
 		{"POST /api/v1/subscriptions/{id}/cancel", Operator, h(j.Cancel)},
+		{"POST /api/v1/subscriptions/{id}/close", Operator, h(j.Close)},
 		{"GET /api/v1/calls", Reader, h(j.ListCalls)},
 		{"GET /api/v1/calls/{id}", Reader, h(j.Call)},
 		{"GET /api/v1/audit", Auditing, h(j.ListAudit)},

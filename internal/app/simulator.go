@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"time"
 
 	"ccsub/internal/config"
@@ -18,6 +19,9 @@ const (
 	simulatorAgent = 100001
 	// simulatorPushEvery paces the built-in simulator's recognition results.
 	simulatorPushEvery = 20 * time.Second
+	// simulatorExampleHost is the host of the register form's placeholder
+	// callback (web/subscriptions/new.templ).
+	simulatorExampleHost = "crm.example.com"
 )
 
 // startSimulator runs the built-in gateway simulator when configured, and
@@ -30,8 +34,16 @@ func (a *App) startSimulator(ctx context.Context) (func(), error) {
 	var b [18]byte
 	_, _ = rand.Read(b[:])
 	pw := base64.RawURLEncoding.EncodeToString(b[:])
+	// A strict gateway whose subscription servers are this console (its
+	// receiver may be plain http on loopback in zero configuration) and the
+	// host of the register form's example callback, so a newcomer's first
+	// register with it succeeds; any other callback host answers 107-027.
+	servers := []string{simulatorExampleHost}
+	if public, err := url.Parse(a.Config.PublicURL); err == nil && public.Hostname() != "" {
+		servers = append(servers, public.Hostname())
+	}
 	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{simulatorAgent: pw}, Logger: a.Log.With("component", "simulator"),
-		PushLoopbackOnly: true})
+		PushLoopbackOnly: true, SubscriptionServers: servers, AllowHTTPLoopback: true})
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("start the gateway simulator: %w", err)
 	}

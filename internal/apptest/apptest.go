@@ -43,6 +43,12 @@ const (
 	TestPassword = "correct horse battery staple"
 )
 
+// SimSubscriptionServers are the callback hosts the tests register with
+// the harness's simulator (ccsub's own receiver is on 127.0.0.1, over
+// plain http, so the simulator also has AllowHTTPLoopback).
+var SimSubscriptionServers = []string{"127.0.0.1", "crm.example.com", "new.example.com", "ivr.example.com",
+	"cb.example.com", "other.example.com", "x.example.com"}
+
 // Key is the secret key of every test console.
 var Key = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 
@@ -74,7 +80,8 @@ func New(t *testing.T) *Env {
 // (dbtest.Isolated) for a test that scans whole tables.
 func NewOn(t *testing.T, pool *pgxpool.Pool) *Env {
 	t.Helper()
-	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{SimAgent: SimPassword}})
+	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{SimAgent: SimPassword},
+		SubscriptionServers: SimSubscriptionServers, AllowHTTPLoopback: true})
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,8 @@ import (
 // finishes the one in flight: the register the gateway is still answering
 // completes, its page is served, and nothing is left pending.
 func TestShutdownDrainsARegisterInFlight(t *testing.T) {
-	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{100001: "drain-test-password"}})
+	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{100001: "drain-test-password"},
+		SubscriptionServers: []string{"drain.example.com"}})
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ const (
 	AuditSubReplace    AuditAction = "subscription_replace"
 	AuditSubPolicy     AuditAction = "subscription_policy"
 	AuditSubResolve    AuditAction = "subscription_resolve" // an unknown register settled by hand
+	AuditSubClose      AuditAction = "subscription_close"   // closed in ccsub only: the platform had already dropped it
 	AuditSecretReveal  AuditAction = "secret_reveal"
 	AuditSecretsRotate AuditAction = "secrets_rotate"
 	AuditExport        AuditAction = "export"
@@ -90,7 +91,7 @@ type AuditBreak struct {
 var AuditActions = []AuditAction{
 	AuditLogin, AuditLoginFailed, AuditLogout, AuditUserCreate, AuditUserUpdate,
 	AuditGatewayCreate, AuditGatewayUpdate, AuditGatewayTest,
-	AuditSubRegister, AuditSubModify, AuditSubCancel, AuditSubReplace, AuditSubPolicy, AuditSubResolve,
+	AuditSubRegister, AuditSubModify, AuditSubCancel, AuditSubReplace, AuditSubPolicy, AuditSubResolve, AuditSubClose,
 	AuditSecretReveal, AuditSecretsRotate, AuditExport, AuditTokenCreate, AuditTokenRevoke,
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
@@ -57,9 +58,9 @@ var (
 	errNoRetcode = errors.New("the gateway's answer has no retcode")
 )
 
-// parseAnswer decodes a response body tolerantly. headerGuid is the Guid
-// response header, used only when the body has none (Decision, §1).
-func parseAnswer(body []byte, headerGuidValue string) (answer, error) {
+// parseAnswer decodes a response body tolerantly. The response headers
+// give the Guid only when the body has none (Decision, §1).
+func parseAnswer(body []byte, header http.Header) (answer, error) {
 	var w wireAnswer
 	if err := json.Unmarshal(body, &w); err != nil {
 		// The decoder's own text is for developers; an administrator needs
@@ -76,7 +77,27 @@ func parseAnswer(body []byte, headerGuidValue string) (answer, error) {
 		a.ServerID, a.Guid = r.ServerID.Value, r.Guid.Value
 	}
 	if a.Guid == "" {
-		a.Guid = strings.TrimSpace(headerGuidValue)
+		a.Guid = headerGuidOf(header)
 	}
 	return a, nil
+}
+
+// headerGuidOf reads a Guid from the Guid header or, failing that, from
+// Set-GUID, which some vendor schemes fill as "JSESSIONID=<guid>" or
+// "Guid=<guid>", possibly with cookie attributes after a ";".
+func headerGuidOf(h http.Header) string {
+	for _, name := range []string{headerGuid, headerSetGuid} {
+		v, _, _ := strings.Cut(h.Get(name), ";")
+		v = strings.TrimSpace(v)
+		for _, prefix := range []string{"JSESSIONID=", "Guid="} {
+			if len(v) > len(prefix) && strings.EqualFold(v[:len(prefix)], prefix) {
+				v = strings.TrimSpace(v[len(prefix):])
+				break
+			}
+		}
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

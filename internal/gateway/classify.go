@@ -27,15 +27,18 @@ func plainErrorf(cause error, format string, args ...any) error {
 	return &callError{msg: fmt.Sprintf(format, args...), cause: cause}
 }
 
-// classify is the one place that decides a call's outcome (design-forces,
-// "A call's life"):
+// classify is the one place that decides a call's outcome (docs/gateway-
+// contract.md §7). An answer is failed or rejected only when the platform
+// cannot have acted on the request; whatever leaves that open is unknown:
 //   - nothing sent, or not fully written                  → failed
 //   - written, then no answer (timeout, reset, EOF)       → unknown
-//   - HTTP status not 2xx                                 → failed
-//   - answer too large, not JSON, or without retcode      → failed
-//   - answer cut off while being read                     → unknown
+//   - HTTP 3xx or 4xx (refused before the platform acted) → failed
+//   - HTTP 5xx (an error somewhere after it arrived)      → unknown
+//   - a 2xx answer too large, cut off, not JSON, or
+//     without retcode: we cannot read what happened       → unknown
 //   - retcode "0"                                         → success
 //     (register without serverId → unknown; login without Guid → failed)
+//   - retcode 107-029, the gateway's own timeout          → unknown
 //   - any other retcode                                   → rejected
 func classify(x exchange) (domain.Outcome, answer, error) {
 	switch {
@@ -43,17 +46,21 @@ func classify(x exchange) (domain.Outcome, answer, error) {
 		return domain.OutcomeFailed, answer{}, describeUnsent(x)
 	case x.err != nil:
 		return domain.OutcomeUnknown, answer{}, describeNoAnswer(x)
+	case x.status >= 500:
+		return domain.OutcomeUnknown, answer{}, plainErrorf(nil, "the gateway answered HTTP %d after the request arrived; it may have acted on it", x.status)
 	case x.status < 200 || x.status > 299:
 		return domain.OutcomeFailed, answer{}, plainErrorf(nil, "the gateway answered HTTP %d", x.status)
 	case x.tooLarge:
-		return domain.OutcomeFailed, answer{}, plainErrorf(nil, "response too large: the gateway's answer exceeds %d bytes", x.limit)
+		return domain.OutcomeUnknown, answer{}, plainErrorf(nil, "the gateway's answer exceeds %d bytes, so ccsub could not read it; the gateway may have acted on the request", x.limit)
 	case x.bodyErr != nil:
 		return domain.OutcomeUnknown, answer{}, plainErrorf(x.bodyErr, "the gateway's answer was cut off; the gateway may have acted on the request")
 	}
-	a, err := parseAnswer(x.body, x.header.Get(headerGuid))
+	a, err := parseAnswer(x.body, x.header)
 	switch {
 	case err != nil:
-		return domain.OutcomeFailed, a, plainErrorf(err, "%s", err.Error())
+		return domain.OutcomeUnknown, a, plainErrorf(err, "%s; the gateway may have acted on the request", err.Error())
+	case a.Retcode == retcodeTimedOut:
+		return domain.OutcomeUnknown, a, plainErrorf(nil, "the gateway answered %s (its own request timeout): the platform may have acted on the request", a.Retcode)
 	case a.Retcode != retcodeSuccess:
 		return domain.OutcomeRejected, a, nil
 	case x.op == string(domain.OpRegister) && a.ServerID == "":

@@ -201,6 +201,9 @@ func (c *Client) newHTTPClient(t Target) (*http.Client, string, error) {
 		Protocols:           protocols,
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     90 * time.Second,
+		// No Accept-Encoding: the contract's requests carry only its own
+		// headers, and answers are a few hundred bytes.
+		DisableCompression: true,
 	}
 	hc := &http.Client{
 		Transport: tr,

@@ -22,6 +22,7 @@ const (
 // it is set on the header map directly so Go does not canonicalise it.
 const (
 	headerGuid         = "Guid"
+	headerSetGuid      = "Set-GUID" // the vendor's agent-side schemes: JSESSIONID=<guid> or Guid=<guid>
 	headerServiceToken = "service_token"
 	contentType        = "application/json; charset=UTF-8"
 )
@@ -29,9 +30,16 @@ const (
 // Retcodes the client acts on (docs/gateway-contract.md §7).
 const (
 	retcodeSuccess = "0"
-	// Decision: on these two an operation logs in again once and is retried once.
+	// Decision: these four all mean "the Guid is expired or unknown" in one
+	// of the vendor's authentication schemes; on any of them an operation
+	// logs in again once and is retried once.
 	retcodeLoginExpired = "107-000"
 	retcodeAuthFailed   = "107-007"
+	retcodeNoPermission = "000-003"
+	retcodeNotSignedIn  = "100-006"
+	// Decision: the gateway's own "request timed out" does not say whether
+	// the platform acted, so it is an unknown outcome, not a refusal.
+	retcodeTimedOut = "107-029"
 	// Decision: a login refused with these is never retried, because the
 	// gateway locks the account after repeated wrong passwords.
 	retcodeWrongPassword  = "107-003"
@@ -49,10 +57,17 @@ const (
 const redacted = "[redacted]"
 
 // Decisions of docs/gateway-contract.md, in one place:
-//   - Login: read result.guid, fall back to the Guid response header.
+//   - Login: read result.guid, fall back to the Guid response header, then
+//     to Set-GUID, stripping a JSESSIONID= or Guid= prefix.
 //   - The Guid is cached per gateway (per process) and sent in header Guid.
-//   - 107-000 / 107-007 from an operation: drop the Guid, log in again once,
-//     retry the operation once. 107-003 / 107-004 on login: never retried.
+//   - 107-000 / 107-007 / 000-003 / 100-006 from an operation: drop the Guid,
+//     log in again once, retry the operation once. 107-003 / 107-004 on
+//     login: never retried.
+//   - Register sends exactly Content-Type and Guid: the service token goes in
+//     the body only. The extended handshake's service_token is the one
+//     header that carries a secret.
+//   - Outcomes claim only what is known: 107-029, a 5xx, and a 2xx whose body
+//     cannot be read are unknown (the platform may have acted).
 //   - nlpFlag is sent as a JSON boolean; serviceToken and flowAccessCode are
 //     omitted when empty.
 //   - Handshake uses the extended form (POST + service_token header) when the
@@ -63,7 +78,11 @@ const redacted = "[redacted]"
 // isRelogin reports whether an operation's retcode calls for one new login
 // and one retry.
 func isRelogin(retcode string) bool {
-	return retcode == retcodeLoginExpired || retcode == retcodeAuthFailed
+	switch retcode {
+	case retcodeLoginExpired, retcodeAuthFailed, retcodeNoPermission, retcodeNotSignedIn:
+		return true
+	}
+	return false
 }
 
 // isLockingRefusal reports whether a login refusal must never be retried.

@@ -97,8 +97,10 @@ func newHTTPRequest(ctx context.Context, r request) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Exactly the contract's headers: Content-Type and Guid (and the
+	// extended handshake's service_token). An empty User-Agent is not sent.
 	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Accept", "application/json")
+	req.Header["User-Agent"] = []string{""}
 	if r.guid != "" {
 		req.Header.Set(headerGuid, r.guid)
 	}

@@ -29,6 +29,11 @@ func startSim(t *testing.T) *gatewaysim.Sim {
 	sim := gatewaysim.New(gatewaysim.Config{
 		Accounts: map[int64]string{testAgent: testPassword},
 		Clock:    gatewaysim.NewManualClock(t0),
+		// The callback hosts these tests register and modify to.
+		SubscriptionServers: []string{"ccsub.example", "other.example", "a.example", "crm.example.com", "h"},
+		// validRegister's callback carries a query string (to test escaping),
+		// which a strict gateway refuses; the client is under test here.
+		LaxCallbacks: true,
 	})
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		t.Fatalf("start simulator: %v", err)

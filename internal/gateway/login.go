@@ -106,7 +106,7 @@ func (c *Client) login(ctx context.Context, st *gatewayState, t Target, budget t
 	r := request{op: string(domain.OpLogin), method: http.MethodPost, url: endpoint(t.BaseURL, pathLogin), body: sent}
 	x := c.roundTrip(ctx, st, r, budget)
 	outcome, a, err := classify(x)
-	sec := secrets{t.Password, a.Guid, x.header.Get(headerGuid)}
+	sec := secrets{t.Password, a.Guid, x.header.Get(headerGuid), x.header.Get(headerSetGuid)}
 	c.logExchange(ctx, t.GatewayID, x, outcome, a.Retcode, err)
 	if outcome == domain.OutcomeSuccess {
 		c.log.LogAttrs(ctx, slog.LevelDebug, "gateway login", slog.Int64("gateway_id", t.GatewayID),

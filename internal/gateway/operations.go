@@ -20,7 +20,8 @@ type operation struct {
 	path         string // with query
 	body         []byte
 	redactedBody string
-	token        string // service_token header and a secret to redact
+	token        string // service_token header (extended handshake only)
+	secret       string // a secret the body carries, redacted from what is recorded
 	// needsServerID: modify, unregister and handshake name a subscription;
 	// without one nothing is sent.
 	needsServerID bool
@@ -30,8 +31,10 @@ type operation struct {
 // Register creates a subscription; Result.ServerID is its identity.
 func (c *Client) Register(ctx context.Context, t Target, r RegisterRequest) Result {
 	sent, redactedBody := RegisterBody(r)
+	// The token travels in the body only: the contract's register has exactly
+	// two headers, and a header would put the secret in every proxy's log.
 	return c.run(ctx, t, operation{op: domain.OpRegister, method: http.MethodPost, path: pathRegister,
-		body: sent, redactedBody: redactedBody, token: r.ServiceToken})
+		body: sent, redactedBody: redactedBody, secret: r.ServiceToken})
 }
 
 // Modify changes a subscription's callback, NLP flag and flow access code.
@@ -61,7 +64,7 @@ func (c *Client) Handshake(ctx context.Context, t Target, serverID, serviceToken
 }
 
 // run makes one operation: a Guid (cached or from a login), the request,
-// and on 107-000/107-007 one new login and one retry.
+// and on an expired-Guid answer one new login and one retry.
 func (c *Client) run(ctx context.Context, t Target, o operation) Result {
 	ctx, cancel, budget := c.deadline(ctx)
 	defer cancel()
@@ -103,7 +106,7 @@ func (c *Client) send(ctx context.Context, st *gatewayState, t Target, o operati
 	x := c.roundTrip(ctx, st, r, budget)
 	outcome, a, err := classify(x)
 	c.logExchange(ctx, t.GatewayID, x, outcome, a.Retcode, err)
-	sec := secrets{t.Password, guid, o.token, x.header.Get(headerGuid)}
+	sec := secrets{t.Password, guid, o.token, o.secret, headerGuidOf(x.header)}
 	res.Outcome, res.Retcode, res.Message, res.ServerID = outcome, a.Retcode, sec.text(a.Message), a.ServerID
 	res.HTTPStatus, res.ResponseBody, res.Err = x.status, sec.body(x.body), err
 	res.Attempts++

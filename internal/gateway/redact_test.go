@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -149,6 +150,14 @@ func TestParseAnswer(t *testing.T) {
 			answer{Retcode: "0", Message: "ok"}, nil},
 		{"the Guid header fills a missing body Guid", `{"retcode":"0","result":null}`, "g.H",
 			answer{Retcode: "0", Guid: "g.H"}, nil},
+		{"a Guid= prefix in the Guid header is not part of the Guid", `{"retcode":"0"}`, "Guid=g.P",
+			answer{Retcode: "0", Guid: "g.P"}, nil},
+		{"Set-GUID with JSESSIONID= gives the Guid", `{"retcode":"0"}`, "Set-GUID: JSESSIONID=g.S; Path=/",
+			answer{Retcode: "0", Guid: "g.S"}, nil},
+		{"Set-GUID with Guid= gives the Guid", `{"retcode":"0"}`, "Set-GUID: Guid=g.T",
+			answer{Retcode: "0", Guid: "g.T"}, nil},
+		{"the body's Guid wins over both headers", `{"retcode":"0","result":{"guid":"g.B"}}`, "Set-GUID: JSESSIONID=g.S",
+			answer{Retcode: "0", Guid: "g.B"}, nil},
 		{"booleans and numbers in result are kept as text", `{"retcode":"107-002","message":false,"result":{"serverId":12}}`, "",
 			answer{Retcode: "107-002", Message: "false", ServerID: "12"}, nil},
 		{"a result that is a string is ignored", `{"retcode":"0","result":"fine"}`, "",
@@ -160,7 +169,13 @@ func TestParseAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseAnswer([]byte(tt.body), tt.header)
+			h := http.Header{}
+			if name, v, ok := strings.Cut(tt.header, ": "); ok {
+				h.Set(name, v)
+			} else if tt.header != "" {
+				h.Set("Guid", tt.header)
+			}
+			got, err := parseAnswer([]byte(tt.body), h)
 			if got != tt.want || err != tt.wantErr {
 				t.Errorf("got %+v, %v; want %+v, %v", got, err, tt.want, tt.wantErr)
 			}

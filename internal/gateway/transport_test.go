@@ -99,7 +99,7 @@ func TestResponseBodyIsCapped(t *testing.T) {
 		limit int64
 		want  domain.Outcome
 	}{
-		{"an answer over the cap fails as too large", 16, domain.OutcomeFailed},
+		{"an answer over the cap cannot be read, so it is unknown", 16, domain.OutcomeUnknown},
 		{"an answer within the cap is read", 4096, domain.OutcomeSuccess},
 	}
 	for _, tt := range tests {
@@ -108,8 +108,8 @@ func TestResponseBodyIsCapped(t *testing.T) {
 			c, _ := newClient(Config{MaxBodyBytes: tt.limit})
 			res := c.Login(context.Background(), simTarget(sim))
 			wantOutcome(t, res, tt.want)
-			if tt.want == domain.OutcomeFailed && !strings.Contains(errString(res.Err), "response too large") {
-				t.Errorf("err %v, want response too large", res.Err)
+			if tt.want == domain.OutcomeUnknown && !strings.Contains(errString(res.Err), "exceeds 16 bytes") {
+				t.Errorf("err %v, want it to say the answer is too large", res.Err)
 			}
 			if int64(len(res.ResponseBody)) > tt.limit+int64(len(redacted)) {
 				t.Errorf("recorded body of %d bytes exceeds the cap", len(res.ResponseBody))
@@ -123,7 +123,7 @@ func TestResponseBodyIsCapped(t *testing.T) {
 		})
 		c, _ := newClient(Config{MaxBodyBytes: 1000})
 		res := c.Login(context.Background(), tg)
-		wantOutcome(t, res, domain.OutcomeFailed)
+		wantOutcome(t, res, domain.OutcomeUnknown)
 		if !strings.Contains(errString(res.Err), "exceeds 1000 bytes") {
 			t.Errorf("err %v", res.Err)
 		}
@@ -149,8 +149,10 @@ func TestScriptedAnswers(t *testing.T) {
 			`{"retcode":"0","result":{"serverId":20140414172508}}`, domain.OutcomeSuccess, "0", "20140414172508", ""},
 		{"a register success without serverId is unknown", `{"retcode":"0","result":{"guid":"g-1"}}`, "",
 			`{"retcode":"0","message":"success","result":null}`, domain.OutcomeUnknown, "0", "", "sent no serverId"},
-		{"an answer without retcode failed", `{"retcode":"0","result":{"guid":"g-1"}}`, "",
-			`{"message":"hello"}`, domain.OutcomeFailed, "", "", "has no retcode"},
+		{"an answer without retcode is unknown: it cannot say what happened", `{"retcode":"0","result":{"guid":"g-1"}}`, "",
+			`{"message":"hello"}`, domain.OutcomeUnknown, "", "", "has no retcode"},
+		{"107-029, the gateway's own timeout, is unknown", `{"retcode":"0","result":{"guid":"g-1"}}`, "",
+			`{"retcode":"107-029","message":"timeout"}`, domain.OutcomeUnknown, "107-029", "", "may have acted"},
 		{"a login without any Guid fails and sends nothing", `{"retcode":"0","result":"ok"}`, "",
 			`{"retcode":"0","result":{"serverId":"S-1"}}`, domain.OutcomeFailed, "", "", "accepted the login but sent no Guid"},
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -72,23 +73,24 @@ func (rt route) allows(method string) bool {
 
 func (rt route) allowHeader() string { return strings.Join(rt.methods, ", ") }
 
-// handle runs the operation of an authorised, well-formed request.
-func (s *Sim) handle(x *exchange) answer {
+// handle runs the operation of an authorised, well-formed request under
+// the rules in force when it arrived.
+func (s *Sim) handle(x *exchange, rules Rules) answer {
 	switch x.route.op {
 	case OpLogin:
-		return s.login(x.body)
+		return s.login(x.body, rules)
 	case OpRegister:
-		return s.register(x.body)
+		return s.register(x.body, rules)
 	case OpModify:
-		return s.modify(x.r.URL.Query().Get("serverId"), x.body)
+		return s.modify(x.r.URL.Query().Get("serverId"), x.body, rules)
 	case OpUnregister:
 		return s.unregister(x.body)
 	default:
-		return s.handshake(x.route.serverID, x.r)
+		return s.handshake(x.route.serverID, x.r, rules)
 	}
 }
 
-func (s *Sim) login(body []byte) answer {
+func (s *Sim) login(body []byte, rules Rules) answer {
 	f, valid := decodeObject(body)
 	if !valid {
 		return reject("107-002", "body must be a JSON object")
@@ -101,6 +103,14 @@ func (s *Sim) login(body []byte) answer {
 	if !valid || password == "" {
 		return reject("107-002", "password is required")
 	}
+	if !rules.LaxAgentID {
+		if utf8.RuneCountInString(password) > maxPassword {
+			return reject("107-002", fmt.Sprintf("password must be at most %d characters", maxPassword))
+		}
+		if agentID < MinAgentID || agentID > MaxAgentID {
+			return reject("107-004", "invalid administrator account: agentId must be a work ID (1-999999) or a VDN account (VDN ID + 100000 or + 1000000)")
+		}
+	}
 	want, known := s.accounts[agentID]
 	if !known {
 		return reject("107-004", "invalid administrator account")
@@ -108,13 +118,35 @@ func (s *Sim) login(body []byte) answer {
 	if subtle.ConstantTimeCompare([]byte(password), []byte(want)) != 1 {
 		return reject("107-003", "wrong administrator password")
 	}
-	guid := s.state.issueGuid(agentID)
-	a := ok(map[string]string{"guid": guid})
-	a.header = http.Header{"Guid": {guid}}
+	return loginAnswer(s.state.issueGuid(agentID), rules.GuidIn)
+}
+
+// loginAnswer places guid where mode says (see GuidInModes). Header names
+// are written as the vendor spells them.
+func loginAnswer(guid, mode string) answer {
+	if mode == GuidInBody || mode == GuidInBodyAndHeader {
+		a := ok(map[string]string{"guid": guid})
+		if mode == GuidInBodyAndHeader {
+			a.header = http.Header{"Guid": {guid}}
+		}
+		return a
+	}
+	a := ok(map[string]string{}) // a result, but without the guid
+	switch mode {
+	case GuidInHeader:
+		a.header = http.Header{"Guid": {guid}}
+	case GuidInSetGUIDJSessionID:
+		a.header = http.Header{"Set-GUID": {"JSESSIONID=" + guid}}
+	default: // GuidInSetGUIDGuid; Rules.normalized admits nothing else
+		a.header = http.Header{"Set-GUID": {"Guid=" + guid}}
+	}
 	return a
 }
 
-func (s *Sim) register(body []byte) answer {
+func (s *Sim) register(body []byte, rules Rules) answer {
+	if rules.IFSubConfigureOff {
+		return reject("107-026", "subscription failed: IF_SUB_CONFIGURE is not ON on this gateway")
+	}
 	f, valid := decodeObject(body)
 	if !valid {
 		return reject("107-002", "body must be a JSON object")
@@ -126,16 +158,16 @@ func (s *Sim) register(body []byte) answer {
 	if !valid {
 		return reject("107-002", "serviceToken must be a string of at most 256 characters")
 	}
-	t, problem := parseTarget(f)
-	if problem != "" {
-		return reject("107-002", problem)
+	t, a := parseTarget(f, rules)
+	if a != nil {
+		return *a
 	}
 	id := s.state.register(Subscription{SubscribeType: "1", ServiceToken: token,
 		CallBackURI: t.uri, NLPFlag: t.nlp, FlowAccessCode: t.flow})
 	return ok(map[string]string{"serverId": id})
 }
 
-func (s *Sim) modify(serverID string, body []byte) answer {
+func (s *Sim) modify(serverID string, body []byte, rules Rules) answer {
 	if serverID == "" {
 		return reject("107-002", "serverId query parameter is required")
 	}
@@ -143,9 +175,9 @@ func (s *Sim) modify(serverID string, body []byte) answer {
 	if !valid {
 		return reject("107-002", "body must be a JSON object")
 	}
-	t, problem := parseTarget(f)
-	if problem != "" {
-		return reject("107-002", problem)
+	t, a := parseTarget(f, rules)
+	if a != nil {
+		return *a
 	}
 	if !s.state.modify(serverID, t) {
 		return reject("107-002", "no active subscription with this serverId")
@@ -168,14 +200,21 @@ func (s *Sim) unregister(body []byte) answer {
 	return ok(nil)
 }
 
-// handshake serves both forms: POST is the extended one that must carry
-// the registered service token in the "service_token" header.
-func (s *Sim) handshake(serverID string, r *http.Request) answer {
+// handshake serves both forms. The extended POST must carry the registered
+// (non-empty) service token in exactly one "service_token" header; a GET
+// that carries the header is held to the same rule unless
+// Rules.LaxHandshakeToken.
+func (s *Sim) handshake(serverID string, r *http.Request, rules Rules) answer {
 	if serverID == "" {
 		return reject("107-002", "serverId is required in the path")
 	}
-	extended := r.Method == http.MethodPost
-	if !s.state.handshake(serverID, extended, r.Header.Get("service_token")) {
+	sent := r.Header.Values("service_token") // net/http canonicalised the name: any spelling matches
+	check := r.Method == http.MethodPost || len(sent) > 0 && !rules.LaxHandshakeToken
+	tokenOK := func(registered string) bool {
+		return !check || len(sent) == 1 && registered != "" &&
+			subtle.ConstantTimeCompare([]byte(sent[0]), []byte(registered)) == 1
+	}
+	if !s.state.handshake(serverID, tokenOK) {
 		return reject("107-032", "handshake failed")
 	}
 	return ok(nil)
@@ -188,32 +227,76 @@ type target struct {
 	flow string
 }
 
-// parseTarget reads serviceCallBackUri, nlpFlag and flowAccessCode; problem
-// is "" when they are valid.
-func parseTarget(f map[string]json.RawMessage) (t target, problem string) {
+// parseTarget reads serviceCallBackUri, nlpFlag and flowAccessCode; a is
+// the refusal when they are not acceptable: 107-002 for an invalid field,
+// 107-027 for a callback host that is not a subscription server.
+func parseTarget(f map[string]json.RawMessage, rules Rules) (t target, a *answer) {
+	refuse := func(code, msg string) (target, *answer) {
+		r := reject(code, msg)
+		return target{}, &r
+	}
 	uri, valid := jsonString(f["serviceCallBackUri"])
-	if !valid || !isCallbackURI(uri) {
-		return t, "serviceCallBackUri must be an http(s) URL of at most 200 characters"
+	if !valid {
+		return refuse("107-002", "serviceCallBackUri is required and must be a string")
+	}
+	u, problem := checkCallback(uri, rules)
+	if problem != "" {
+		return refuse("107-002", "serviceCallBackUri "+problem)
 	}
 	nlp, valid := jsonFlag(f["nlpFlag"])
 	if !valid {
-		return t, "nlpFlag must be true or false"
+		return refuse("107-002", "nlpFlag must be true or false")
 	}
 	flow, valid := optionalString(f["flowAccessCode"], -1)
 	if !valid {
-		return t, "flowAccessCode must be a string"
+		return refuse("107-002", "flowAccessCode must be a string")
 	}
-	return target{uri: uri, nlp: nlp, flow: flow}, ""
+	if !rules.listed(u.Hostname()) {
+		return refuse("107-027", fmt.Sprintf("subscription registration failed: %s is not a subscription server of this gateway", u.Hostname()))
+	}
+	return target{uri: uri, nlp: nlp, flow: flow}, nil
 }
 
-// isCallbackURI: the vendor only documents the length; a real gateway
-// cannot push to anything but an absolute http(s) URL either.
-func isCallbackURI(s string) bool {
-	if s == "" || utf8.RuneCountInString(s) > maxCallbackURI {
-		return false
+// checkCallback validates a callback address as the platform does and
+// returns the parsed URL, or what is wrong with it (to follow
+// "serviceCallBackUri "). Lengths count characters, not bytes.
+func checkCallback(raw string, rules Rules) (*url.URL, string) {
+	if raw == "" {
+		return nil, "is required"
 	}
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+	if n := utf8.RuneCountInString(raw); n > maxCallbackURI {
+		return nil, fmt.Sprintf("must be at most %d characters, not %d", maxCallbackURI, n)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, "is not a valid URL"
+	}
+	if !u.IsAbs() || u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
+		return nil, "must be an absolute URL with a host, such as https://crm.example.com/cc"
+	}
+	if rules.LaxCallbacks {
+		if u.Scheme != "https" && u.Scheme != "http" {
+			return nil, "must be an http(s) URL"
+		}
+		return u, ""
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && rules.AllowHTTPLoopback && isLoopbackHost(u.Hostname()):
+	case u.Scheme == "http":
+		return nil, "must use https: the platform pushes over TLS only"
+	default:
+		return nil, fmt.Sprintf("must use https, not %q", u.Scheme)
+	}
+	switch {
+	case u.User != nil:
+		return nil, "must not contain user info (a name or password before @)"
+	case u.RawQuery != "" || u.ForceQuery:
+		return nil, "must not contain a query string"
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return nil, "must not contain a fragment"
+	}
+	return u, ""
 }
 
 func isJSONContentType(v string) bool {

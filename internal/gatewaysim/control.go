@@ -17,12 +17,14 @@ import (
 //
 //	GET    /_sim/requests        the request log, secrets redacted
 //	DELETE /_sim/requests        empty the log
+//	GET    /_sim/config          the rules in force (rulesJSON)
+//	POST   /_sim/config          change some rules: a rulesJSON with only those fields; answers the result
 //	POST   /_sim/faults          inject a Fault (faultJSON; delay is a Go duration string, "1.5s")
 //	DELETE /_sim/faults          clear faults
 //	POST   /_sim/release         release hung requests
 //	GET    /_sim/subscriptions   subscriptions, tokens shown only as tokenSet
 //	POST   /_sim/clock/advance?by=5m   only with a ManualClock or ScaledClock, else 409
-//	POST   /_sim/expire-guids    invalidate every Guid
+//	POST   /_sim/expire-guids    invalidate every Guid (their next use answers the expired code)
 //	POST   /_sim/push            push results: {"serverId","count","every","text"} (pushJSON)
 //	GET    /_sim/pushes          the outbound log (tokens are never in it)
 //	DELETE /_sim/pushes          empty the outbound log
@@ -30,6 +32,8 @@ func (s *Sim) controlRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_sim/requests", s.getRequests)
 	mux.HandleFunc("DELETE /_sim/requests", func(w http.ResponseWriter, _ *http.Request) { s.ResetLog(); done(w) })
+	mux.HandleFunc("GET /_sim/config", s.getConfig)
+	mux.HandleFunc("POST /_sim/config", s.postConfig)
 	mux.HandleFunc("POST /_sim/faults", s.postFault)
 	mux.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, _ *http.Request) { s.ClearFaults(); done(w) })
 	mux.HandleFunc("POST /_sim/release", func(w http.ResponseWriter, _ *http.Request) { s.Release(); done(w) })
@@ -147,15 +151,22 @@ func (s *Sim) getSubscriptions(w http.ResponseWriter, _ *http.Request) {
 
 // faultJSON is a Fault on the wire. Delay is a Go duration string ("250ms").
 type faultJSON struct {
-	Op         string `json:"op"`
-	Retcode    string `json:"retcode"`
-	HTTPStatus int    `json:"httpStatus"`
-	Delay      string `json:"delay"`
-	Hang       bool   `json:"hang"`
-	Malformed  bool   `json:"malformed"`
-	Drop       bool   `json:"drop"`
-	Times      int    `json:"times"`
-	Processed  bool   `json:"processed"`
+	Op             string `json:"op"`
+	Retcode        string `json:"retcode"`
+	HTTPStatus     int    `json:"httpStatus"`
+	Delay          string `json:"delay"`
+	Hang           bool   `json:"hang"`
+	Malformed      bool   `json:"malformed"`
+	Drop           bool   `json:"drop"`
+	Times          int    `json:"times"`
+	Processed      bool   `json:"processed"`
+	Truncate       bool   `json:"truncate"`
+	HTML           bool   `json:"html"`
+	Redirect       bool   `json:"redirect"`
+	NumericRetcode bool   `json:"numericRetcode"`
+	NoResult       bool   `json:"noResult"`
+	ResultAs       string `json:"resultAs"`
+	Oversize       bool   `json:"oversize"`
 }
 
 func (s *Sim) postFault(w http.ResponseWriter, r *http.Request) {
@@ -177,18 +188,9 @@ func (s *Sim) postFault(w http.ResponseWriter, r *http.Request) {
 
 func (in faultJSON) fault() (Fault, error) {
 	f := Fault{Op: in.Op, Retcode: in.Retcode, HTTPStatus: in.HTTPStatus, Hang: in.Hang,
-		Malformed: in.Malformed, Drop: in.Drop, Times: in.Times, Processed: in.Processed}
-	switch in.Op {
-	case "", OpLogin, OpRegister, OpModify, OpUnregister, OpHandshake:
-	default:
-		return f, fmt.Errorf("unknown op %q", in.Op)
-	}
-	if in.HTTPStatus != 0 && (in.HTTPStatus < 200 || in.HTTPStatus > 599) {
-		return f, errors.New("httpStatus must be between 200 and 599")
-	}
-	if in.Times < -1 {
-		return f, errors.New("times must be -1 (until cleared), 0 (once) or more")
-	}
+		Malformed: in.Malformed, Drop: in.Drop, Times: in.Times, Processed: in.Processed,
+		Truncate: in.Truncate, HTML: in.HTML, Redirect: in.Redirect, NumericRetcode: in.NumericRetcode,
+		NoResult: in.NoResult, ResultAs: in.ResultAs, Oversize: in.Oversize}
 	if in.Delay != "" {
 		d, err := time.ParseDuration(in.Delay)
 		if err != nil || d < 0 {
@@ -196,7 +198,7 @@ func (in faultJSON) fault() (Fault, error) {
 		}
 		f.Delay = d
 	}
-	return f, nil
+	return f, f.Validate()
 }
 
 func (s *Sim) advanceClock(w http.ResponseWriter, r *http.Request) {

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // control calls a /_sim/ endpoint and returns status and body.
@@ -155,4 +158,108 @@ func TestControlClockGuidsReleaseAndLog(t *testing.T) {
 			t.Errorf("HTTP %d, want 405", status)
 		}
 	})
+}
+
+func TestControlConfig(t *testing.T) {
+	h := start(t, Config{SubscriptionServers: []string{"a.test"}})
+	getConfig := func(t *testing.T) rulesJSON {
+		t.Helper()
+		status, body := h.control(t, "GET", "/_sim/config", "")
+		var got rulesJSON
+		if status != 200 || json.Unmarshal([]byte(body), &got) != nil {
+			t.Fatalf("GET /_sim/config: HTTP %d %s", status, body)
+		}
+		return got
+	}
+	t.Run("GET shows the strict defaults", func(t *testing.T) {
+		want := rulesJSON{GuidIdle: "30m0s", ExpiredCode: "107-000", GuidIn: "body", IFSubConfigure: true,
+			SubscriptionServers: []string{"a.test"}}
+		if got := getConfig(t); !cmp.Equal(got, want) {
+			t.Errorf("config %+v, want %+v", got, want)
+		}
+	})
+	t.Run("POST changes only the fields it names and answers the result", func(t *testing.T) {
+		status, body := h.control(t, "POST", "/_sim/config",
+			`{"guidIdle":"never","expiredCode":"107-007","guidIn":"set-guid-jsessionid","ifSubConfigure":false,"laxHandshakeToken":true}`)
+		want := rulesJSON{GuidIdle: "never", ExpiredCode: "107-007", GuidIn: "set-guid-jsessionid", IFSubConfigure: false,
+			SubscriptionServers: []string{"a.test"}, LaxHandshakeToken: true}
+		var got rulesJSON
+		if status != 200 || json.Unmarshal([]byte(body), &got) != nil || !cmp.Equal(got, want) {
+			t.Fatalf("HTTP %d %s, want %+v", status, body, want)
+		}
+		r := h.sim.Rules()
+		if r.GuidIdle >= 0 || r.ExpiredCode != "107-007" || r.GuidIn != GuidInSetGUIDJSessionID || !r.IFSubConfigureOff || !r.LaxHandshakeToken {
+			t.Errorf("rules %+v", r)
+		}
+	})
+	t.Run("the changed rules apply to the next request", func(t *testing.T) {
+		login := h.do(t, call{method: "POST", path: LoginPath, body: loginBody("100001", DefaultPassword)})
+		guid, found := strings.CutPrefix(login.Header.Get("Set-GUID"), "JSESSIONID=")
+		if !found || login.Env.Result["guid"] != nil {
+			t.Fatalf("login answered %s with Set-GUID %q", login.Body, login.Header.Get("Set-GUID"))
+		}
+		expect(t, h.do(t, registerCall(guid)), 200, "107-026")
+		expect(t, h.do(t, registerCall("00000000-0000-4000-8000-000000000000.X")), 200, "107-007")
+	})
+	t.Run("servers, lists and booleans can be set and cleared", func(t *testing.T) {
+		status, body := h.control(t, "POST", "/_sim/config",
+			`{"subscriptionServers":["crm.example.com","10.0.0.1"],"allowHttpLoopback":true,"laxCallbacks":true,"laxAgentId":true,"ifSubConfigure":true,"guidIdle":"5m"}`)
+		if status != 200 {
+			t.Fatalf("HTTP %d %s", status, body)
+		}
+		r := h.sim.Rules()
+		if !slices.Equal(r.SubscriptionServers, []string{"crm.example.com", "10.0.0.1"}) || !r.AllowHTTPLoopback || !r.LaxCallbacks ||
+			!r.LaxAgentID || r.IFSubConfigureOff || r.GuidIdle != 5*time.Minute {
+			t.Fatalf("rules %+v", r)
+		}
+		h.control(t, "POST", "/_sim/config", `{"subscriptionServers":[]}`)
+		if got := getConfig(t).SubscriptionServers; got == nil || len(got) != 0 {
+			t.Errorf("servers %v, want an empty list", got)
+		}
+	})
+	t.Run("a guidIdle of 0 restores the default", func(t *testing.T) {
+		h.control(t, "POST", "/_sim/config", `{"guidIdle":"0s"}`)
+		if got := getConfig(t).GuidIdle; got != "30m0s" {
+			t.Errorf("guidIdle %q", got)
+		}
+	})
+	bad := []struct{ name, body string }{
+		{"an unknown field", `{"guidIdel":"5m"}`},
+		{"an unknown expired code", `{"expiredCode":"107-001","laxAgentId":false}`},
+		{"an unknown Guid place", `{"guidIn":"cookie"}`},
+		{"a duration that is not one", `{"guidIdle":"soon"}`},
+		{"a server with a port", `{"subscriptionServers":["crm.example.com:443"]}`},
+		{"a boolean as a string", `{"laxCallbacks":"true"}`},
+		{"a body that is not an object", `[]`},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name+" is refused and changes nothing", func(t *testing.T) {
+			before := h.sim.Rules()
+			status, body := h.control(t, "POST", "/_sim/config", tc.body)
+			if status != 400 || !strings.Contains(body, `"error"`) {
+				t.Errorf("HTTP %d %s, want 400 with an error", status, body)
+			}
+			if after := h.sim.Rules(); !cmp.Equal(before, after) {
+				t.Errorf("rules changed from %+v to %+v", before, after)
+			}
+		})
+	}
+}
+
+func TestControlFaultsTakeTheHostileAnswers(t *testing.T) {
+	h := start(t, Config{})
+	body := `{"op":"register","truncate":true,"html":true,"redirect":true,"numericRetcode":true,"noResult":true,"resultAs":"array","oversize":true,"processed":true,"httpStatus":503}`
+	if status, got := h.control(t, "POST", "/_sim/faults", body); status != 200 {
+		t.Fatalf("HTTP %d %s", status, got)
+	}
+	want := Fault{Op: OpRegister, Truncate: true, HTML: true, Redirect: true, NumericRetcode: true, NoResult: true,
+		ResultAs: ResultAsArray, Oversize: true, Processed: true, HTTPStatus: 503, Times: 1}
+	if got := h.sim.Faults(); len(got) != 1 || got[0] != want {
+		t.Fatalf("faults %+v, want %+v", got, want)
+	}
+	for _, bad := range []string{`{"resultAs":"object"}`, `{"redirect":true,"httpStatus":500}`, `{"html":true,"httpStatus":302}`, `{"delay":"-1s"}`} {
+		if status, got := h.control(t, "POST", "/_sim/faults", bad); status != 400 {
+			t.Errorf("%s: HTTP %d %s, want 400", bad, status, got)
+		}
+	}
 }

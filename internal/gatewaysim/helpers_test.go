@@ -22,9 +22,17 @@ type harness struct {
 // t0 is the ManualClock's start; a fixed time makes serverIds predictable.
 var t0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
+// testServers are the callback hosts this package's tests register; start
+// lists them as subscription servers unless the test lists its own (an
+// empty, non-nil list lists none).
+var testServers = []string{"127.0.0.1", "localhost", "a.test", "b.test", "cb.test", "new.test", "example.test", "203.0.113.7"}
+
 func start(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	h := &harness{}
+	if cfg.SubscriptionServers == nil {
+		cfg.SubscriptionServers = testServers
+	}
 	if cfg.Clock == nil {
 		h.clock = NewManualClock(t0)
 		cfg.Clock = h.clock
@@ -70,6 +78,7 @@ type call struct {
 	method, path, body string
 	guid               string            // sent as the Guid header when not ""
 	header             map[string]string // extra headers; Content-Type defaults to JSON
+	repeated           http.Header       // headers sent with several values, names as given
 }
 
 func (h *harness) send(ctx context.Context, c call) (*reply, error) {
@@ -83,6 +92,9 @@ func (h *harness) send(ctx context.Context, c call) (*reply, error) {
 	}
 	for k, v := range c.header {
 		req.Header[k] = []string{v} // as given: "service_token" keeps its underscore
+	}
+	for k, v := range c.repeated {
+		req.Header[k] = v
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -111,5 +112,47 @@ func TestControlRequestsAreNotLogged(t *testing.T) {
 	}
 	if n := len(h.sim.Requests()); n != 0 {
 		t.Errorf("%d requests logged, want 0", n)
+	}
+}
+
+func TestTheLogShowsEachRequestsHeadersAndCountsPerOperation(t *testing.T) {
+	h := start(t, Config{})
+	guid := h.login(t)
+	id := h.register(t, guid, validRegister)
+	h.handshake(t, guid, id, "")
+	h.handshake(t, guid, id, "tok-123")
+	h.do(t, call{method: "GET", path: "/elsewhere"})
+	// The harness client sends no keep-alive (Connection: close), gzip and
+	// its User-Agent besides what the test sets.
+	base := []string{"Accept-Encoding", "Connection", "Content-Type", "User-Agent"}
+	with := func(extra ...string) []string {
+		names := append(append([]string{}, base...), extra...)
+		slices.Sort(names)
+		return names
+	}
+	want := [][]string{
+		with("Content-Length"),
+		with("Content-Length", "Guid"),
+		with("Guid"),
+		with("Content-Length", "Guid", "Service_token"),
+		with(),
+	}
+	var got [][]string
+	for _, r := range h.sim.Requests() {
+		got = append(got, r.HeaderNames())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("header names (-want +got):\n%s", diff)
+	}
+	if got := h.sim.RequestsFor(OpHandshake)[1].Header["Service_token"]; len(got) != 1 || got[0] != "tok-123" {
+		t.Errorf("logged service_token %q", got)
+	}
+	wantCounts := map[string]int{OpLogin: 1, OpRegister: 1, OpHandshake: 2, "": 1}
+	if diff := cmp.Diff(wantCounts, h.sim.Counts()); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	h.sim.ResetLog()
+	if got := h.sim.Counts(); len(got) != 0 {
+		t.Errorf("counts after ResetLog: %v", got)
 	}
 }

@@ -41,15 +41,16 @@ func TestLogin(t *testing.T) {
 			r := h.do(t, c)
 			expect(t, r, tc.wantStatus, tc.wantRetcode)
 			_, hasGuid := r.Env.Result["guid"]
-			if hasGuid != (tc.wantRetcode == "0") || (r.Header.Get("Guid") != "") != hasGuid {
-				t.Errorf("guid in body %v, Guid header %q; want both only on success", hasGuid, r.Header.Get("Guid"))
+			if hasGuid != (tc.wantRetcode == "0") || r.Header.Get("Guid") != "" || r.Header.Get("Set-GUID") != "" {
+				t.Errorf("guid in body %v, Guid header %q, Set-GUID %q; want the body's only, on success only",
+					hasGuid, r.Header.Get("Guid"), r.Header.Get("Set-GUID"))
 			}
 		})
 	}
 }
 
 func TestLoginGuidIsInBodyAndHeaderWithTheNodeSuffix(t *testing.T) {
-	h := start(t, Config{Node: "AgentGateway7"})
+	h := start(t, Config{Node: "AgentGateway7", GuidIn: GuidInBodyAndHeader})
 	pattern := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.AgentGateway7$`)
 	seen := map[string]bool{}
 	for range 3 {

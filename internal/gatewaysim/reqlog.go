@@ -5,12 +5,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 )
 
 // Request is one request the simulator received, as tests assert on it.
-// Header names are as net/http canonicalised them ("Service_token").
+// Header holds every request header as received, except Host (which
+// net/http moves to the request's Host); names are as net/http
+// canonicalised them ("Service_token" for service_token), values as sent.
 type Request struct {
 	Time     time.Time // the Clock's time when the body had been read
 	Op       string    // as in Fault.Op; "" for unknown paths
@@ -21,6 +24,17 @@ type Request struct {
 	Body     []byte // as received, capped at maxLoggedBody
 	Status   int    // HTTP status answered (0 if dropped/hung, or still in flight)
 	Retcode  string // retcode answered ("" if none)
+}
+
+// HeaderNames returns the names of the headers the request carried,
+// canonicalised and sorted, so a test can assert the exact set.
+func (r Request) HeaderNames() []string {
+	names := make([]string, 0, len(r.Header))
+	for k := range r.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func (r Request) clone() Request {
@@ -34,8 +48,9 @@ func (r Request) clone() Request {
 func (r *Request) matches(op string) bool { return op == "" || r.Op == op }
 
 // reqLog is the request log. An entry is added as soon as a request's body
-// has been read (so a test can wait for a request that will hang) and
-// completed when the answer is known.
+// has been read (so a test can wait for a request that will hang) or, with
+// a Processed fault, once the gateway has acted on it, and completed when
+// the answer is known.
 type reqLog struct {
 	mu      sync.Mutex
 	entries []*Request
@@ -110,12 +125,24 @@ func (s *Sim) Requests() []Request { return s.log.list("") }
 // RequestsFor returns the logged requests of op ("" = every request).
 func (s *Sim) RequestsFor(op string) []Request { return s.log.list(op) }
 
+// Counts returns how many logged requests each operation received, keyed
+// by Op ("" for unknown paths); operations without requests are absent.
+func (s *Sim) Counts() map[string]int {
+	counts := map[string]int{}
+	s.log.filter(func(e *Request) bool {
+		counts[e.Op]++
+		return false
+	})
+	return counts
+}
+
 // ResetLog empties the request log.
 func (s *Sim) ResetLog() { s.log.reset() }
 
 // WaitRequests blocks until at least n requests of op ("" = any) are in the
 // log, or ctx ends. A request is logged once its body has been read, before
-// any fault delays or hangs it.
+// any fault delays or hangs it; with a Processed fault, once the gateway
+// has acted on it.
 func (s *Sim) WaitRequests(ctx context.Context, op string, n int) error {
 	for {
 		have, changed := s.log.count(op)

@@ -29,6 +29,33 @@ type Config struct {
 	// host is not a loopback IP literal or "localhost", so a simulator
 	// built into a console never resolves or calls outside hosts.
 	PushLoopbackOnly bool
+
+	// The switchable strictness, each as in Rules (which documents them):
+	// the zero values are the strictest gateway we know of. New panics on
+	// an invalid ExpiredCode, GuidIn or SubscriptionServers entry.
+	GuidIdle            time.Duration // 0 => DefaultGuidIdle (30m); negative => Guids never expire
+	ExpiredCode         string        // "" => "107-000"; or "107-007", "000-003", "100-006"
+	GuidIn              string        // "" => GuidInBody; see GuidInModes
+	LaxAgentID          bool          // accept any integer agentId and any non-empty password
+	IFSubConfigureOff   bool          // IF_SUB_CONFIGURE is not ON: every register answers 107-026
+	SubscriptionServers []string      // callback hosts (names or IPs) register/modify accept, else 107-027; "*" = any
+	AllowHTTPLoopback   bool          // also accept http:// callbacks to a loopback IP literal or localhost
+	LaxCallbacks        bool          // accept any absolute http(s) callback of at most 200 characters
+	LaxHandshakeToken   bool          // do not check a GET handshake's service_token header
+}
+
+// Validate reports what New would panic on: an ExpiredCode, GuidIn or
+// SubscriptionServers entry that is not accepted.
+func (c Config) Validate() error {
+	_, err := c.rules().normalized()
+	return err
+}
+
+// rules returns the switchable part of the configuration.
+func (c Config) rules() Rules {
+	return Rules{GuidIdle: c.GuidIdle, ExpiredCode: c.ExpiredCode, GuidIn: c.GuidIn, LaxAgentID: c.LaxAgentID,
+		IFSubConfigureOff: c.IFSubConfigureOff, SubscriptionServers: c.SubscriptionServers,
+		AllowHTTPLoopback: c.AllowHTTPLoopback, LaxCallbacks: c.LaxCallbacks, LaxHandshakeToken: c.LaxHandshakeToken}
 }
 
 // Defaults applied by New.
@@ -55,6 +82,7 @@ type Sim struct {
 	bg       *background // streams started through /_sim/push
 	calls    callIDs
 	loopOnly bool // PushToActive pushes to loopback callbacks only
+	rules    ruleBox
 
 	// closed is closed by Close/Shutdown so delayed and hung requests stop
 	// waiting even when the handler is served by someone else's server.
@@ -72,6 +100,10 @@ type Sim struct {
 // Handler yourself.
 func New(cfg Config) *Sim {
 	cfg = withDefaults(cfg)
+	rules, err := cfg.rules().normalized()
+	if err != nil {
+		panic("gatewaysim.New: " + err.Error())
+	}
 	s := &Sim{
 		accounts: cfg.Accounts,
 		clock:    cfg.Clock,
@@ -85,6 +117,7 @@ func New(cfg Config) *Sim {
 		bg:       newBackground(),
 		loopOnly: cfg.PushLoopbackOnly,
 	}
+	s.rules.r = rules
 	s.control = s.controlRoutes()
 	return s
 }

@@ -2,7 +2,6 @@ package gatewaysim
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"fmt"
 	mrand "math/rand/v2"
 	"sort"
@@ -42,6 +41,12 @@ func (sub *subscription) lastAlive() time.Time {
 	return sub.LastHandshake
 }
 
+// guidEntry is an issued Guid: who logged in, and when it was last used.
+type guidEntry struct {
+	agentID  int64
+	lastUsed time.Time
+}
+
 // state is the gateway's memory: issued Guids and subscriptions. Expiry is
 // evaluated lazily against the Clock whenever a subscription is looked at,
 // so a ManualClock needs no background goroutine to take effect.
@@ -51,34 +56,48 @@ type state struct {
 	node   string
 
 	mu    sync.Mutex
-	guids map[string]int64 // Guid -> agentId that logged in
+	guids map[string]*guidEntry
 	subs  map[string]*subscription
 	seq   int
-	// idBase makes serverIds of different simulators differ: tests run many
-	// simulators at once, and a real platform's ids are unique too.
+	// idBase and a random first seq make serverIds of different simulators
+	// differ: tests run many simulators in the same second, and with only
+	// the 1,000 bases two of them met often enough to flake. A real
+	// platform's ids are unique too.
 	idBase int
 }
 
 func newState(clock Clock, expiry time.Duration, node string) *state {
 	return &state{clock: clock, expiry: expiry, node: node,
-		guids: map[string]int64{}, subs: map[string]*subscription{}, idBase: mrand.IntN(1000) * 100000}
+		guids: map[string]*guidEntry{}, subs: map[string]*subscription{}, idBase: mrand.IntN(1000) * 100000,
+		seq: mrand.IntN(100000)}
 }
 
-// issueGuid returns a new Guid "<uuid>.<node>" for agentID. Guids never
-// expire on their own (the vendor documents no lifetime): only ExpireGuids.
+// issueGuid returns a new Guid "<uuid>.<node>" for agentID.
 func (st *state) issueGuid(agentID int64) string {
 	guid := newUUID() + "." + st.node
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.guids[guid] = agentID
+	st.guids[guid] = &guidEntry{agentID: agentID, lastUsed: st.clock.Now()}
 	return guid
 }
 
-func (st *state) guidValid(guid string) bool {
+// useGuid reports whether guid was issued and has not expired, and if so
+// records this use. A Guid unused for idle (> 0) on the Clock expires, at
+// exactly idle, for good; idle 0 means never.
+func (st *state) useGuid(guid string, idle time.Duration) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	_, ok := st.guids[guid]
-	return ok
+	g, ok := st.guids[guid]
+	if !ok {
+		return false
+	}
+	now := st.clock.Now()
+	if idle > 0 && !now.Before(g.lastUsed.Add(idle)) {
+		delete(st.guids, guid)
+		return false
+	}
+	g.lastUsed = now
+	return true
 }
 
 func (st *state) expireGuids() {
@@ -153,18 +172,13 @@ func (st *state) cancel(id string) bool {
 	return ok
 }
 
-// handshake restarts the expiry countdown. When extended, token must equal
-// the registered service token, which must not be empty; compared in
-// constant time.
-func (st *state) handshake(id string, extended bool, token string) bool {
+// handshake restarts the expiry countdown of an active subscription when
+// tokenOK (given the registered service token) agrees; false otherwise.
+func (st *state) handshake(id string, tokenOK func(registered string) bool) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	sub, ok := st.active(id)
-	if !ok {
-		return false
-	}
-	if extended && (sub.ServiceToken == "" ||
-		subtle.ConstantTimeCompare([]byte(token), []byte(sub.ServiceToken)) != 1) {
+	if !ok || !tokenOK(sub.ServiceToken) {
 		return false
 	}
 	sub.LastHandshake = st.clock.Now()
@@ -224,7 +238,8 @@ func newUUID() string {
 // they were issued, with expiry applied as of the Clock's now.
 func (s *Sim) Subscriptions() []Subscription { return s.state.list() }
 
-// ExpireGuids invalidates every issued Guid: their next use answers 107-000.
+// ExpireGuids invalidates every issued Guid at once, whatever GuidIdle
+// says: their next use answers Rules.ExpiredCode.
 func (s *Sim) ExpireGuids() { s.state.expireGuids() }
 
 // SubscriptionByServerID returns the subscription serverID names, in

@@ -10,7 +10,7 @@ import (
 )
 
 func TestPushStream(t *testing.T) {
-	h := start(t, Config{})
+	h := start(t, Config{AllowHTTPLoopback: true})
 	guid := h.login(t)
 	rc := newReceiver(t, nil)
 
@@ -63,7 +63,7 @@ func TestPushStream(t *testing.T) {
 }
 
 func TestPushToActive(t *testing.T) {
-	h := start(t, Config{})
+	h := start(t, Config{AllowHTTPLoopback: true})
 	guid := h.login(t)
 	rc := newReceiver(t, nil)
 	a := h.subscribe(t, guid, rc.srv.URL+"/a", "tok-a", false, "")
@@ -92,7 +92,7 @@ func TestPushToActive(t *testing.T) {
 }
 
 func TestPushToActiveCanBeKeptToLoopbackCallbacks(t *testing.T) {
-	h := start(t, Config{PushLoopbackOnly: true})
+	h := start(t, Config{PushLoopbackOnly: true, AllowHTTPLoopback: true})
 	guid := h.login(t)
 	rc := newReceiver(t, nil)
 	local := h.subscribe(t, guid, rc.srv.URL+"/a", "tok-a", false, "")
@@ -116,7 +116,7 @@ func TestPushToActiveCanBeKeptToLoopbackCallbacks(t *testing.T) {
 }
 
 func TestControlPush(t *testing.T) {
-	h := start(t, Config{})
+	h := start(t, Config{AllowHTTPLoopback: true})
 	guid := h.login(t)
 	rc := newReceiver(t, nil)
 	id := h.subscribe(t, guid, rc.srv.URL, "tok-ctl-secret", true, "")
@@ -178,7 +178,7 @@ func TestControlPush(t *testing.T) {
 }
 
 func TestAnEndlessControlStreamStopsOnClose(t *testing.T) {
-	h := start(t, Config{})
+	h := start(t, Config{AllowHTTPLoopback: true})
 	rc := newReceiver(t, nil)
 	id := h.subscribe(t, h.login(t), rc.srv.URL, "tok", false, "")
 	if status, body := h.control(t, "POST", "/_sim/push", `{"serverId":"`+id+`","count":-1,"every":"1ms"}`); status != 202 {

@@ -12,10 +12,6 @@ import (
 	"ccsub/internal/store"
 )
 
-// retcodeGone is the gateway's answer to a handshake for a subscription it
-// no longer has: lapsed at once, however recent the last success.
-const retcodeGone = "107-032"
-
 // keepAlive handshakes one claimed subscription and records the result.
 //
 // The call's budget runs from the claim, not from when this goroutine got
@@ -74,11 +70,10 @@ func (e *Engine) failure(sub domain.Subscription, res gateway.Result, err error,
 	case res.Err != nil:
 		r.Error = res.Err.Error()
 	}
-	gone := r.Outcome == domain.OutcomeRejected && r.Retcode == retcodeGone
+	// Every failure, 107-032 included, only degrades: the subscription lapses
+	// when Limit has passed since its last success (docs/gateway-contract.md §5).
 	return store.HandshakeFailure{
 		SubscriptionID: sub.ID, Owner: e.cfg.Owner, Actor: Actor, Result: r,
-		Gone:       gone,
-		GoneReason: "the gateway answered " + retcodeGone + " (" + domain.RetcodeMeaning(retcodeGone) + "): it no longer has this subscription",
 		FailReason: failReason(r), RetryIn: e.cfg.Retry, Limit: e.cfg.Limit,
 		TokenPresent: sub.TokenPresent, RequestBody: res.RequestBody,
 	}

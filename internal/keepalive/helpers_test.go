@@ -82,7 +82,8 @@ func newEnv(t testing.TB, clock gatewaysim.Clock) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{simAgent: simPassword}, Clock: clock})
+	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{simAgent: simPassword}, Clock: clock,
+		SubscriptionServers: []string{"crm.example.com"}})
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

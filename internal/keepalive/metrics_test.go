@@ -16,7 +16,7 @@ import (
 func TestEveryRecordedHandshakeIsCounted(t *testing.T) {
 	e := newEnv(t, gatewaysim.NewManualClock(t0))
 	sub := e.register(1, false)[0]
-	e.sim.Inject(gatewaysim.Fault{Op: "handshake", HTTPStatus: http.StatusServiceUnavailable})
+	e.sim.Inject(gatewaysim.Fault{Op: "handshake", HTTPStatus: http.StatusForbidden}) // a 4xx: refused, so failed
 	m := metrics.New(nil)
 	cfg := fastConfig("engine-metrics")
 	cfg.Retry = 200 * time.Millisecond

@@ -16,12 +16,16 @@ import (
 
 // pushBody is a recognition-result notification (docs/gateway-contract.md §6).
 //
-// Decoding is strict about the shape and tolerant where the vendor is: the
-// body must be exactly one JSON object in UTF-8, and every field we read
-// must have a usable type, but fields we do not know are ignored, because
-// the platform adds fields between versions and refusing them would drop
-// real recognition results. Scalars may come as strings or numbers (the
-// vendor does not pin their types down).
+// Decoding is strict about the shape and tolerant where the vendor is
+// (docs/gateway-contract.md §9): the body must be exactly one JSON object in
+// UTF-8, but every documented scalar may come as a string, a number or a
+// boolean (the vendor does not pin their types down, and real pushes mix
+// them), and fields we do not know are ignored here and kept in the stored
+// body, because the platform adds fields between versions and refusing them
+// would drop real recognition results. Only an object or an array where a
+// scalar belongs is refused. Tolerance stops at the body's content: the
+// token, the receiver key, the size, JSON that parses and a serverid that
+// matches the subscription are still required (see judgePush).
 type pushBody struct {
 	ServerID       flexString      `json:"serverid"`
 	SubscribeType  flexString      `json:"subscribetype"`
@@ -44,7 +48,9 @@ type pushSegment struct {
 	IsContentEnc flexString `json:"iscontentenc"`
 }
 
-// flexString accepts a JSON string, a number (kept as written) or null.
+// flexString accepts any JSON scalar and keeps its text as written: a
+// string's value, a number's digits ("0.87", "1"), a boolean's word
+// ("true", "false"); null is "". Objects and arrays are refused.
 type flexString string
 
 func (f *flexString) UnmarshalJSON(b []byte) error {
@@ -57,6 +63,8 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		*f = flexString(s)
+	case bytes.Equal(b, []byte("true")), bytes.Equal(b, []byte("false")):
+		*f = flexString(b)
 	case len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9'):
 		*f = flexString(b)
 	default:
@@ -64,6 +72,16 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[string]()}
 	}
 	return nil
+}
+
+// flag reads a scalar that the vendor uses as a yes/no flag: "1", 1 and
+// true mean yes; "0", 0, false, null and anything else mean no.
+func (f flexString) flag() bool {
+	switch strings.TrimSpace(string(f)) {
+	case "1", "true":
+		return true
+	}
+	return false
 }
 
 func jsonKind(b []byte) string {
@@ -75,7 +93,7 @@ func jsonKind(b []byte) string {
 	case b[0] == '[':
 		return "array"
 	}
-	return "boolean"
+	return "a value of unknown type"
 }
 
 // decodePush parses a push; its errors are messages for the sender.
@@ -115,7 +133,7 @@ func decodeMessage(err error) string {
 	case errors.As(err, &te) && te.Field == "result":
 		return "result must be an array of objects, not " + te.Value
 	case errors.As(err, &te) && te.Field != "":
-		return te.Field + " must be a string or a number, not " + te.Value
+		return te.Field + " must be a string, a number or a boolean, not " + te.Value
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "the JSON ends too early"
 	}
@@ -136,7 +154,7 @@ func (p pushBody) fill(n *domain.Notification) {
 		}
 		// Encrypted content is kept as received and flagged: ccsub cannot
 		// read it and must not present ciphertext as what was said.
-		if seg.IsContentEnc == "1" {
+		if seg.IsContentEnc.flag() {
 			n.TextEncrypted = true
 		}
 		if seg.Content != "" {

@@ -19,7 +19,7 @@ func (e *testEnv) pushSim() (*gatewaysim.Sim, domain.Gateway) {
 	e.T.Helper()
 	start := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rand.Int64N(1e8)) * time.Second)
 	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{apptest.SimAgent: apptest.SimPassword},
-		Clock: gatewaysim.NewManualClock(start)})
+		Clock: gatewaysim.NewManualClock(start), SubscriptionServers: []string{"127.0.0.1"}, AllowHTTPLoopback: true})
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		e.T.Fatal(err)
 	}

@@ -61,11 +61,16 @@ func TestReceiverAnswersAndStoresEveryPushAsTheContractSays(t *testing.T) {
 			apptest.OKBody, func(s apptest.ReceiverSub) apptest.PushOpts {
 				return apptest.PushOpts{Tokens: []string{s.Token}, ContentType: "application/json; charset=GBK"}
 			}, 415, "000-002", "Content-Type", "call-ok"},
-		{"a boolean where a string belongs is refused with 400 naming the field",
+		{"an object where a scalar belongs is refused with 400 naming the field",
 			func(s apptest.ReceiverSub) string {
-				return strings.Replace(apptest.OKBody(s), `"talkertype":"2"`, `"talkertype":true`, 1)
+				return strings.Replace(apptest.OKBody(s), `"talkertype":"2"`, `"talkertype":{"a":1}`, 1)
 			},
-			apptest.RightToken, 400, "000-002", "talkertype must be a string or a number", ""},
+			apptest.RightToken, 400, "000-002", "talkertype must be a string, a number or a boolean, not object", ""},
+		{"a boolean where a string is documented is accepted",
+			func(s apptest.ReceiverSub) string {
+				return strings.Replace(apptest.OKBody(s), `"iscontentenc":"0"`, `"iscontentenc":false`, 1)
+			},
+			apptest.RightToken, 200, "0", "", "call-ok"},
 		{"a result that is not an array is refused with 400",
 			func(s apptest.ReceiverSub) string {
 				return fmt.Sprintf(`{"serverid":%q,"curcallid":"c","result":"hello"}`, s.ServerID)

@@ -151,7 +151,8 @@ func benchLogger() *slog.Logger {
 // on an httptest TLS server, whose self-signed certificate is the CA.
 func startTimedSim(b *testing.B) (baseURL string, caPEM []byte, t *simTimer) {
 	b.Helper()
-	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{apptest.SimAgent: apptest.SimPassword}})
+	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{apptest.SimAgent: apptest.SimPassword},
+		SubscriptionServers: apptest.SimSubscriptionServers})
 	t = &simTimer{path: gatewaysim.RegisterPath}
 	ts := httptest.NewUnstartedServer(t.wrap(sim.Handler()))
 	ts.StartTLS()

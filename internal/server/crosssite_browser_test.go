@@ -46,9 +46,12 @@ func TestACrossSiteFormPostInABrowserIsRefused(t *testing.T) {
 		chromedp.Click(chromedp.ID("go")),
 	)
 	// The poll fails while the navigation replaces the page; poll again.
+	// The URL changes before the answer's page is loaded, so wait for a
+	// complete document with text in it too.
 	var err error
 	for range 20 {
-		if _, err = chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`location.href.startsWith(%q)`, e.Srv.URL),
+		if _, err = chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`location.href.startsWith(%q) && `+
+			`document.readyState === "complete" && document.body !== null && document.body.innerText.length > 0`, e.Srv.URL),
 			chromedp.WithPollingTimeout(10*time.Second))); err == nil {
 			break
 		}

@@ -55,12 +55,25 @@ func (s *Server) renderSubscriptionWith(w http.ResponseWriter, r *http.Request, 
 		p.ReceiverURL = domain.ReceiverURL(s.public, sub.ReceiverKey)
 	}
 	p.Strip, p.Gaps = heartbeatStrip(sub, beats, since, time.Now())
+	if p.DroppedCallID, err = s.droppedCall(r, sub); err != nil {
+		return err
+	}
 	p.ReplacesServer = s.serverIDOf(r, sub.ReplacesID)
 	p.ReplacedServer = s.serverIDOf(r, sub.ReplacedByID)
 	if p.History, err = s.recentAudit(r, domain.TargetSubscription, sub.ID); err != nil {
 		return err
 	}
 	return s.render(w, r, status, subscriptions.Detail(p))
+}
+
+// droppedCall is the unregister call answered 107-031 that lets sub be
+// closed in ccsub only, or 0; the rule is the action's.
+func (s *Server) droppedCall(r *http.Request, sub domain.Subscription) (int64, error) {
+	call, err := s.subs.Dropped(r.Context(), sub)
+	if errors.Is(err, subscribe.ErrNotDropped) {
+		return 0, nil
+	}
+	return call.ID, err
 }
 
 func (s *Server) serverIDOf(r *http.Request, id *int64) string {
@@ -153,7 +166,40 @@ func (s *Server) CancelSubscription(w http.ResponseWriter, r *http.Request) erro
 		return httpkit.BadRequest("The confirmation does not name this subscription's serverId; nothing was cancelled. Open the cancel page again.")
 	}
 	call, err := s.subs.Cancel(r.Context(), httpkit.Actor(r), sub)
+	if err == nil && subscribe.SaysDropped(call) {
+		// The subscription page explains this and offers to close it in
+		// ccsub only; the call page alone would leave the operator stuck.
+		return s.flash(w, r, "error", "The gateway answered 107-031: it no longer has subscription "+sub.ServerID+
+			" (it may have expired there), so it cannot be cancelled on the gateway. You can close it in ccsub only below.", subPath(sub.ID))
+	}
 	return s.afterCall(w, r, call, err, "Cancelled", subPath(sub.ID))
+}
+
+// CloseSubscription is POST /subscriptions/{id}/close: closes in ccsub only
+// a subscription the gateway said it no longer has, sending nothing.
+func (s *Server) CloseSubscription(w http.ResponseWriter, r *http.Request) error {
+	sub, err := httpkit.Load(r, s.store.Subscription)
+	if err != nil {
+		return err
+	}
+	if err := httpkit.ParseForm(w, r); err != nil {
+		return err
+	}
+	// As for cancel: a stale or forged form for another subscription
+	// closes nothing.
+	if r.PostForm.Get("confirmServerId") != sub.ServerID || sub.ServerID == "" {
+		return httpkit.BadRequest("The confirmation does not name this subscription's serverId; nothing was closed. Open the subscription page again.")
+	}
+	call, err := s.subs.CloseDropped(r.Context(), httpkit.Actor(r), sub)
+	if errors.Is(err, subscribe.ErrNotDropped) {
+		return httpkit.Fail(http.StatusConflict, "Only a subscription that the gateway says it no longer has can be closed in ccsub only: "+
+			"its last cancel must have been answered 107-031, and it must not be cancelled already. Nothing was changed; cancel it instead.")
+	}
+	if err != nil {
+		return err
+	}
+	return s.flash(w, r, "ok", fmt.Sprintf("Closed %s in ccsub only: the gateway had answered 107-031 to unregister call #%d. Nothing was sent to the gateway.",
+		sub.ServerID, call.ID), subPath(sub.ID))
 }
 
 // ReplaceSubscription is POST /subscriptions/{id}/replace.

@@ -235,6 +235,22 @@ func (s *Store) Call(ctx context.Context, id int64) (domain.Call, error) {
 	return r.domain(), nil
 }
 
+// LatestCall is the newest call of operation op about a subscription, or
+// domain.ErrNotFound when it has none. Only calls that name a serverId are
+// looked at (every call about a registered subscription does), so the
+// search walks the serverId index instead of the whole operation.
+func (s *Store) LatestCall(ctx context.Context, subscriptionID int64, op domain.Operation) (domain.Call, error) {
+	rows, _ := s.db.Query(ctx, `SELECT `+callColumns+` FROM calls
+		WHERE server_id = (SELECT server_id FROM subscriptions WHERE id = $1) AND server_id <> ''
+			AND subscription_id = $1 AND operation = $2
+		ORDER BY started_at DESC, id DESC LIMIT 1`, subscriptionID, string(op))
+	r, err := collectOne[callRow](rows)
+	if err != nil {
+		return domain.Call{}, fmt.Errorf("store.LatestCall %s of subscription %d: %w", op, subscriptionID, translate(err))
+	}
+	return r.domain(), nil
+}
+
 // ExpirePending marks calls still pending that started before the cut-off
 // as unknown with error = reason: their process died mid-call, so whether
 // the gateway acted is unknown. finished_at stays empty because nobody saw

@@ -129,10 +129,6 @@ type HandshakeFailure struct {
 	Owner          string
 	Actor          string
 	Result         domain.CallResult // the gateway's answer (or why there was none)
-	// Gone: the gateway says the subscription no longer exists (107-032),
-	// so it lapses at once.
-	Gone       bool
-	GoneReason string
 	// FailReason says why the subscription is degraded.
 	FailReason string
 	// RetryIn is when to try again; Limit is how long the platform keeps a
@@ -145,9 +141,10 @@ type HandshakeFailure struct {
 // RecordHandshakeFailure records a failed handshake by owner in one
 // statement: counters, the heartbeat strip, one completed history row with
 // the gateway's answer and, when the state changes, the state-change row.
-// The new state is lapsed when the gateway says the subscription is gone or
-// when no handshake succeeded within Limit (lapsed subscriptions are no
-// longer handshaken), degraded otherwise.
+// The new state is lapsed when no handshake succeeded within Limit, the
+// platform's own rule (lapsed subscriptions are no longer handshaken), and
+// degraded otherwise: no single answer, 107-032 included, says for sure
+// that the platform dropped the subscription (docs/gateway-contract.md §5).
 //
 // The failed call is written after the fact, in one completed row, although
 // every other gateway call is recorded as pending before it is sent: the
@@ -171,9 +168,8 @@ const recordFailureSQL = `WITH old AS (
 		WHERE id = @id AND lease_owner = @owner AND state IN ('active', 'degraded')
 		FOR UPDATE),
 	next AS (
-		SELECT id, CASE WHEN @gone OR alive_since + @limit <= now() THEN 'lapsed' ELSE 'degraded' END AS state,
-			CASE WHEN @gone THEN @gone_reason
-				WHEN alive_since + @limit <= now() THEN 'no successful handshake for ' || @limit_text
+		SELECT id, CASE WHEN alive_since + @limit <= now() THEN 'lapsed' ELSE 'degraded' END AS state,
+			CASE WHEN alive_since + @limit <= now() THEN 'no successful handshake for ' || @limit_text
 					|| ' (the platform drops a subscription after that): ' || @fail_reason
 				ELSE @fail_reason END AS reason
 		FROM old),
@@ -209,8 +205,8 @@ func failureArgs(f HandshakeFailure) pgx.NamedArgs {
 	r := f.Result
 	return pgx.NamedArgs{
 		"id": f.SubscriptionID, "owner": f.Owner, "actor": f.Actor,
-		"gone": f.Gone, "gone_reason": f.GoneReason, "fail_reason": f.FailReason,
-		"limit": f.Limit, "limit_text": f.Limit.String(), "retry": f.RetryIn,
+		"fail_reason": f.FailReason,
+		"limit":       f.Limit, "limit_text": f.Limit.String(), "retry": f.RetryIn,
 		"duration": r.Duration, "duration_us": r.Duration.Microseconds(), "outcome": string(r.Outcome), "http_status": r.HTTPStatus,
 		"retcode": r.Retcode, "message": r.Message, "token_present": f.TokenPresent,
 		"request_body": f.RequestBody, "response_body": r.ResponseBody, "error": r.Error, "attempts": r.Attempts,

@@ -186,22 +186,23 @@ func TestRecordHandshakeFailure(t *testing.T) {
 		return store.HandshakeFailure{SubscriptionID: id, Owner: "engine-a", Actor: "keep-alive",
 			Result: domain.CallResult{Outcome: domain.OutcomeFailed, HTTPStatus: 503, ResponseBody: "busy",
 				Error: "HTTP 503", Attempts: 1, Duration: 40 * time.Millisecond},
-			GoneReason: "gone", FailReason: "handshake failed: HTTP 503",
-			RetryIn: 15 * time.Second, Limit: 5 * time.Minute, TokenPresent: true, RequestBody: ""}
+			FailReason: "handshake failed: HTTP 503",
+			RetryIn:    15 * time.Second, Limit: 5 * time.Minute, TokenPresent: true, RequestBody: ""}
 	}
 	cases := []struct {
 		name       string
 		setup      string // SQL on the subscription ($1) before the failure
-		gone       bool
+		retcode    string
 		wantState  domain.SubState
 		wantReason string
 	}{
-		{"a first failure degrades an active subscription", ``, false, domain.SubDegraded,
+		{"a first failure degrades an active subscription", ``, "", domain.SubDegraded,
 			"handshake failed: HTTP 503"},
-		{"107-032 lapses it at once", ``, true, domain.SubLapsed, "gone"},
+		{"107-032 only degrades it: the platform's answer does not say it is gone", ``, "107-032", domain.SubDegraded,
+			"handshake failed: HTTP 503"},
 		{"a failure past the limit since the last success lapses it",
 			`UPDATE subscriptions SET state = 'degraded', last_success_at = now() - interval '6 minutes' WHERE id = $1`,
-			false, domain.SubLapsed,
+			"", domain.SubLapsed,
 			"no successful handshake for 5m0s (the platform drops a subscription after that): handshake failed: HTTP 503"},
 	}
 	for _, tc := range cases {
@@ -213,7 +214,9 @@ func TestRecordHandshakeFailure(t *testing.T) {
 			before := mustSub(t, s, ids[0])
 			claim(t, s, "engine-a", 1)
 			f := fail(ids[0])
-			f.Gone = tc.gone
+			if tc.retcode != "" {
+				f.Result.Outcome, f.Result.Retcode = domain.OutcomeRejected, tc.retcode
+			}
 			c, err := s.RecordHandshakeFailure(t.Context(), f)
 			if err != nil || c.To != tc.wantState || c.From != before.State || c.Reason != tc.wantReason {
 				t.Fatalf("RecordHandshakeFailure = %+v, %v; want %s → %s: %q", c, err, before.State, tc.wantState, tc.wantReason)
@@ -247,7 +250,7 @@ func TestRecordHandshakeFailure(t *testing.T) {
 			for _, r := range rows {
 				switch r.Operation {
 				case domain.OpHandshake:
-					if r.Outcome != domain.OutcomeFailed || r.HTTPStatus != 503 || r.Error != "HTTP 503" ||
+					if r.Outcome != f.Result.Outcome || r.Retcode != f.Result.Retcode || r.HTTPStatus != 503 || r.Error != "HTTP 503" ||
 						r.ServerID != sub.ServerID || r.FinishedAt == nil || r.Duration != 40*time.Millisecond ||
 						r.SubscriptionID == nil || *r.SubscriptionID != sub.ID || !r.TokenPresent {
 						t.Errorf("handshake row = %+v", r)

@@ -105,6 +105,15 @@ func settled(sub domain.Subscription, serverID string) domain.AuditEntry {
 	return e
 }
 
+// closedDropped is the entry of closing in ccsub only a subscription the
+// platform had dropped; the facts name the unregister call that showed it.
+func closedDropped(sub domain.Subscription, call domain.Call) domain.AuditEntry {
+	e := target(domain.AuditSubClose, sub)
+	e.Diff = audit.Changes(map[string]any{"state": string(sub.State)}, map[string]any{"state": string(domain.SubCancelled)})
+	e.Diff["gatewayCalled"] = domain.FieldChange{After: false}
+	return audit.WithFacts(e, audit.CallFacts("unregister.", call))
+}
+
 // revealed is the entry of revealing a subscription's service token; a
 // subscription without a serverId is named by its id.
 func revealed(sub domain.Subscription) domain.AuditEntry {

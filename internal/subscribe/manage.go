@@ -19,6 +19,17 @@ var ErrNotActive = errors.New("the subscription is not active on the gateway")
 // (state unknown) can be settled by hand.
 var ErrNotUnknown = errors.New("the subscription's register did not end unknown")
 
+// ErrNotDropped means the gateway has not said it no longer has the
+// subscription (its newest cancel was not answered RetcodeDropped), or
+// the subscription is already cancelled: there is nothing to close in
+// ccsub only.
+var ErrNotDropped = errors.New("the gateway has not said it dropped the subscription")
+
+// RetcodeDropped is the gateway's answer to an unregister for a
+// subscription it no longer has (docs/gateway-contract.md §4): it may have
+// expired there, so no cancel can ever succeed.
+const RetcodeDropped = "107-031"
+
 // ErrNoToken means the subscription was registered without a service
 // token: there is nothing to reveal.
 var ErrNoToken = errors.New("the subscription has no service token")
@@ -84,6 +95,63 @@ func (s *Service) cancel(ctx context.Context, actor string, sub domain.Subscript
 	defer cancel()
 	_, err = s.store.ChangeState(bctx, sub.ID, domain.SubCancelled, why, actor)
 	return call, err
+}
+
+// SaysDropped reports whether call is an unregister the gateway answered
+// RetcodeDropped: the platform no longer has the subscription.
+func SaysDropped(call domain.Call) bool {
+	return call.Operation == domain.OpUnregister && call.Outcome == domain.OutcomeRejected && call.Retcode == RetcodeDropped
+}
+
+// Dropped returns the unregister call that makes sub closable in ccsub
+// only: sub is not cancelled and its newest unregister was answered
+// RetcodeDropped. Otherwise it returns ErrNotDropped. A later cancel that
+// got another answer takes the offer back, since the gateway may have the
+// subscription after all.
+func (s *Service) Dropped(ctx context.Context, sub domain.Subscription) (domain.Call, error) {
+	return dropped(ctx, s.store, sub)
+}
+
+func dropped(ctx context.Context, st *store.Store, sub domain.Subscription) (domain.Call, error) {
+	if sub.State == domain.SubCancelled || sub.ServerID == "" {
+		return domain.Call{}, ErrNotDropped
+	}
+	call, err := st.LatestCall(ctx, sub.ID, domain.OpUnregister)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && !SaysDropped(call)) {
+		return domain.Call{}, ErrNotDropped
+	}
+	if err != nil {
+		return domain.Call{}, err
+	}
+	return call, nil
+}
+
+// CloseDropped closes, in ccsub only, a subscription the platform already
+// dropped: it becomes cancelled and nothing is sent, since a cancel can
+// never succeed once the gateway answers RetcodeDropped and the
+// subscription would otherwise stay open for ever. It returns the unregister call the close relies on, or
+// ErrNotDropped (see Dropped). The rule is checked again inside the
+// transaction that changes the state and writes the audit entry, so a
+// concurrent cancel or close leaves exactly one of them recorded.
+func (s *Service) CloseDropped(ctx context.Context, who domain.Actor, sub domain.Subscription) (domain.Call, error) {
+	var call domain.Call
+	err := s.audit.Change(ctx, who, func(tx *store.Store) (domain.AuditEntry, error) {
+		var err error
+		if call, err = dropped(ctx, tx, sub); err != nil {
+			return domain.AuditEntry{}, err
+		}
+		reason := fmt.Sprintf("closed in ccsub only by %s: the gateway answered %s (it no longer has this subscription) to unregister call #%d",
+			who.Name, RetcodeDropped, call.ID)
+		changed, err := tx.ChangeState(ctx, sub.ID, domain.SubCancelled, reason, who.Name)
+		if err == nil && !changed {
+			err = ErrNotDropped // cancelled meanwhile
+		}
+		return closedDropped(sub, call), err
+	})
+	if err != nil {
+		return domain.Call{}, fmt.Errorf("subscribe.CloseDropped %d: %w", sub.ID, err)
+	}
+	return call, nil
 }
 
 // Replace changes a subscription's token the only way the platform allows:

@@ -30,7 +30,7 @@ type CallProps struct {
 	Call         domain.Call
 	Subscription *domain.Subscription
 	TokenMasked  string
-	Hint         string // advice for the retcode, if any
+	Hint         string // what an administrator should check for the retcode (domain.RetcodeHint), if anything
 	Interrupted  bool   // pending for longer than any call can take
 }
 
@@ -48,4 +48,13 @@ func httpStatus(s int) string {
 		return "no HTTP answer"
 	}
 	return strconv.Itoa(s)
+}
+
+// RetcodeAction is what ccsub does with the call's retcode, from the
+// retcode table; "" for a call that simply succeeded or has no retcode.
+func (p CallProps) RetcodeAction() string {
+	if p.Call.Outcome == domain.OutcomeSuccess {
+		return ""
+	}
+	return view.RetcodeAction(p.Call.Retcode)
 }

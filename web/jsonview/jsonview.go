@@ -107,6 +107,8 @@ type Call struct {
 	HTTPStatus     int              `json:"httpStatus"`
 	Retcode        string           `json:"retcode"`
 	RetcodeMeaning string           `json:"retcodeMeaning,omitempty"`
+	RetcodeAction  string           `json:"retcodeAction,omitempty"` // what ccsub does with the retcode
+	RetcodeCheck   string           `json:"retcodeCheck,omitempty"`  // what an administrator should check
 	Message        string           `json:"message"`
 	ServerID       string           `json:"serverId"`
 	CallbackURI    string           `json:"serviceCallBackUri"`
@@ -129,7 +131,7 @@ func CallOf(c domain.Call) Call {
 		NLPFlag: c.NLPFlag, FlowAccessCode: c.FlowAccessCode, ServiceToken: SecretState(c.TokenPresent),
 		Error: c.Error, Attempts: c.Attempts, SubscriptionID: c.SubscriptionID}
 	if c.Retcode != "" {
-		v.RetcodeMeaning = view.Meaning(c.Retcode)
+		v.RetcodeMeaning, v.RetcodeAction, v.RetcodeCheck = view.Meaning(c.Retcode), view.RetcodeAction(c.Retcode), view.RetcodeCheck(c.Retcode)
 	}
 	return v
 }

@@ -47,6 +47,7 @@ type DetailProps struct {
 	ReplaceKey     string
 	ReplaceError   string
 	ResolveError   string // the "settle an unknown register" form was refused
+	DroppedCallID  int64  // unregister answered 107-031: the platform dropped it, close in ccsub only; or 0
 	Interval       time.Duration
 	History        auditlog.Recent // audit entries about this subscription
 }
@@ -69,6 +70,10 @@ func deref(t *time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return *t, true
+}
+
+func closeConfirm(p DetailProps) string {
+	return "Close subscription " + p.Sub.ServerID + " in ccsub only? Nothing is sent to the gateway."
 }
 
 func stripLabel(p DetailProps) string {

@@ -66,7 +66,8 @@ func Retcode(code string) string {
 	return code
 }
 
-// Meaning returns the contract's meaning of a retcode.
+// Meaning returns the contract's meaning of a retcode, from the one
+// retcode table (domain.Retcodes).
 func Meaning(code string) string {
 	if code == "" {
 		return ""
@@ -76,6 +77,22 @@ func Meaning(code string) string {
 	}
 	return "not in the contract's list"
 }
+
+// RetcodeAction returns what ccsub does with a retcode, from the retcode
+// table; a code outside the contract is recorded as rejected.
+func RetcodeAction(code string) string {
+	if code == "" {
+		return ""
+	}
+	if a := domain.RetcodeAction(code); a != "" {
+		return a
+	}
+	return "Recorded as rejected: the platform did not act. The code is not in the contract; the gateway's message says why."
+}
+
+// RetcodeCheck returns what an administrator should check for a retcode,
+// from the retcode table, or "" when there is nothing to check.
+func RetcodeCheck(code string) string { return domain.RetcodeHint(code) }
 
 // OrDash shows "—" for empty values.
 func OrDash(s string) string {

@@ -1,0 +1,60 @@
+package history
+
+import (
+	"context"
+	"html"
+	"strings"
+	"testing"
+
+	"ccsub/internal/domain"
+)
+
+func renderCall(t *testing.T, c domain.Call, hint string) string {
+	t.Helper()
+	var b strings.Builder
+	if err := Call(CallProps{Call: c, Hint: hint}).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	return html.UnescapeString(b.String())
+}
+
+// TestCallPageShowsTheRetcodeTable: the call page shows a retcode's
+// meaning, what ccsub does and what to check, all from domain's one table.
+func TestCallPageShowsTheRetcodeTable(t *testing.T) {
+	for _, r := range domain.Retcodes() {
+		if r.Code == "0" {
+			continue
+		}
+		t.Run(r.Code, func(t *testing.T) {
+			page := renderCall(t, domain.Call{ID: 7, Operation: domain.OpRegister, Outcome: domain.OutcomeRejected, Retcode: r.Code},
+				domain.RetcodeHint(r.Code))
+			for _, want := range []string{r.Meaning, `id="call-retcode-action">` + r.Action} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the page lacks %q", want)
+				}
+			}
+			if hasCheck := strings.Contains(page, `id="call-retcode-check"`); hasCheck != (r.Check != "") || !strings.Contains(page, r.Check) {
+				t.Errorf("check shown=%v, want it shown exactly when the table has one (%q)", hasCheck, r.Check)
+			}
+		})
+	}
+}
+
+func TestCallPageSaysNothingMoreForASuccess(t *testing.T) {
+	page := renderCall(t, domain.Call{ID: 1, Operation: domain.OpHandshake, Outcome: domain.OutcomeSuccess, Retcode: "0"}, domain.RetcodeHint("0"))
+	if strings.Contains(page, "call-retcode-action") || strings.Contains(page, "call-retcode-check") {
+		t.Error("a successful call shows what ccsub does or what to check")
+	}
+	// A register answered "0" without a serverId is unknown: say why.
+	page = renderCall(t, domain.Call{ID: 2, Operation: domain.OpRegister, Outcome: domain.OutcomeUnknown, Retcode: "0"}, "")
+	if !strings.Contains(page, domain.RetcodeAction("0")) {
+		t.Error("an unknown call answered 0 does not say what ccsub does with it")
+	}
+}
+
+func TestCallPageExplainsACodeOutsideTheContract(t *testing.T) {
+	page := renderCall(t, domain.Call{ID: 3, Operation: domain.OpModify, Outcome: domain.OutcomeRejected, Retcode: "107-999"}, "")
+	if !strings.Contains(page, "not in the contract") || !strings.Contains(page, "Recorded as rejected") {
+		t.Error("a code outside the contract is not explained")
+	}
+}
