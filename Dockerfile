@@ -20,5 +20,12 @@ ENV LISTEN_ADDR=0.0.0.0:8080 \
     CCSUB_REQUIRE_SECRET_KEY=true
 USER nonroot:nonroot
 EXPOSE 8080
+# No shell or curl in a distroless image: the probe is ccsub itself. It GETs
+# /readyz on loopback at LISTEN_ADDR's port (https, pinned to CCSUB_TLS_CERT,
+# when that is set), opens no database and loads no keys; see docs/deploy.md.
+# If you change the port with `serve --listen` rather than LISTEN_ADDR, give
+# the probe --url too.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["/usr/local/bin/ccsub", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/ccsub"]
 CMD ["serve"]

@@ -25,7 +25,7 @@ const (
 // Options tune the sessions.
 type Options struct {
 	SessionTTL  time.Duration // absolute lifetime of a session; 0 means 12 hours
-	SessionIdle time.Duration // a session unused this long ends; 0 means 30 minutes
+	SessionIdle time.Duration // a session signed in here ends when unused this long; 0 means 30 minutes
 }
 
 // Service performs the access actions.
@@ -54,5 +54,6 @@ func New(st *store.Store, trail *audit.Trail, keys *secret.Keyring, log *slog.Lo
 // SessionTTL is a session's absolute lifetime, for the cookie's MaxAge.
 func (s *Service) SessionTTL() time.Duration { return s.ttl }
 
-// SessionIdle is how long an unused session lives.
+// SessionIdle is how long an unused session signed in by this process
+// lives; each session keeps the limit it was signed in with.
 func (s *Service) SessionIdle() time.Duration { return s.idle }

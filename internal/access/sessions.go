@@ -95,19 +95,21 @@ func (s *Service) startSession(ctx context.Context, who domain.Actor, u domain.U
 		old = sessionID(replaces)
 	}
 	err := s.store.CreateSession(ctx, domain.NewSession{ID: sessionID(token), UserID: u.ID, Lifetime: s.ttl,
-		SourceAddr: who.Addr, UserAgent: who.UserAgent}, old)
+		IdleLimit: s.idle, SourceAddr: who.Addr, UserAgent: who.UserAgent}, old)
 	return token, err
 }
 
 // SessionUser returns the user of a live session. A session that is
-// unknown, revoked, expired, idle too long or whose user is disabled is no
-// session (false, nil); only a database failure is an error.
+// unknown, revoked, expired, idle for longer than its own limit (the one
+// set when it was signed in, on whichever process) or whose user is
+// disabled is no session (false, nil); only a database failure is an
+// error.
 func (s *Service) SessionUser(ctx context.Context, token string) (domain.User, bool, error) {
 	if token == "" {
 		return domain.User{}, false, nil
 	}
 	id := sessionID(token)
-	u, stale, err := s.store.SessionUser(ctx, id, s.idle)
+	u, stale, err := s.store.SessionUser(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return domain.User{}, false, nil
 	}

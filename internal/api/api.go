@@ -121,6 +121,7 @@ func (a *API) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ccsub"`)
 	}
+	httpkit.SetRetryAfter(w, p)
 	a.writeJSON(w, p.Status, b)
 }
 

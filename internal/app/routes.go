@@ -99,6 +99,7 @@ func (d doors) routes() []Route {
 		{"GET /gateways/{id}", Admin, h(p.EditGateway)},
 		{"POST /gateways/{id}", Admin, h(p.UpdateGateway)},
 		{"POST /gateways/{id}/test", Operator, h(p.TestGateway)},
+		{"POST /gateways/{id}/retry-login", Admin, h(p.RetryGatewayLogin)},
 
 		// Notifications: the receiver (no session: the platform authenticates
 		// with service_token) and the inbox.

@@ -72,6 +72,7 @@ var allowed = map[string][]caller{
 	"POST /subscriptions/{id}/resolve":      operators,
 	"POST /subscriptions/{id}/close":        operators,
 	"POST /gateways/{id}/test":              operators,
+	"POST /gateways/{id}/retry-login":       admins,
 	"GET /gateways/new":                     admins,
 	"POST /gateways":                        admins,
 	"GET /gateways/{id}":                    admins,

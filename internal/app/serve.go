@@ -57,7 +57,8 @@ func (a *App) Serve(ctx context.Context, out io.Writer) error {
 			a.Log.Error("keep-alive engine stopped", "err", err)
 		}
 	})
-	background.Go(func() { maintain(bgCtx, a.Store, a.Log, a.Config.SessionIdle) })
+	background.Go(func() { maintain(bgCtx, a.Store, a.Log) })
+	background.Go(func() { a.sweepPending(bgCtx) })
 	defer background.Wait() // on shutdown: in-flight handshakes finish or release their leases
 	defer stopBackground()
 	return listenAndServe(ctx, a.Config, a.Handler(sessKeys), a.Metrics.Handler(), out, a.Log)
@@ -154,30 +155,58 @@ func startMetrics(cfg config.Config, h http.Handler, out io.Writer, log *slog.Lo
 	}, nil
 }
 
-// maintain prunes what only matters for a while: heartbeat buckets older
-// than the 24-hour strip, replay digests older than a day, sessions that
-// can no longer be used and failed sign-ins older than any throttle window.
-// Every process may do it; the deletes are idempotent.
-func maintain(ctx context.Context, st *store.Store, log *slog.Logger, idle time.Duration) {
-	t := time.NewTicker(time.Hour)
+// sweepPending settles, every minute, the calls no process can still
+// complete (see subscribe.RecoverInterrupted): a register whose answer came
+// while the database was down becomes an unknown subscription to settle,
+// without waiting for a restart. Every process runs it; it is idempotent.
+func (a *App) sweepPending(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		if _, err := st.PruneHeartbeats(ctx, 25*time.Hour); err != nil && ctx.Err() == nil {
-			log.Warn("prune heartbeats", "err", err)
-		}
-		if _, err := st.PruneNotificationDigests(ctx, time.Now().Add(-24*time.Hour), 10000); err != nil && ctx.Err() == nil {
-			log.Warn("prune notification digests", "err", err)
-		}
-		if _, err := st.PruneSessions(ctx, idle); err != nil && ctx.Err() == nil {
-			log.Warn("prune sessions", "err", err)
-		}
-		if _, err := st.PruneLoginFailures(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
-			log.Warn("prune failed sign-ins", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		if _, err := a.Subscribe.RecoverInterrupted(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("sweep of calls without an answer", "err", err)
+		}
+	}
+}
+
+// maintain prunes, every hour, what only matters for a while (see Prune).
+func maintain(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		prune(ctx, st, log)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Prune runs one round of the maintenance Serve does every hour: it
+// deletes heartbeat buckets older than the 24-hour strip, replay digests
+// older than a day, sessions that can no longer be used (past their own
+// expiry or idle limit, whatever this process's settings) and failed
+// sign-ins older than any throttle window. Every process may do it; the
+// deletes are idempotent.
+func (a *App) Prune(ctx context.Context) { prune(ctx, a.Store, a.Log) }
+
+func prune(ctx context.Context, st *store.Store, log *slog.Logger) {
+	if _, err := st.PruneHeartbeats(ctx, 25*time.Hour); err != nil && ctx.Err() == nil {
+		log.Warn("prune heartbeats", "err", err)
+	}
+	if _, err := st.PruneNotificationDigests(ctx, time.Now().Add(-24*time.Hour), 10000); err != nil && ctx.Err() == nil {
+		log.Warn("prune notification digests", "err", err)
+	}
+	if _, err := st.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("prune sessions", "err", err)
+	}
+	if _, err := st.PruneLoginFailures(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
+		log.Warn("prune failed sign-ins", "err", err)
 	}
 }

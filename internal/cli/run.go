@@ -32,6 +32,7 @@ Usage:
   ccsub audit verify
   ccsub token create --name NAME [--role auditor|operator|admin] [--days 1-365]
   ccsub token revoke --id N
+  ccsub healthcheck [--url URL] [--timeout 3s]   (exit 0 when /readyz answers 2xx)
   ccsub help
 
 Configuration comes from the environment (see README.md): DATABASE_URL,
@@ -69,6 +70,8 @@ func Run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 		return secretsCmd(ctx, e, rest)
 	case "token":
 		return tokenCmd(ctx, e, rest)
+	case "healthcheck":
+		return healthcheck(ctx, e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -14,6 +14,7 @@ const (
 	AuditGatewayCreate AuditAction = "gateway_create"
 	AuditGatewayUpdate AuditAction = "gateway_update"
 	AuditGatewayTest   AuditAction = "gateway_test"
+	AuditGatewayRetry  AuditAction = "gateway_login_retry" // an admin's one login with a password the gateway refused
 	AuditSubRegister   AuditAction = "subscription_register"
 	AuditSubModify     AuditAction = "subscription_modify"
 	AuditSubCancel     AuditAction = "subscription_cancel"
@@ -90,7 +91,7 @@ type AuditBreak struct {
 // as a filter. Add a new action here too.
 var AuditActions = []AuditAction{
 	AuditLogin, AuditLoginFailed, AuditLogout, AuditUserCreate, AuditUserUpdate,
-	AuditGatewayCreate, AuditGatewayUpdate, AuditGatewayTest,
+	AuditGatewayCreate, AuditGatewayUpdate, AuditGatewayTest, AuditGatewayRetry,
 	AuditSubRegister, AuditSubModify, AuditSubCancel, AuditSubReplace, AuditSubPolicy, AuditSubResolve, AuditSubClose,
 	AuditSecretReveal, AuditSecretsRotate, AuditExport, AuditTokenCreate, AuditTokenRevoke,
 }

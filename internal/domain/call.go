@@ -84,11 +84,35 @@ type Call struct {
 	Error          string // transport/parse error in plain words
 	Attempts       int    // HTTP requests made, logins included
 	SubscriptionID *int64
+	// RefusedByCcsub: ccsub itself refused the call before sending anything
+	// (its own checks of the address, the networks it may call, the CA
+	// bundle, the serverId, or a login refusal it will not repeat). The
+	// outcome keeps its word (failed, or rejected for a remembered login
+	// refusal); Error, or else Message, says why.
+	RefusedByCcsub bool
+}
+
+// NotSentReason is why ccsub refused a call before sending it, or "" when
+// it did not refuse it.
+func (c Call) NotSentReason() string {
+	switch {
+	case !c.RefusedByCcsub:
+		return ""
+	case c.Error != "":
+		return c.Error
+	case c.Message != "":
+		return c.Message
+	}
+	return "no reason was recorded"
 }
 
 // NewCall is what is written, as pending, before a request leaves.
 type NewCall struct {
 	IdempotencyKey string // optional; a repeated key yields ErrDuplicateSubmission
+	// Fingerprint identifies the request a key was used for (SHA-256 of its
+	// canonical, non-secret fields); the same key with another fingerprint
+	// yields ErrIdempotencyConflict. Stored only with a key.
+	Fingerprint    []byte
 	GatewayID      int64
 	GatewayName    string
 	Actor          string
@@ -116,6 +140,9 @@ type CallResult struct {
 	Error        string
 	Attempts     int
 	Duration     time.Duration
+	// RefusedByCcsub: nothing was sent because ccsub refused the call
+	// (see Call.RefusedByCcsub).
+	RefusedByCcsub bool
 }
 
 // CallFilter narrows the history. Zero values mean "any".

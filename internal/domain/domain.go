@@ -17,6 +17,10 @@ var (
 	// ErrDuplicateSubmission means a form with the same idempotency key was
 	// already submitted; the call it started is returned alongside.
 	ErrDuplicateSubmission = errors.New("duplicate submission")
+	// ErrIdempotencyConflict means a one-time key (a form's, or the API's
+	// Idempotency-Key) was already used with another request: nothing was
+	// sent, and the first request's call is not this one's answer.
+	ErrIdempotencyConflict = errors.New("idempotency key already used with another request")
 )
 
 // Role is what a console user may do.
@@ -62,6 +66,29 @@ type Gateway struct {
 	LastTestAt      *time.Time
 	LastTestOutcome Outcome
 	LastTestMessage string
+	// LoginRefused is set while the gateway's current password is one the
+	// gateway refused with 107-003 or 107-004: no process sends it again
+	// until an administrator saves a new password or asks for one retry.
+	LoginRefused *LoginRefusal
+	// RefusalsEnded counts the login refusals ended on purpose (a new
+	// password or agent ID, a retry that logged in); a process's own memory
+	// of a refusal from before the last end no longer counts.
+	RefusalsEnded int64
+}
+
+// LoginRefusal is a gateway login refused with a code after which more
+// tries lock the account (107-003, 107-004). It is kept on the gateway's
+// row, so every process and every restart knows it.
+type LoginRefusal struct {
+	At      time.Time
+	Retcode string
+	Message string // what the code means, or the gateway's words
+}
+
+// String names the refusal without any secret, for audit diffs and logs:
+// "107-003 on 2006-01-02 15:04:05 UTC".
+func (r LoginRefusal) String() string {
+	return r.Retcode + " on " + r.At.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
 // GatewayInput is what a person or the CLI provides to create or edit a

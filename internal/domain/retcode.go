@@ -31,7 +31,8 @@ const (
 	actionRelogin  = "The Guid expired or the gateway node does not know it: ccsub logs in again once and retries the call once. " +
 		"If the retry gets a refusal too, that answer is what is recorded."
 	actionLoginRefused = "The login is refused. ccsub never retries it automatically, because the account would lock; it remembers " +
-		"the refusal and sends nothing with these credentials until the gateway's settings in ccsub change."
+		"the refusal in the database, for every ccsub process and across restarts, and sends nothing with this password and agent ID " +
+		"until an administrator saves new ones on the gateway page or asks for one retry (\"Try the login once more\")."
 	actionPushPath = actionRejected + " This code describes the platform's own push to a subscriber; it is not expected as an answer to ccsub's calls."
 )
 

@@ -16,6 +16,7 @@ type NewSession struct {
 	ID         string
 	UserID     int64
 	Lifetime   time.Duration // absolute: the session ends this long after sign-in
+	IdleLimit  time.Duration // the session ends when unused this long; stored with it, so every process applies it
 	SourceAddr string
 	UserAgent  string
 }

@@ -55,9 +55,9 @@ func (f *Modify) Validate() bool {
 		FlowAccessCode: f.FlowAccessCode, UseReceiver: f.UseReceiver, ReceiverKey: f.ReceiverKey,
 		ReceiverBase: f.ReceiverBase, Errors: f.Errors,
 	}
-	if f.HasToken {
-		reg.ServiceToken = "present" // the stored token satisfies the receiver's need for one
-	}
+	// The register rules ask for a token with the receiver; modify cannot
+	// set one, so that case is answered below under useReceiver instead.
+	reg.ServiceToken = "present"
 	reg.validateCallback()
 	reg.validateFlowAccessCode()
 	if f.UseReceiver && !f.HasToken {

@@ -13,6 +13,21 @@ import (
 // MaxFlowAccessCode is not pinned by the vendor; see docs/decisions.md.
 const MaxFlowAccessCode = 64
 
+// NoOneTimeKey is the answer (400) to a register or replace form posted
+// without its one-time key, or with an empty one; page names the page the
+// form is on ("register", "subscription"). Every page that offers such a
+// form renders a key, so a form without one did not come from the page as
+// it is now, and sending it could not be made safe to repeat.
+func NoOneTimeKey(page string) string {
+	return "This form has no one-time key: reload the " + page + " page and submit it again; nothing was sent."
+}
+
+// OneTimeKeySpent is shown on a form whose one-time key was already used
+// for a submit with other values: the first submit stands, this one was
+// not sent, and the form comes back with a new key.
+const OneTimeKeySpent = "This form was already submitted with other values, and its one-time key is spent: nothing was sent this time. " +
+	"The form now has a new key; check the values and submit again to send them as a new request."
+
 // Subscription is the register form. Field names follow the API.
 type Subscription struct {
 	Gateway            string

@@ -27,6 +27,29 @@ func plainErrorf(cause error, format string, args ...any) error {
 	return &callError{msg: fmt.Sprintf(format, args...), cause: cause}
 }
 
+// refusedError is a call ccsub itself refused before sending anything: one
+// of its own checks (the gateway networks at dial time, the gateway's
+// address and CA bundle, the serverId) said no. It reads like the check's
+// callError; Result.RefusedByCcsub finds it anywhere in Err's chain, also
+// when a refused login is the reason an operation was not sent.
+type refusedError struct {
+	msg   string
+	cause error
+}
+
+func (e *refusedError) Error() string { return e.msg }
+func (e *refusedError) Unwrap() error { return e.cause }
+
+// RefusedByCcsub reports whether ccsub itself refused the call before
+// sending anything, as opposed to a gateway that answered, or could not be
+// reached: the outcome is then failed, Err says which check refused it,
+// and the gateway never saw a byte of it (docs/decisions.md, "Calls and
+// outcomes").
+func (r Result) RefusedByCcsub() bool {
+	var re *refusedError
+	return errors.As(r.Err, &re)
+}
+
 // classify is the one place that decides a call's outcome (docs/gateway-
 // contract.md §7). An answer is failed or rejected only when the platform
 // cannot have acted on the request; whatever leaves that open is unknown:
@@ -76,7 +99,9 @@ func classify(x exchange) (domain.Outcome, answer, error) {
 func describeUnsent(x exchange) error {
 	var ce *callError
 	if errors.As(x.err, &ce) {
-		return ce // our own validation, already in plain words
+		// Our own validation, already in plain words: before sending, only
+		// ccsub's checks (the network guard, unsent) make a callError.
+		return &refusedError{msg: ce.msg, cause: x.err}
 	}
 	if msg := describeTLS(x.err, x.customCA); msg != "" {
 		return plainErrorf(x.err, "%s", msg)

@@ -31,6 +31,11 @@ type Target struct {
 	AgentID   int64
 	Password  string
 	CAPEM     []byte // PEM bundle to verify the gateway; empty: system roots
+	// RefusalsEnded is how many login refusals of this gateway the caller's
+	// shared record (the database) says were ended on purpose. A refusal
+	// this client remembers from before a later end is not repeated: the
+	// record, which every process shares, has the last word.
+	RefusalsEnded int64
 }
 
 // Config tunes the client. Zero values take the documented defaults.
@@ -74,6 +79,11 @@ type Result struct {
 	ResponseBody string         // last response body (capped), secrets redacted
 	Err          error          // nil for success/rejected; plain words otherwise
 	Attempts     int            // HTTP requests this call made, logins included
+	// LoginRefused: the gateway itself refused this call's login (sent by
+	// this call or by one it joined) with 107-003 or 107-004, so whoever
+	// keeps gateway state beyond this process must not send the password
+	// again. A refusal the client only remembered does not set it.
+	LoginRefused bool
 }
 
 // Client talks to any number of gateways. It is safe for concurrent use and
@@ -107,6 +117,7 @@ type gatewayState struct {
 type refusal struct {
 	passwordMAC [sha256.Size]byte
 	res         Result
+	ended       int64 // Target.RefusalsEnded when the refusal came
 }
 
 // New returns a client with cfg's defaults applied.

@@ -45,7 +45,7 @@ func (c *Client) acquire(ctx context.Context, st *gatewayState, t Target, budget
 		c.mu.Unlock()
 		return guid, nil
 	}
-	if r := st.refused; r != nil && !fresh && r.passwordMAC == c.passwordMAC(t.Password) {
+	if r := st.refused; r != nil && !fresh && r.passwordMAC == c.passwordMAC(t.Password) && r.ended >= t.RefusalsEnded {
 		c.mu.Unlock()
 		// Nothing is sent, so nothing of the old exchange is this call's.
 		res := Result{Outcome: domain.OutcomeRejected, Retcode: r.res.Retcode,
@@ -77,7 +77,7 @@ func (c *Client) lead(ctx context.Context, st *gatewayState, t Target, f *loginF
 	case domain.OutcomeRejected:
 		st.guid = "" // a refused login proves the old Guid's account is not usable
 		if isLockingRefusal(f.res.Retcode) {
-			st.refused = &refusal{passwordMAC: c.passwordMAC(t.Password), res: f.res}
+			st.refused = &refusal{passwordMAC: c.passwordMAC(t.Password), res: f.res, ended: t.RefusalsEnded}
 		}
 	}
 	st.flight = nil
@@ -115,6 +115,7 @@ func (c *Client) login(ctx context.Context, st *gatewayState, t Target, budget t
 	return Result{
 		Outcome: outcome, Retcode: a.Retcode, Message: sec.text(a.Message), HTTPStatus: x.status,
 		RequestBody: redactedBody, ResponseBody: sec.body(x.body), Err: err, Attempts: 1,
+		LoginRefused: outcome == domain.OutcomeRejected && isLockingRefusal(a.Retcode),
 	}, a.Guid
 }
 

@@ -120,6 +120,7 @@ func loginBlocked(res Result, login Result, op domain.Operation) Result {
 	res.HTTPStatus, res.ResponseBody = login.HTTPStatus, login.ResponseBody
 	if login.Outcome == domain.OutcomeRejected {
 		res.Outcome, res.Retcode, res.Err = domain.OutcomeRejected, login.Retcode, nil
+		res.LoginRefused = login.LoginRefused
 		res.Message = refusalMessage(login, op)
 		if errors.Is(login.Err, errRememberedRefusal) {
 			res.Message = login.Message // nothing was sent; say why
@@ -148,8 +149,14 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// unsent is the result of a call refused before any request was made.
+// unsent is the result of a call ccsub refused before any request was
+// made (Result.RefusedByCcsub): a check of the operation (no serverId) or
+// of the gateway's settings (its address, its CA bundle).
 func (c *Client) unsent(op string, st *gatewayState, cause error, res Result, budget time.Duration) Result {
+	var ce *callError
+	if !errors.As(cause, &ce) {
+		cause = plainErrorf(cause, "%s; nothing was sent", cause.Error())
+	}
 	x := c.newExchange(op, st, budget)
 	x.err = cause
 	res.Outcome, _, res.Err = classify(x)

@@ -51,7 +51,8 @@ func (s *Service) Create(ctx context.Context, who domain.Actor, in Input) (domai
 	return s.save(ctx, who, nil, in)
 }
 
-// Update edits the gateway with the given id.
+// Update edits the gateway with the given id. A new password or agent ID
+// ends a login refusal remembered for the old ones (store.UpdateGateway).
 func (s *Service) Update(ctx context.Context, who domain.Actor, id int64, in Input) (domain.Gateway, error) {
 	before, err := s.store.Gateway(ctx, id)
 	if err != nil {
@@ -139,5 +140,10 @@ func saved(before *domain.Gateway, after domain.Gateway, newPassword bool) domai
 		pw = audit.SecretChanged
 	}
 	e.Diff["password"] = domain.FieldChange{After: pw}
+	if before != nil && before.LoginRefused != nil && after.LoginRefused == nil {
+		// The store ends a refusal when the password or the agent ID it was
+		// about changes; say so, since it lets every process log in again.
+		e.Diff["loginRefused"] = domain.FieldChange{Before: before.LoginRefused.String()}
+	}
 	return e
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"ccsub/internal/database"
 	"ccsub/internal/domain"
 )
 
@@ -58,7 +59,14 @@ type Problem struct {
 	Detail   string
 	Fields   map[string]string
 	Internal bool // a fault of ccsub's: logged at error level, the cause never shown
+	// RetryAfter, in seconds, is sent as Retry-After: the fault is of the
+	// moment and a retry will likely succeed.
+	RetryAfter int
 }
+
+// retryAfterOutage is how long a client should wait while the database is
+// unreachable: the pool reconnects within seconds once it is back.
+const retryAfterOutage = 5
 
 // Classify is the one table from error to status and words.
 func Classify(err error) Problem {
@@ -80,12 +88,21 @@ func Classify(err error) Problem {
 	case errors.Is(err, domain.ErrForbidden):
 		return Problem{Status: http.StatusForbidden, Title: "Not allowed",
 			Detail: "Your role does not allow this. Ask an administrator if you need it."}
+	case errors.Is(err, domain.ErrIdempotencyConflict):
+		return Problem{Status: http.StatusUnprocessableEntity, Title: "Key already used",
+			Detail: "This Idempotency-Key was already used with another request body; use a new key for a new request."}
 	case errors.Is(err, domain.ErrDuplicateSubmission):
 		return Problem{Status: http.StatusConflict, Title: "Already submitted",
 			Detail: "This was already submitted; nothing was sent again."}
 	case errors.Is(err, domain.ErrConflict):
 		return Problem{Status: http.StatusConflict, Title: "Conflict",
 			Detail: "This clashes with what is on record, or it changed meanwhile. Reload and try again."}
+	case database.TimedOut(err):
+		return Problem{Status: http.StatusUnprocessableEntity, Title: "This took too long",
+			Detail: "The database stopped this request because it ran too long. Narrow your filters (a shorter date range, a gateway, an outcome) and try again."}
+	case database.Unavailable(err):
+		return Problem{Status: http.StatusServiceUnavailable, Title: "The database is not answering", RetryAfter: retryAfterOutage,
+			Detail: "ccsub cannot reach its database at the moment. Nothing was lost: try again in a few seconds; ccsub reconnects by itself once the database is back."}
 	}
 	return Problem{Status: http.StatusInternalServerError, Title: "Something went wrong", Internal: true,
 		Detail: "ccsub could not complete this request. Nothing was lost: try again, and tell an administrator if it keeps happening."}

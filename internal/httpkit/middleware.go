@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"ccsub/internal/database"
 	"ccsub/internal/domain"
 	"ccsub/internal/metrics"
 )
@@ -21,13 +23,28 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 // FailFunc renders an error as the door that received the request answers.
 type FailFunc func(w http.ResponseWriter, r *http.Request, err error)
 
-// Handle adapts h, giving its error to fail.
+// Handle adapts h, giving its error to fail. A read that lost its
+// database connection is run once more: after a database restart the pool
+// still holds connections to the old server, and the first query on each
+// fails although the database is back. Reads write nothing before they
+// return (pages render into a buffer), so running one again is safe.
 func Handle(fail FailFunc, h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		err := h(w, r)
+		if err != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && database.Unavailable(err) {
+			err = h(w, r)
+		}
+		if err != nil {
 			fail(w, r, err)
 		}
 	})
+}
+
+// SetRetryAfter sends the problem's Retry-After, if it has one.
+func SetRetryAfter(w http.ResponseWriter, p Problem) {
+	if p.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
+	}
 }
 
 // Recover turns a panic into the generic error answer; it is the outermost

@@ -63,10 +63,12 @@ func (e *Engine) keepAlive(work context.Context, sub domain.Subscription, claime
 // was sent (the gateway row or a secret could not be read).
 func (e *Engine) failure(sub domain.Subscription, res gateway.Result, err error, took time.Duration) store.HandshakeFailure {
 	r := domain.CallResult{Outcome: res.Outcome, HTTPStatus: res.HTTPStatus, Retcode: res.Retcode,
-		Message: res.Message, ResponseBody: res.ResponseBody, Attempts: res.Attempts, Duration: took}
+		Message: res.Message, ResponseBody: res.ResponseBody, Attempts: res.Attempts, Duration: took,
+		RefusedByCcsub: res.RefusedByCcsub()}
 	switch {
 	case err != nil:
-		r.Outcome, r.Error = domain.OutcomeFailed, err.Error()
+		// ccsub could not even prepare the request: nothing was sent.
+		r.Outcome, r.Error, r.RefusedByCcsub = domain.OutcomeFailed, err.Error(), true
 	case res.Err != nil:
 		r.Error = res.Err.Error()
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"ccsub/internal/database"
 	"ccsub/internal/domain"
 	"ccsub/internal/httpkit"
 	"ccsub/internal/metrics"
@@ -105,10 +106,10 @@ func (s *Receiver) Receive(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	ans := s.judgePush(ctx, r, key, body, tooLarge, &n)
 	n.Accepted, n.Reason, n.HTTPStatus = ans.status == http.StatusOK, ans.reason, ans.status
-	// A 500 before the subscription was found means the database did not
+	// A 5xx before the subscription was found means the database did not
 	// answer the lookup: trying to store would only fail again.
 	replay := false
-	if ans.status != http.StatusInternalServerError || n.SubscriptionID != nil {
+	if ans.status < 500 || n.SubscriptionID != nil {
 		ans, replay = s.recordPush(ctx, r, n, ans)
 	}
 	s.metrics.ObserveNotification(pushResult(ans, replay))
@@ -138,7 +139,7 @@ func (s *Receiver) judgePush(ctx context.Context, r *http.Request, key string, b
 	}
 	if err != nil {
 		s.log.Error("receiver: find subscription", "id", httpkit.RequestID(r), "err", err)
-		return refuse(http.StatusInternalServerError, pushInternalFail, "ccsub could not look up the receiver address; send it again")
+		return refuse(storeFailStatus(err), pushInternalFail, "ccsub could not look up the receiver address; send it again")
 	}
 	n.SubscriptionID = &sub.ID
 	push, decodeErr := decodePush(body)
@@ -213,7 +214,7 @@ func (s *Receiver) recordPush(ctx context.Context, r *http.Request, n domain.Not
 	if err != nil {
 		s.log.Error("receiver: store notification", "id", httpkit.RequestID(r), "accepted", n.Accepted, "err", err)
 		if n.Accepted {
-			return refuse(http.StatusInternalServerError, pushInternalFail, "ccsub could not store the notification; send it again"), false
+			return refuse(storeFailStatus(err), pushInternalFail, "ccsub could not store the notification; send it again"), false
 		}
 		return ans, false
 	}
@@ -225,6 +226,15 @@ func (s *Receiver) recordPush(ctx context.Context, r *http.Request, n domain.Not
 		return ans, true
 	}
 	return ans, false
+}
+
+// storeFailStatus is 503 while the database is unreachable, so the
+// platform retries the push (replays are detected), and 500 otherwise.
+func storeFailStatus(err error) int {
+	if database.Unavailable(err) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }
 
 func writePushAnswer(w http.ResponseWriter, a pushAnswer) {

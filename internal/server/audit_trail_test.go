@@ -119,6 +119,12 @@ func TestEachGatewayAndSubscriptionActionIsAuditedExactlyOnce(t *testing.T) {
 			changes: []change{{"retcode", nil, "107-003"}},
 		},
 		{
+			name:   "an administrator's one retry of the refused login records its call",
+			do:     func() { e.Post(c, gwPath("/retry-login"), nil) },
+			action: domain.AuditGatewayRetry, targetType: domain.TargetGateway, targetID: func() int64 { return gw.ID }, outcome: "rejected",
+			changes: []change{{"retcode", nil, "107-003"}},
+		},
+		{
 			name: "registering records the settings, the serverId and the token only as a marker",
 			do: func() {
 				sub = e.Registered(c, func(v url.Values) { v.Set("serviceToken", tok1); v.Set("idempotencyKey", apptest.Uniq("k")) })

@@ -88,6 +88,16 @@ func TestACrashBetweenPendingAndCompletedLeavesAnUnknownCall(t *testing.T) {
 	if call.Outcome != domain.OutcomeUnknown || call.Error == "" {
 		t.Errorf("after restart the call is %s (%q), want unknown with a reason", call.Outcome, call.Error)
 	}
+	if call.SubscriptionID == nil {
+		t.Fatal("the interrupted register is not listed as a subscription to settle")
+	}
+	if sub, err := e.St.Subscription(ctx, *call.SubscriptionID); err != nil || sub.State != domain.SubUnknown ||
+		sub.CallbackURI != "https://crash.example.com/cc" || sub.ServerID != "" {
+		t.Errorf("the interrupted register's subscription = %+v, %v; want state unknown with its callback", sub, err)
+	}
+	if n, err := restarted.RecoverInterrupted(ctx); err != nil || n != 0 {
+		t.Errorf("a second sweep changed %d calls (%v), want none: the sweep is idempotent", n, err)
+	}
 	if n := len(e.Sim.RequestsFor("register")); n != 1 {
 		t.Errorf("simulator saw %d registers, want 1: an unknown register is never retried", n)
 	}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/gateways"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/subscribe"
 	gatewayviews "ccsub/web/gateways"
 	"ccsub/web/view"
 )
@@ -50,7 +52,11 @@ func (s *Server) renderGatewayForm(w http.ResponseWriter, r *http.Request, statu
 	}
 	p := gatewayviews.FormProps{Shell: s.page(w, r, title, "gateways"), ID: id, Form: f, Action: action}
 	if id != 0 {
-		var err error
+		g, err := s.store.Gateway(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		p.Refused = g.LoginRefused
 		if p.History, err = s.recentAudit(r, domain.TargetGateway, id); err != nil {
 			return err
 		}
@@ -116,10 +122,43 @@ func (s *Server) TestGateway(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case call.Outcome == domain.OutcomeSuccess:
 		msg += " The gateway accepted the login."
+	case call.Attempts == 0 && call.Outcome == domain.OutcomeRejected && call.Message != "":
+		// A remembered refusal: nothing was sent, and the message says why.
+		msg += " " + strings.ToUpper(call.Message[:1]) + call.Message[1:] + "."
 	case call.Retcode != "":
 		msg += fmt.Sprintf(" The gateway answered %s (%s).", call.Retcode, view.Meaning(call.Retcode))
 	case call.Error != "":
 		msg += " " + call.Error
+	}
+	return s.flash(w, r, flashKind(call.Outcome), msg, "/gateways")
+}
+
+// RetryGatewayLogin is POST /gateways/{id}/retry-login: an administrator's
+// one login with the password the gateway refused before.
+func (s *Server) RetryGatewayLogin(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpkit.PathID(r)
+	if err != nil {
+		return err
+	}
+	call, err := s.subs.RetryLogin(r.Context(), httpkit.Actor(r), id)
+	switch {
+	case errors.Is(err, subscribe.ErrNotRefused):
+		return s.flash(w, r, "ok", "Nothing was sent: the gateway has not refused its current password, so there is no login to retry. "+
+			"Use \"Test connection\" to check it.", "/gateways")
+	case errors.Is(err, subscribe.ErrRetryInProgress):
+		return s.flash(w, r, "error", "Nothing was sent: another retry of this gateway's login is still waiting for its answer. "+
+			"Look at the gateway again in a moment.", "/gateways")
+	case err != nil && call.ID == 0:
+		return err
+	}
+	msg := fmt.Sprintf("One more login to %s: %s.", call.GatewayName, view.OutcomeLabel(call.Outcome))
+	switch {
+	case call.Outcome == domain.OutcomeSuccess:
+		msg += " The gateway accepted the password; ccsub uses it again."
+	case call.Retcode != "":
+		msg += fmt.Sprintf(" The gateway answered %s (%s).", call.Retcode, view.Meaning(call.Retcode))
+	case call.Error != "":
+		msg += " " + call.Error + ". The password was not judged; the refusal stays."
 	}
 	return s.flash(w, r, flashKind(call.Outcome), msg, "/gateways")
 }

@@ -211,6 +211,10 @@ func (s *Server) ReplaceSubscription(w http.ResponseWriter, r *http.Request) err
 	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
+	key := r.PostForm.Get("idempotencyKey")
+	if key == "" || len(r.PostForm["idempotencyKey"]) > 1 {
+		return httpkit.BadRequest(form.NoOneTimeKey("subscription"))
+	}
 	token := r.PostForm.Get("serviceToken")
 	msg := form.CheckServiceToken(token)
 	if token == "" {
@@ -224,9 +228,15 @@ func (s *Server) ReplaceSubscription(w http.ResponseWriter, r *http.Request) err
 			ReceiverKey: domain.NewReceiverKey(), Errors: form.Errors{}}
 		return s.renderSubscription(w, r, http.StatusUnprocessableEntity, sub, m, msg)
 	}
-	reg, cancel, err := s.subs.Replace(r.Context(), httpkit.Actor(r), sub, token, r.PostForm.Get("idempotencyKey"))
+	reg, cancel, err := s.subs.Replace(r.Context(), httpkit.Actor(r), sub, token, key)
 	if errors.Is(err, domain.ErrDuplicateSubmission) {
 		return s.flash(w, r, "error", "This form was already submitted; nothing was sent again.", callURL(reg.ID))
+	}
+	if errors.Is(err, domain.ErrIdempotencyConflict) {
+		// renderSubscription gives the replace form a new key.
+		m := form.Modify{ServiceCallBackURI: sub.CallbackURI, NLPFlag: sub.NLPFlag, FlowAccessCode: sub.FlowAccessCode,
+			ReceiverKey: domain.NewReceiverKey(), Errors: form.Errors{}}
+		return s.renderSubscription(w, r, http.StatusUnprocessableEntity, sub, m, form.OneTimeKeySpent)
 	}
 	if reg.ID == 0 || reg.Outcome != domain.OutcomeSuccess || err != nil && cancel.ID == 0 {
 		return s.afterCall(w, r, reg, err, "Registered the replacement", subPath(sub.ID))

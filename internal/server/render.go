@@ -52,6 +52,7 @@ func (s *Server) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	httpkit.SetRetryAfter(w, pr)
 	w.WriteHeader(p.Status)
 	_, _ = buf.WriteTo(w)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"ccsub/internal/database"
 	"ccsub/internal/domain"
 	"ccsub/internal/httpkit"
 	"ccsub/web/layout"
@@ -36,6 +37,9 @@ func (s *Server) LoadSession(skip func(*http.Request) bool, next http.Handler) h
 			return
 		}
 		u, ok, err := s.access.SessionUser(r.Context(), s.cookieToken(r))
+		if database.Unavailable(err) { // a stale pooled connection after a restart: once more
+			u, ok, err = s.access.SessionUser(r.Context(), s.cookieToken(r))
+		}
 		if err != nil {
 			s.Fail(w, r, err)
 			return

@@ -73,6 +73,10 @@ func (s *Server) RegisterSubscription(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	f := form.ParseSubscription(r.PostForm)
+	if f.IdempotencyKey == "" {
+		// Without it a repeat could not be told from a new request.
+		return httpkit.BadRequest(form.NoOneTimeKey("register"))
+	}
 	f.ReceiverBase = s.public
 	valid := f.Validate()
 	if f.GatewayID != 0 {
@@ -82,9 +86,6 @@ func (s *Server) RegisterSubscription(w http.ResponseWriter, r *http.Request) er
 		} else if err != nil {
 			return err
 		}
-	}
-	if f.IdempotencyKey == "" {
-		f.IdempotencyKey = newKey()
 	}
 	if f.ReceiverKey == "" {
 		f.ReceiverKey = domain.NewReceiverKey()
@@ -99,6 +100,12 @@ func (s *Server) RegisterSubscription(w http.ResponseWriter, r *http.Request) er
 	})
 	if errors.Is(err, domain.ErrDuplicateSubmission) {
 		return s.flash(w, r, "error", "This form was already submitted; nothing was sent again. Here is the first submission.", callURL(call.ID))
+	}
+	if errors.Is(err, domain.ErrIdempotencyConflict) {
+		// The key stands for its first submit; these values get a new one.
+		f.IdempotencyKey = newKey()
+		f.Errors.Add("idempotencyKey", form.OneTimeKeySpent)
+		return s.renderRegisterForm(w, r, http.StatusUnprocessableEntity, f)
 	}
 	if err != nil && call.ID == 0 {
 		return err
@@ -116,6 +123,9 @@ func registerSummary(c domain.Call) string {
 // callSummary says in one sentence how a call that did not succeed ended.
 func callSummary(c domain.Call) string {
 	op := string(c.Operation)
+	if c.RefusedByCcsub {
+		return "Not sent: ccsub refused the " + op + " before sending — " + c.NotSentReason()
+	}
 	switch c.Outcome {
 	case domain.OutcomeRejected:
 		return fmt.Sprintf("The gateway refused the %s: %s (%s).", op, c.Retcode, view.Meaning(c.Retcode))

@@ -14,7 +14,7 @@ import (
 
 // ListUsers is GET /users.
 func (s *Server) ListUsers(w http.ResponseWriter, r *http.Request) error {
-	list, err := s.store.ListUsers(r.Context(), s.access.SessionIdle())
+	list, err := s.store.ListUsers(r.Context())
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (s *Server) userSummary(r *http.Request, id int64) (domain.UserSummary, error) {
-	list, err := s.store.ListUsers(r.Context(), s.access.SessionIdle())
+	list, err := s.store.ListUsers(r.Context())
 	if err != nil {
 		return domain.UserSummary{}, err
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +15,7 @@ import (
 const callColumns = `id, started_at, finished_at, duration_us, gateway_id, gateway_name, actor, operation,
 	outcome, http_status, retcode, message, server_id, callback_uri, subscribe_type, nlp_flag,
 	flow_access_code, token_present, token_sealed, request_body, response_body, error, attempts,
-	subscription_id`
+	subscription_id, refused_by_ccsub`
 
 type callRow struct {
 	ID             int64      `db:"id"`
@@ -41,6 +42,7 @@ type callRow struct {
 	Error          string     `db:"error"`
 	Attempts       int        `db:"attempts"`
 	SubscriptionID *int64     `db:"subscription_id"`
+	RefusedByCcsub bool       `db:"refused_by_ccsub"`
 }
 
 func (r callRow) domain() domain.Call {
@@ -69,13 +71,18 @@ func (r callRow) domain() domain.Call {
 		Error:          r.Error,
 		Attempts:       r.Attempts,
 		SubscriptionID: r.SubscriptionID,
+		RefusedByCcsub: r.RefusedByCcsub,
 	}
 }
 
 // BeginCall records a call as pending before its request leaves, so a crash
 // mid-call still leaves a trace. With an idempotency key, the call and the
-// key's claim commit together: of two identical submits exactly one call
-// survives, and the other gets that call with domain.ErrDuplicateSubmission.
+// key's claim (with c.Fingerprint) commit together: of two identical
+// submits exactly one call survives, and the other gets that call with
+// domain.ErrDuplicateSubmission. A key already claimed with another
+// fingerprint is domain.ErrIdempotencyConflict, with no call; a claim
+// without a fingerprint (made before fingerprints were stored) matches any.
+// Either way no new call is recorded.
 func (s *Store) BeginCall(ctx context.Context, c domain.NewCall) (domain.Call, error) {
 	var call domain.Call
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
@@ -83,16 +90,21 @@ func (s *Store) BeginCall(ctx context.Context, c domain.NewCall) (domain.Call, e
 		if call, err = insertCall(ctx, tx, c); err != nil || c.IdempotencyKey == "" {
 			return err
 		}
-		claimed, err := claimSubmission(ctx, tx, c.IdempotencyKey, call.ID)
+		claimed, err := claimSubmission(ctx, tx, c.IdempotencyKey, c.Fingerprint, call.ID)
 		if err != nil || claimed {
 			return err
 		}
-		if call, err = submittedCall(ctx, tx, c.IdempotencyKey); err != nil {
+		var fp []byte
+		if call, fp, err = submittedCall(ctx, tx, c.IdempotencyKey); err != nil {
 			return err
+		}
+		if fp != nil && c.Fingerprint != nil && !bytes.Equal(fp, c.Fingerprint) {
+			call = domain.Call{}
+			return domain.ErrIdempotencyConflict // rolls back the call inserted above
 		}
 		return domain.ErrDuplicateSubmission // rolls back the call inserted above
 	})
-	if errors.Is(err, domain.ErrDuplicateSubmission) {
+	if errors.Is(err, domain.ErrDuplicateSubmission) || errors.Is(err, domain.ErrIdempotencyConflict) {
 		return call, fmt.Errorf("store.BeginCall %s gateway %d: %w", c.Operation, c.GatewayID, err)
 	}
 	if err != nil {
@@ -127,20 +139,27 @@ func insertCall(ctx context.Context, tx pgx.Tx, c domain.NewCall) (domain.Call, 
 	return r.domain(), err
 }
 
-// claimSubmission reports whether key was free and is now bound to callID.
-// A concurrent claim of the same key waits on the unique index until the
-// other transaction ends, so exactly one claim wins.
-func claimSubmission(ctx context.Context, tx pgx.Tx, key string, callID int64) (bool, error) {
-	tag, err := tx.Exec(ctx, `INSERT INTO submissions (key, call_id) VALUES ($1, $2)
-		ON CONFLICT (key) DO NOTHING`, key, callID)
+// claimSubmission reports whether key was free and is now bound to callID
+// and the request's fingerprint. A concurrent claim of the same key waits
+// on the unique index until the other transaction ends, so exactly one
+// claim wins.
+func claimSubmission(ctx context.Context, tx pgx.Tx, key string, fingerprint []byte, callID int64) (bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO submissions (key, call_id, fingerprint) VALUES ($1, $2, $3)
+		ON CONFLICT (key) DO NOTHING`, key, callID, fingerprint)
 	return tag.RowsAffected() == 1, err
 }
 
-func submittedCall(ctx context.Context, tx pgx.Tx, key string) (domain.Call, error) {
+// submittedCall is the call a claimed key started, with the fingerprint
+// it was claimed with (nil for claims older than fingerprints).
+func submittedCall(ctx context.Context, tx pgx.Tx, key string) (domain.Call, []byte, error) {
+	var fp []byte
+	if err := tx.QueryRow(ctx, `SELECT fingerprint FROM submissions WHERE key = $1`, key).Scan(&fp); err != nil {
+		return domain.Call{}, nil, err
+	}
 	rows, _ := tx.Query(ctx, `SELECT `+callColumns+` FROM calls
 		WHERE id = (SELECT call_id FROM submissions WHERE key = $1)`, key)
 	r, err := collectOne[callRow](rows)
-	return r.domain(), err
+	return r.domain(), fp, err
 }
 
 // CompleteCall records a pending call's result. Only a pending call can be
@@ -163,20 +182,21 @@ func (s *Store) completeCall(ctx context.Context, id int64, r domain.CallResult)
 			duration_us = @duration_us, outcome = @outcome, http_status = @http_status,
 			retcode = @retcode, message = @message, server_id = COALESCE(@server_id, server_id),
 			request_body = COALESCE(@request_body, request_body), response_body = @response_body,
-			error = @error, attempts = @attempts
+			error = @error, attempts = @attempts, refused_by_ccsub = @refused_by_ccsub
 		WHERE id = @id AND outcome = 'pending'
 		RETURNING `+callColumns, pgx.NamedArgs{
-		"id":            id,
-		"duration_us":   r.Duration.Microseconds(),
-		"outcome":       string(r.Outcome),
-		"http_status":   r.HTTPStatus,
-		"retcode":       r.Retcode,
-		"message":       r.Message,
-		"server_id":     nullIfEmpty(r.ServerID),
-		"request_body":  nullIfEmpty(r.RequestBody),
-		"response_body": r.ResponseBody,
-		"error":         r.Error,
-		"attempts":      r.Attempts,
+		"id":               id,
+		"duration_us":      r.Duration.Microseconds(),
+		"outcome":          string(r.Outcome),
+		"http_status":      r.HTTPStatus,
+		"retcode":          r.Retcode,
+		"message":          r.Message,
+		"server_id":        nullIfEmpty(r.ServerID),
+		"request_body":     nullIfEmpty(r.RequestBody),
+		"response_body":    r.ResponseBody,
+		"error":            r.Error,
+		"attempts":         r.Attempts,
+		"refused_by_ccsub": r.RefusedByCcsub,
 	})
 	row, err := collectOne[callRow](rows)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -252,14 +272,51 @@ func (s *Store) LatestCall(ctx context.Context, subscriptionID int64, op domain.
 }
 
 // ExpirePending marks calls still pending that started before the cut-off
-// as unknown with error = reason: their process died mid-call, so whether
+// as unknown with error = reason: no process will record their answer any
+// more (it stopped, or lost its database as the answer came), so whether
 // the gateway acted is unknown. finished_at stays empty because nobody saw
-// them finish. It reports how many calls changed.
+// them finish. A register among them also becomes a subscription in state
+// unknown, so an operator sees it and can settle it, and nobody registers
+// blindly again. Every process may run it at any time: a call is expired
+// once. It reports how many calls changed.
 func (s *Store) ExpirePending(ctx context.Context, startedBefore time.Time, reason string) (int64, error) {
-	tag, err := s.db.Exec(ctx, `UPDATE calls SET outcome = 'unknown', error = $2
-		WHERE outcome = 'pending' AND started_at < $1`, startedBefore, reason)
+	var n int64
+	err := s.InTx(ctx, func(tx *Store) error {
+		var subs, calls []int64
+		err := tx.db.QueryRow(ctx, expirePendingSQL, pgx.NamedArgs{"before": startedBefore, "reason": reason,
+			"sub_reason": "the register was sent but no answer was recorded; the gateway may have created it"}).Scan(&n, &subs, &calls)
+		if err != nil || len(subs) == 0 {
+			return err
+		}
+		// A second statement: one statement may not update a call twice.
+		_, err = tx.db.Exec(ctx, `UPDATE calls c SET subscription_id = u.sub FROM unnest($1::bigint[], $2::bigint[]) AS u(sub, call)
+			WHERE c.id = u.call`, subs, calls)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store.ExpirePending before %s: %w", startedBefore.Format(time.RFC3339), err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }
+
+// expirePendingSQL expires the calls and creates the unknown
+// subscriptions of their registers; it returns the count and the pairs to
+// link. The receiver key of a callback that is ccsub's own receiver is
+// taken from the callback's path, unless another subscription holds it.
+const expirePendingSQL = `WITH expired AS (
+		UPDATE calls SET outcome = 'unknown', error = @reason
+		WHERE outcome = 'pending' AND started_at < @before
+		RETURNING id, operation, subscription_id, gateway_id, subscribe_type, callback_uri, nlp_flag,
+			flow_access_code, token_sealed, actor),
+	subs AS (
+		INSERT INTO subscriptions (gateway_id, server_id, state, subscribe_type, callback_uri, nlp_flag,
+			flow_access_code, token_sealed, created_by, register_call_id, state_reason, receiver_key)
+		SELECT e.gateway_id, '', 'unknown', e.subscribe_type, e.callback_uri, e.nlp_flag, e.flow_access_code,
+			e.token_sealed, e.actor, e.id, @sub_reason, k.key
+		FROM expired e
+		LEFT JOIN LATERAL (SELECT substring(e.callback_uri FROM '/receiver/([A-Za-z0-9_-]{16,64})$') AS key) k ON true
+		WHERE e.operation = 'register' AND e.subscription_id IS NULL
+			AND (k.key IS NULL OR NOT EXISTS (SELECT 1 FROM subscriptions o WHERE o.receiver_key = k.key))
+		RETURNING id, register_call_id)
+	SELECT (SELECT count(*) FROM expired), coalesce((SELECT array_agg(id ORDER BY id) FROM subs), '{}'),
+		coalesce((SELECT array_agg(register_call_id ORDER BY id) FROM subs), '{}')`

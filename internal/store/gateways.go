@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,8 +11,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// gatewayColumns reads a login refusal only while it is about the stored
+// password (the sealed values are equal): one recorded for a password that
+// has since been replaced no longer holds.
 const gatewayColumns = `id, name, base_url, agent_id, password_sealed, ca_pem, created_at, updated_at,
-	last_test_at, last_test_outcome, last_test_message`
+	last_test_at, last_test_outcome, last_test_message,
+	CASE WHEN login_refused_password = password_sealed THEN login_refused_at END AS login_refused_at,
+	login_refused_retcode, login_refused_message, login_refusals_ended`
 
 type gatewayRow struct {
 	ID              int64      `db:"id"`
@@ -25,9 +31,17 @@ type gatewayRow struct {
 	LastTestAt      *time.Time `db:"last_test_at"`
 	LastTestOutcome string     `db:"last_test_outcome"`
 	LastTestMessage string     `db:"last_test_message"`
+	RefusedAt       *time.Time `db:"login_refused_at"`
+	RefusedRetcode  string     `db:"login_refused_retcode"`
+	RefusedMessage  string     `db:"login_refused_message"`
+	RefusalsEnded   int64      `db:"login_refusals_ended"`
 }
 
 func (r gatewayRow) domain() domain.Gateway {
+	var refused *domain.LoginRefusal
+	if r.RefusedAt != nil {
+		refused = &domain.LoginRefusal{At: *r.RefusedAt, Retcode: r.RefusedRetcode, Message: r.RefusedMessage}
+	}
 	return domain.Gateway{
 		ID:              r.ID,
 		Name:            r.Name,
@@ -40,6 +54,8 @@ func (r gatewayRow) domain() domain.Gateway {
 		LastTestAt:      r.LastTestAt,
 		LastTestOutcome: domain.Outcome(r.LastTestOutcome),
 		LastTestMessage: r.LastTestMessage,
+		LoginRefused:    refused,
+		RefusalsEnded:   r.RefusalsEnded,
 	}
 }
 
@@ -67,12 +83,22 @@ func (s *Store) CreateGateway(ctx context.Context, in domain.GatewayInput) (doma
 
 // UpdateGateway edits a gateway. A nil in.PasswordSealed keeps the stored
 // password, because edit forms never send the secret back to the browser.
+// A new password or another agent ID ends a remembered login refusal: those
+// are the credentials it was about (the sealed value changes too, but the
+// refusal is cleared here explicitly rather than left to that).
 func (s *Store) UpdateGateway(ctx context.Context, id int64, in domain.GatewayInput) (domain.Gateway, error) {
 	args := gatewayArgs(in)
 	args["id"] = id
+	const kept = `@password_sealed::bytea IS NULL AND agent_id = @agent_id` // agent_id: the stored one
 	g, err := s.oneGateway(ctx, `UPDATE gateways SET name = @name, base_url = @base_url,
 			agent_id = @agent_id, password_sealed = COALESCE(@password_sealed, password_sealed),
-			ca_pem = @ca_pem, updated_at = now()
+			ca_pem = @ca_pem, updated_at = now(),
+			login_refused_at = CASE WHEN `+kept+` THEN login_refused_at END,
+			login_refused_retcode = CASE WHEN `+kept+` THEN login_refused_retcode ELSE '' END,
+			login_refused_message = CASE WHEN `+kept+` THEN login_refused_message ELSE '' END,
+			login_refused_password = CASE WHEN `+kept+` THEN login_refused_password END,
+			login_retry_at = CASE WHEN `+kept+` THEN login_retry_at END,
+			login_refusals_ended = login_refusals_ended + CASE WHEN `+kept+` THEN 0 ELSE 1 END
 		WHERE id = @id
 		RETURNING `+gatewayColumns, args)
 	if err != nil {
@@ -92,7 +118,8 @@ func (s *Store) UpsertGatewayByName(ctx context.Context, in domain.GatewayInput)
 		ON CONFLICT (lower(name)) DO UPDATE SET name = EXCLUDED.name, base_url = EXCLUDED.base_url,
 			agent_id = EXCLUDED.agent_id,
 			password_sealed = EXCLUDED.password_sealed,
-			ca_pem = EXCLUDED.ca_pem, updated_at = now()
+			ca_pem = EXCLUDED.ca_pem, updated_at = now(),
+			`+refusalCleared+`
 		RETURNING `+gatewayColumns, gatewayArgs(in))
 	if err != nil {
 		return domain.Gateway{}, fmt.Errorf("store.UpsertGatewayByName %q: %w", in.Name, err)
@@ -143,6 +170,75 @@ func (s *Store) RecordGatewayTest(ctx context.Context, id int64, outcome domain.
 	}
 	if err != nil {
 		return fmt.Errorf("store.RecordGatewayTest %d: %w", id, err)
+	}
+	return nil
+}
+
+// refusalCleared is the SET list that ends a login refusal and any retry
+// of it, and counts the end so the gateway clients' own memories of it
+// stop counting too (gateway.Target.RefusalsEnded).
+const refusalCleared = `login_refused_at = NULL, login_refused_retcode = '', login_refused_message = '',
+	login_refused_password = NULL, login_retry_at = NULL, login_refusals_ended = gateways.login_refusals_ended + 1`
+
+// RecordLoginRefusal remembers, for every process and across restarts,
+// that the gateway refused the login made with g's password and agent ID
+// with retcode (107-003 or 107-004), so none of them sends that password
+// again. It records nothing and reports false when the gateway's password
+// or agent ID changed since g was read: the refusal was about credentials
+// that are gone, and must not block the new ones. A refusal recorded again
+// (an administrator's retry refused too) takes the new time and words and
+// ends the retry.
+func (s *Store) RecordLoginRefusal(ctx context.Context, g domain.Gateway, retcode, message string) (bool, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE gateways SET login_refused_at = now(), login_refused_retcode = $4,
+			login_refused_message = $5, login_refused_password = password_sealed, login_retry_at = NULL
+		WHERE id = $1 AND password_sealed = $2 AND agent_id = $3`,
+		g.ID, g.PasswordSealed, g.AgentID, retcode, message)
+	if err != nil {
+		return false, fmt.Errorf("store.RecordLoginRefusal %d: %w", g.ID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ClearLoginRefusal forgets the gateway's login refusal, e.g. after an
+// administrator's retry logged in.
+func (s *Store) ClearLoginRefusal(ctx context.Context, id int64) error {
+	tag, err := s.db.Exec(ctx, `UPDATE gateways SET `+refusalCleared+` WHERE id = $1`, id)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = domain.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("store.ClearLoginRefusal %d: %w", id, err)
+	}
+	return nil
+}
+
+// ClaimLoginRetry reserves an administrator's one retry of the gateway's
+// refused login and returns the gateway as stored. It yields
+// domain.ErrConflict when the gateway has no refusal for its current
+// password, or another retry holds it; a retry whose process died frees it
+// after hold. The refusal itself stays until the retry's answer, so no
+// other call logs in meanwhile.
+func (s *Store) ClaimLoginRetry(ctx context.Context, id int64, hold time.Duration) (domain.Gateway, error) {
+	g, err := s.oneGateway(ctx, `UPDATE gateways SET login_retry_at = now()
+		WHERE id = $1 AND login_refused_password = password_sealed
+			AND (login_retry_at IS NULL OR login_retry_at < now() - $2::interval)
+		RETURNING `+gatewayColumns, id, hold)
+	if errors.Is(err, domain.ErrNotFound) {
+		if _, err = s.Gateway(ctx, id); err == nil {
+			err = domain.ErrConflict
+		}
+	}
+	if err != nil {
+		return domain.Gateway{}, fmt.Errorf("store.ClaimLoginRetry %d: %w", id, err)
+	}
+	return g, nil
+}
+
+// ReleaseLoginRetry ends a retry whose login was not judged (it failed or
+// got no answer): the refusal stays, and another retry may be asked for.
+func (s *Store) ReleaseLoginRetry(ctx context.Context, id int64) error {
+	if _, err := s.db.Exec(ctx, `UPDATE gateways SET login_retry_at = NULL WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("store.ReleaseLoginRetry %d: %w", id, err)
 	}
 	return nil
 }

@@ -191,11 +191,11 @@ const recordFailureSQL = `WITH old AS (
 	hs AS (
 		INSERT INTO calls (started_at, finished_at, duration_us, gateway_id, gateway_name, actor,
 			operation, outcome, http_status, retcode, message, server_id, callback_uri, subscribe_type,
-			token_present, request_body, response_body, error, attempts, subscription_id)
+			token_present, request_body, response_body, error, attempts, subscription_id, refused_by_ccsub)
 		SELECT clock_timestamp() - @duration::interval, clock_timestamp(), @duration_us,
 			upd.gateway_id, g.name, @actor, 'handshake', @outcome, @http_status, @retcode, @message,
 			upd.server_id, upd.callback_uri, upd.subscribe_type, @token_present, @request_body,
-			@response_body, @error, @attempts, upd.id
+			@response_body, @error, @attempts, upd.id, @refused_by_ccsub
 		FROM upd JOIN gateways g ON g.id = upd.gateway_id),
 	sc AS (` + stateChangeInsert + ` upd.to_state || ': ' || upd.reason
 		FROM upd JOIN gateways g ON g.id = upd.gateway_id WHERE upd.from_state <> upd.to_state)
@@ -210,6 +210,7 @@ func failureArgs(f HandshakeFailure) pgx.NamedArgs {
 		"duration": r.Duration, "duration_us": r.Duration.Microseconds(), "outcome": string(r.Outcome), "http_status": r.HTTPStatus,
 		"retcode": r.Retcode, "message": r.Message, "token_present": f.TokenPresent,
 		"request_body": f.RequestBody, "response_body": r.ResponseBody, "error": r.Error, "attempts": r.Attempts,
+		"refused_by_ccsub": r.RefusedByCcsub,
 	}
 }
 

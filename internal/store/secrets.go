@@ -30,10 +30,14 @@ type sealedSpec struct {
 	at            string // the keyset's time column, or a constant
 	after         string // the keyset predicate
 	match         string // joins the batch back to its rows
+	// copy is a column holding a copy of the value, re-sealed with it
+	// where equal: a login refusal is keyed by the sealed password it was
+	// for, and a rotation must not end it by changing that value.
+	copy string
 }
 
 var sealedSpecs = map[SealedColumn]sealedSpec{
-	SealedGatewayPasswords:  byID("gateways", "password_sealed"),
+	SealedGatewayPasswords:  withCopy(byID("gateways", "password_sealed"), "login_refused_password"),
 	SealedSubscriptionToken: byID("subscriptions", "token_sealed"),
 	SealedSessionKeys:       byID("session_keys", "sealed"),
 	SealedCallTokens: {table: "calls", column: "token_sealed", at: "started_at",
@@ -42,6 +46,11 @@ var sealedSpecs = map[SealedColumn]sealedSpec{
 
 func byID(table, column string) sealedSpec {
 	return sealedSpec{table: table, column: column, at: "'epoch'::timestamptz", after: "id > @id", match: "t.id = u.id"}
+}
+
+func withCopy(spec sealedSpec, column string) sealedSpec {
+	spec.copy = column
+	return spec
 }
 
 // ResealStats is what a rotation did to one column.
@@ -131,9 +140,13 @@ func (s *Store) resealBatch(ctx context.Context, spec sealedSpec, rows []sealedR
 	if len(ids) == 0 {
 		return nil
 	}
-	q := fmt.Sprintf(`UPDATE %[1]s t SET %[2]s = u.new
+	set := spec.column + " = u.new"
+	if spec.copy != "" {
+		set += fmt.Sprintf(", %[1]s = CASE WHEN t.%[1]s = u.old THEN u.new ELSE t.%[1]s END", spec.copy)
+	}
+	q := fmt.Sprintf(`UPDATE %[1]s t SET %[2]s
 		FROM unnest(@ats::timestamptz[], @ids::bigint[], @olds::bytea[], @news::bytea[]) AS u(at, id, old, new)
-		WHERE %[3]s AND t.%[2]s = u.old`, spec.table, spec.column, spec.match)
+		WHERE %[3]s AND t.%[4]s = u.old`, spec.table, set, spec.match, spec.column)
 	tag, err := s.db.Exec(ctx, q, pgx.NamedArgs{"ats": ats, "ids": ids, "olds": olds, "news": news})
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"ccsub/internal/domain"
 
@@ -15,7 +14,8 @@ import (
 // database a write on every page and asset.
 const touchEvery = "1 minute"
 
-// CreateSession stores a new session. When replaces is not empty, the
+// CreateSession stores a new session with its absolute lifetime and its
+// idle limit, both its own from then on. When replaces is not empty, the
 // session with that id (the one the browser presented) is deleted in the
 // same transaction: a sign-in always starts a new session id, so a session
 // id planted before sign-in is worthless after it.
@@ -26,8 +26,9 @@ func (s *Store) CreateSession(ctx context.Context, n domain.NewSession, replaces
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (id, user_id, expires_at, source_addr, user_agent)
-			VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5)`, n.ID, n.UserID, n.Lifetime.Seconds(), n.SourceAddr, n.UserAgent)
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (id, user_id, expires_at, idle_limit, source_addr, user_agent)
+			VALUES ($1, $2, now() + make_interval(secs => $3), make_interval(secs => $4), $5, $6)`,
+			n.ID, n.UserID, n.Lifetime.Seconds(), n.IdleLimit.Seconds(), n.SourceAddr, n.UserAgent)
 		return err
 	})
 	if err != nil {
@@ -37,23 +38,27 @@ func (s *Store) CreateSession(ctx context.Context, n domain.NewSession, replaces
 }
 
 // SessionUser returns the user of a live session in one query: the session
-// is before its absolute expiry, was seen within idle, and its user is
+// is before its absolute expiry, was seen within its own idle limit (the
+// one stored at sign-in, whatever this process's setting), and its user is
 // enabled; anything else is domain.ErrNotFound. stale reports that
 // last_seen_at is old enough to be refreshed with TouchSession. Times are
 // the database's, so processes with skewed clocks agree.
-func (s *Store) SessionUser(ctx context.Context, id string, idle time.Duration) (u domain.User, stale bool, err error) {
+func (s *Store) SessionUser(ctx context.Context, id string) (u domain.User, stale bool, err error) {
 	var r userRow
 	err = s.db.QueryRow(ctx, `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
 			s.last_seen_at < now() - interval '`+touchEvery+`'
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = $1 AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => $2)
-			AND NOT u.disabled`, id, idle.Seconds()).
+		WHERE s.id = $1 AND `+sessionLive+` AND NOT u.disabled`, id).
 		Scan(&r.ID, &r.Username, &r.Role, &r.PasswordHash, &r.Disabled, &r.CreatedAt, &stale)
 	if err != nil {
 		return domain.User{}, false, fmt.Errorf("store.SessionUser: %w", translate(err))
 	}
 	return r.domain(), stale, nil
 }
+
+// sessionLive is the condition on a sessions row "s" that it can still be
+// used: before its absolute expiry and seen within its own idle limit.
+const sessionLive = `s.expires_at > now() AND s.last_seen_at > now() - s.idle_limit`
 
 // TouchSession records activity on a session, at most once a minute.
 func (s *Store) TouchSession(ctx context.Context, id string) error {
@@ -84,10 +89,11 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, er
 }
 
 // PruneSessions deletes sessions past their absolute expiry or idle for
-// longer than idle; they can no longer be used, so this only saves space.
-func (s *Store) PruneSessions(ctx context.Context, idle time.Duration) (int64, error) {
-	tag, err := s.db.Exec(ctx, `DELETE FROM sessions
-		WHERE expires_at <= now() OR last_seen_at <= now() - make_interval(secs => $1)`, idle.Seconds())
+// longer than their own idle limit; they can no longer be used, so this
+// only saves space. Any process may run it: it ends no session that
+// another process's SessionUser would still accept.
+func (s *Store) PruneSessions(ctx context.Context) (int64, error) {
+	tag, err := s.db.Exec(ctx, `DELETE FROM sessions s WHERE NOT (`+sessionLive+`)`)
 	if err != nil {
 		return 0, fmt.Errorf("store.PruneSessions: %w", err)
 	}

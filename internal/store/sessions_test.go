@@ -28,10 +28,16 @@ func newUser(t *testing.T, s *store.Store, role domain.Role) domain.User {
 	return u
 }
 
+// newSession signs u in for an hour with an idle limit of 30 minutes.
 func newSession(t *testing.T, s *store.Store, u domain.User, replaces string) string {
 	t.Helper()
+	return newSessionIdle(t, s, u, replaces, 30*time.Minute)
+}
+
+func newSessionIdle(t *testing.T, s *store.Store, u domain.User, replaces string, idle time.Duration) string {
+	t.Helper()
 	id := newSessionID()
-	err := s.CreateSession(t.Context(), domain.NewSession{ID: id, UserID: u.ID, Lifetime: time.Hour,
+	err := s.CreateSession(t.Context(), domain.NewSession{ID: id, UserID: u.ID, Lifetime: time.Hour, IdleLimit: idle,
 		SourceAddr: "192.0.2.7", UserAgent: "test agent"}, replaces)
 	if err != nil {
 		t.Fatal(err)
@@ -49,8 +55,7 @@ func exec(t *testing.T, sql string, args ...any) {
 }
 
 func TestSessionUserFindsOnlyLiveSessions(t *testing.T) {
-	s := newStore(t)
-	const idle = 30 * time.Minute
+	s := newStore(t) // sessions have an idle limit of 30 minutes
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, u domain.User, id string)
@@ -85,7 +90,7 @@ func TestSessionUserFindsOnlyLiveSessions(t *testing.T) {
 			u := newUser(t, s, domain.RoleOperator)
 			id := newSession(t, s, u, "")
 			tt.setup(t, u, id)
-			got, _, err := s.SessionUser(t.Context(), id, idle)
+			got, _, err := s.SessionUser(t.Context(), id)
 			if tt.live && (err != nil || got.ID != u.ID || got.Username != u.Username || got.Role != u.Role) {
 				t.Fatalf("got %+v, %v; want user %d", got, err, u.ID)
 			}
@@ -95,7 +100,7 @@ func TestSessionUserFindsOnlyLiveSessions(t *testing.T) {
 		})
 	}
 	t.Run("an unknown session id is not found", func(t *testing.T) {
-		_, _, err := s.SessionUser(t.Context(), newSessionID(), idle)
+		_, _, err := s.SessionUser(t.Context(), newSessionID())
 		wantErr(t, err, domain.ErrNotFound)
 	})
 }
@@ -104,17 +109,17 @@ func TestSessionActivityIsRecordedAtMostOnceAMinute(t *testing.T) {
 	s := newStore(t)
 	u := newUser(t, s, domain.RoleAuditor)
 	id := newSession(t, s, u, "")
-	if _, stale, err := s.SessionUser(t.Context(), id, time.Hour); err != nil || stale {
+	if _, stale, err := s.SessionUser(t.Context(), id); err != nil || stale {
 		t.Fatalf("fresh session: stale %v, %v; want not stale", stale, err)
 	}
 	exec(t, `UPDATE sessions SET last_seen_at = now() - interval '90 seconds' WHERE id = $1`, id)
-	if _, stale, err := s.SessionUser(t.Context(), id, time.Hour); err != nil || !stale {
+	if _, stale, err := s.SessionUser(t.Context(), id); err != nil || !stale {
 		t.Fatalf("session seen 90 s ago: stale %v, %v; want stale", stale, err)
 	}
 	if err := s.TouchSession(t.Context(), id); err != nil {
 		t.Fatal(err)
 	}
-	if _, stale, err := s.SessionUser(t.Context(), id, time.Hour); err != nil || stale {
+	if _, stale, err := s.SessionUser(t.Context(), id); err != nil || stale {
 		t.Fatalf("after a touch: stale %v, %v; want not stale", stale, err)
 	}
 }
@@ -125,11 +130,11 @@ func TestCreatingASessionDeletesTheOneItReplaces(t *testing.T) {
 	old := newSession(t, s, u, "")
 	other := newSession(t, s, u, "")
 	fresh := newSession(t, s, u, old)
-	if _, _, err := s.SessionUser(t.Context(), old, time.Hour); err == nil {
+	if _, _, err := s.SessionUser(t.Context(), old); err == nil {
 		t.Error("the replaced session still works")
 	}
 	for _, id := range []string{other, fresh} {
-		if _, _, err := s.SessionUser(t.Context(), id, time.Hour); err != nil {
+		if _, _, err := s.SessionUser(t.Context(), id); err != nil {
 			t.Errorf("session %.8s…: %v; want it alive", id, err)
 		}
 	}
@@ -150,7 +155,7 @@ func TestDeleteUserSessionsEndsOnlyThatUsersSessions(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("deleted %d, %v; want 2", n, err)
 	}
-	if _, _, err := s.SessionUser(t.Context(), keep, time.Hour); err != nil {
+	if _, _, err := s.SessionUser(t.Context(), keep); err != nil {
 		t.Errorf("another user's session was ended: %v", err)
 	}
 }
@@ -161,7 +166,7 @@ func TestPruneSessionsDeletesOnlyUnusableOnes(t *testing.T) {
 	live, expired, idle := newSession(t, s, u, ""), newSession(t, s, u, ""), newSession(t, s, u, "")
 	exec(t, `UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1`, expired)
 	exec(t, `UPDATE sessions SET last_seen_at = now() - interval '2 hours' WHERE id = $1`, idle)
-	if _, err := s.PruneSessions(t.Context(), time.Hour); err != nil {
+	if _, err := s.PruneSessions(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
@@ -183,7 +188,7 @@ func TestListUsersCountsOnlyUsableSessions(t *testing.T) {
 	newSession(t, s, u, "")
 	stale := newSession(t, s, u, "")
 	exec(t, `UPDATE sessions SET last_seen_at = now() - interval '2 hours' WHERE id = $1`, stale)
-	list, err := s.ListUsers(t.Context(), time.Hour)
+	list, err := s.ListUsers(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,5 +226,43 @@ func TestRotateSessionKeysKeepsTheNewestThree(t *testing.T) {
 	}
 	if len(got) != 3 || got[0] != "key-4" || got[1] != "key-3" || got[2] != "key-2" {
 		t.Errorf("keys %q; want key-4, key-3, key-2 (newest first)", got)
+	}
+}
+
+// Each session keeps the idle limit it was signed in with: lookups and
+// pruning judge it by that limit, never by a caller's setting.
+func TestEachSessionIsJudgedByItsOwnIdleLimit(t *testing.T) {
+	s := newStore(t)
+	u := newUser(t, s, domain.RoleOperator)
+	long := newSessionIdle(t, s, u, "", 2*time.Hour)
+	short := newSessionIdle(t, s, u, "", 5*time.Minute)
+	exec(t, `UPDATE sessions SET last_seen_at = now() - interval '1 hour' WHERE id = ANY($1)`, []string{long, short})
+	if _, _, err := s.SessionUser(t.Context(), long); err != nil {
+		t.Errorf("a session idle for 1 hour of its 2: %v; want it alive", err)
+	}
+	_, _, err := s.SessionUser(t.Context(), short)
+	wantErr(t, err, domain.ErrNotFound)
+	list, err := s.ListUsers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range list {
+		if got.ID == u.ID && got.ActiveSessions != 1 {
+			t.Errorf("listed %d active sessions, want 1", got.ActiveSessions)
+		}
+	}
+	if _, err := s.PruneSessions(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	if err := dbtest.Pool(t).QueryRow(t.Context(), `SELECT array_agg(id) FROM sessions WHERE user_id = $1`, u.ID).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0] != long {
+		t.Errorf("pruning left %d sessions; want only the one within its own limit", len(left))
+	}
+	var limit time.Duration
+	if err := dbtest.Pool(t).QueryRow(t.Context(), `SELECT idle_limit FROM sessions WHERE id = $1`, long).Scan(&limit); err != nil || limit != 2*time.Hour {
+		t.Errorf("stored idle limit %s, %v; want 2h", limit, err)
 	}
 }

@@ -81,12 +81,12 @@ func (s *Store) oneUser(ctx context.Context, sql string, args ...any) (domain.Us
 }
 
 // ListUsers returns every user by name, each with the number of its
-// sessions that are still usable (before expiry, seen within idle).
-func (s *Store) ListUsers(ctx context.Context, idle time.Duration) ([]domain.UserSummary, error) {
+// sessions that are still usable (before expiry, seen within their own
+// idle limit).
+func (s *Store) ListUsers(ctx context.Context) ([]domain.UserSummary, error) {
 	rows, err := s.db.Query(ctx, `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
-			(SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND s.expires_at > now()
-				AND s.last_seen_at > now() - make_interval(secs => $1))
-		FROM users u ORDER BY lower(u.username)`, idle.Seconds())
+			(SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND `+sessionLive+`)
+		FROM users u ORDER BY lower(u.username)`)
 	if err != nil {
 		return nil, fmt.Errorf("store.ListUsers: %w", err)
 	}

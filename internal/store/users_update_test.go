@@ -3,7 +3,6 @@ package store_test
 import (
 	"sync"
 	"testing"
-	"time"
 
 	"ccsub/internal/dbtest"
 	"ccsub/internal/domain"
@@ -42,7 +41,7 @@ func TestUpdateUserChangesAndEndsEverySession(t *testing.T) {
 			if err != nil || stored != up.After {
 				t.Errorf("stored %+v, %v; want %+v", stored, err, up.After)
 			}
-			if _, _, err := s.SessionUser(t.Context(), keep, time.Hour); err != nil {
+			if _, _, err := s.SessionUser(t.Context(), keep); err != nil {
 				t.Errorf("another user's session was ended: %v", err)
 			}
 		})
@@ -54,7 +53,7 @@ func TestUpdateUserChangesAndEndsEverySession(t *testing.T) {
 		if err != nil || up.Before != up.After || up.Revoked != 0 {
 			t.Fatalf("update %+v, %v; want no change", up, err)
 		}
-		if _, _, err := s.SessionUser(t.Context(), id, time.Hour); err != nil {
+		if _, _, err := s.SessionUser(t.Context(), id); err != nil {
 			t.Errorf("the session ended: %v", err)
 		}
 	})
@@ -87,7 +86,7 @@ func TestTheLastEnabledAdminCannotBeRemoved(t *testing.T) {
 			if got, _ := s.UserByID(t.Context(), admin.ID); got != admin {
 				t.Errorf("stored %+v; want it unchanged", got)
 			}
-			if _, _, err := s.SessionUser(t.Context(), id, time.Hour); err != nil {
+			if _, _, err := s.SessionUser(t.Context(), id); err != nil {
 				t.Errorf("the refused change ended the session: %v", err)
 			}
 		})

@@ -124,3 +124,20 @@ func revealed(sub domain.Subscription) domain.AuditEntry {
 	return domain.AuditEntry{Action: domain.AuditSecretReveal, TargetType: domain.TargetSubscription, TargetID: audit.ID(sub.ID),
 		TargetName: name, Diff: audit.Revealed("serviceToken")}
 }
+
+// loginRetried is the entry of an administrator's retry: the refusal
+// before and after it, and the login call.
+func loginRetried(before, after domain.Gateway, call domain.Call) domain.AuditEntry {
+	e := domain.AuditEntry{Action: domain.AuditGatewayRetry, TargetType: domain.TargetGateway,
+		TargetID: audit.ID(before.ID), TargetName: before.Name, Outcome: string(call.Outcome)}
+	e.Diff = audit.Changes(map[string]any{"loginRefused": refusalName(before.LoginRefused)},
+		map[string]any{"loginRefused": refusalName(after.LoginRefused)})
+	return audit.WithFacts(e, audit.CallFacts("", call))
+}
+
+func refusalName(r *domain.LoginRefusal) string {
+	if r == nil {
+		return ""
+	}
+	return r.String()
+}

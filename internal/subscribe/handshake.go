@@ -13,9 +13,12 @@ import (
 // subscription's service token when it has one, the plain GET otherwise.
 // Nothing is recorded here: the keep-alive engine records failures only.
 // An error means the handshake could not be sent (the gateway is gone or a
-// secret cannot be opened); the result then is the zero Result.
+// secret cannot be opened); the result then is the zero Result. When the
+// gateway refused its password before, nothing is sent and the result is
+// rejected with no attempt (see send): the subscription degrades and then
+// lapses, as the platform drops it anyway, and no login is spent on it.
 func (s *Service) Handshake(ctx context.Context, sub domain.Subscription) (gateway.Result, error) {
-	_, target, err := s.target(ctx, sub.GatewayID)
+	gw, target, err := s.target(ctx, sub.GatewayID)
 	if err != nil {
 		return gateway.Result{}, fmt.Errorf("subscribe.Handshake %d: %w", sub.ID, err)
 	}
@@ -23,7 +26,7 @@ func (s *Service) Handshake(ctx context.Context, sub domain.Subscription) (gatew
 	if err != nil {
 		return gateway.Result{}, fmt.Errorf("subscribe.Handshake %d: %w", sub.ID, err)
 	}
-	return s.client.Handshake(ctx, target, sub.ServerID, token), nil
+	return s.send(ctx, gw, "", func() gateway.Result { return s.client.Handshake(ctx, target, sub.ServerID, token) }), nil
 }
 
 // openToken returns the subscription's service token in clear, or "" when

@@ -50,12 +50,12 @@ func (s *Service) Modify(ctx context.Context, who domain.Actor, sub domain.Subsc
 	}
 	req := gateway.ModifyRequest{ServerID: sub.ServerID, ServiceCallBackURI: in.CallbackURI, NLPFlag: in.NLPFlag, FlowAccessCode: in.FlowAccessCode}
 	_, redacted := gateway.ModifyBody(req)
-	call, target, err := s.begin(ctx, who.Name, sub, domain.NewCall{Operation: domain.OpModify, CallbackURI: in.CallbackURI,
+	call, gw, target, err := s.begin(ctx, who.Name, sub, domain.NewCall{Operation: domain.OpModify, CallbackURI: in.CallbackURI,
 		NLPFlag: in.NLPFlag, FlowAccessCode: in.FlowAccessCode, RequestBody: redacted})
 	if err != nil {
 		return call, err
 	}
-	res := s.client.Modify(s.detached(ctx), target, req)
+	res := s.send(ctx, gw, redacted, func() gateway.Result { return s.client.Modify(s.detached(ctx), target, req) })
 	call, err = s.complete(ctx, call, res)
 	if err == nil && call.Outcome == domain.OutcomeSuccess {
 		bctx, cancel := s.bg(ctx)
@@ -82,12 +82,12 @@ func (s *Service) cancel(ctx context.Context, actor string, sub domain.Subscript
 		return domain.Call{}, err
 	}
 	_, redacted := gateway.UnregisterBody(sub.ServerID)
-	call, target, err := s.begin(ctx, actor, sub, domain.NewCall{Operation: domain.OpUnregister,
+	call, gw, target, err := s.begin(ctx, actor, sub, domain.NewCall{Operation: domain.OpUnregister,
 		CallbackURI: sub.CallbackURI, RequestBody: redacted})
 	if err != nil {
 		return call, err
 	}
-	res := s.client.Unregister(s.detached(ctx), target, sub.ServerID)
+	res := s.send(ctx, gw, redacted, func() gateway.Result { return s.client.Unregister(s.detached(ctx), target, sub.ServerID) })
 	if call, err = s.complete(ctx, call, res); err != nil || call.Outcome != domain.OutcomeSuccess {
 		return call, err
 	}
@@ -243,16 +243,17 @@ func (s *Service) linkNew(ctx context.Context, oldID int64, reg domain.Call) err
 	return s.store.LinkReplacement(bctx, oldID, *reg.SubscriptionID)
 }
 
-// begin opens the gateway's secrets and records the call as pending.
-func (s *Service) begin(ctx context.Context, actor string, sub domain.Subscription, nc domain.NewCall) (domain.Call, gateway.Target, error) {
+// begin opens the gateway's secrets and records the call as pending; the
+// gateway is as read for this call (send checks its login refusal).
+func (s *Service) begin(ctx context.Context, actor string, sub domain.Subscription, nc domain.NewCall) (domain.Call, domain.Gateway, gateway.Target, error) {
 	gw, target, err := s.target(ctx, sub.GatewayID)
 	if err != nil {
-		return domain.Call{}, target, err
+		return domain.Call{}, gw, target, err
 	}
 	nc.GatewayID, nc.GatewayName, nc.Actor, nc.ServerID, nc.SubscriptionID = gw.ID, gw.Name, actor, sub.ServerID, &sub.ID
 	nc.SubscribeType, nc.TokenPresent = sub.SubscribeType, sub.TokenPresent
 	call, err := s.store.BeginCall(ctx, nc)
-	return call, target, err
+	return call, gw, target, err
 }
 
 // reloaded is sub as stored now, for an audit diff's "after"; should the

@@ -101,15 +101,18 @@ func (s *Service) register(ctx context.Context, actor string, in RegisterInput) 
 		}
 	}
 	call, err := s.store.BeginCall(ctx, domain.NewCall{
-		IdempotencyKey: in.IdempotencyKey, GatewayID: gw.ID, GatewayName: gw.Name, Actor: actor,
+		IdempotencyKey: in.IdempotencyKey, Fingerprint: fingerprint(in), GatewayID: gw.ID, GatewayName: gw.Name, Actor: actor,
 		Operation: domain.OpRegister, CallbackURI: in.CallbackURI, SubscribeType: in.SubscribeType,
 		NLPFlag: in.NLPFlag, FlowAccessCode: in.FlowAccessCode, TokenPresent: in.ServiceToken != "",
 		TokenSealed: sealed, RequestBody: redacted,
 	})
+	if errors.Is(err, domain.ErrDuplicateSubmission) {
+		return s.sameToken(call, in.ServiceToken, err)
+	}
 	if err != nil {
 		return call, err
 	}
-	res := s.client.Register(s.detached(ctx), target, req)
+	res := s.send(ctx, gw, redacted, func() gateway.Result { return s.client.Register(s.detached(ctx), target, req) })
 	call, err = s.complete(ctx, call, res)
 	if err != nil {
 		return call, err
@@ -131,28 +134,40 @@ func (s *Service) register(ctx context.Context, actor string, in RegisterInput) 
 }
 
 // TestGateway performs a fresh C5 login, records it as a login call,
-// remembers the outcome on the gateway and audits the test.
+// remembers the outcome on the gateway and audits the test. A password the
+// gateway refused before is not tried again (see send and RetryLogin).
 func (s *Service) TestGateway(ctx context.Context, who domain.Actor, gatewayID int64) (domain.Call, error) {
-	call, err := s.testGateway(ctx, who.Name, gatewayID)
+	call, err := s.testGateway(ctx, who.Name, gatewayID, false)
 	if call.ID != 0 {
 		s.audit.Record(ctx, who, gatewayTested(gatewayID, call))
 	}
 	return call, err
 }
 
-func (s *Service) testGateway(ctx context.Context, actor string, gatewayID int64) (domain.Call, error) {
+// testGateway logs in once; retry (an administrator's RetryLogin, which
+// holds the retry's claim) sends the login even though the gateway refused
+// the password before, and settles the refusal by the answer.
+func (s *Service) testGateway(ctx context.Context, actor string, gatewayID int64, retry bool) (domain.Call, error) {
 	gw, target, err := s.target(ctx, gatewayID)
 	if err != nil {
 		return domain.Call{}, err
 	}
+	body := fmt.Sprintf(`{"agentId":%d,"password":"[redacted]"}`, gw.AgentID)
 	call, err := s.store.BeginCall(ctx, domain.NewCall{
 		GatewayID: gw.ID, GatewayName: gw.Name, Actor: actor, Operation: domain.OpLogin,
-		RequestBody: fmt.Sprintf(`{"agentId":%d,"password":"[redacted]"}`, gw.AgentID),
+		RequestBody: body,
 	})
 	if err != nil {
 		return call, err
 	}
-	res := s.client.Login(s.detached(ctx), target)
+	login := func() gateway.Result { return s.client.Login(s.detached(ctx), target) }
+	var res gateway.Result
+	if retry {
+		res = login()
+		s.endRetry(ctx, gw, res)
+	} else {
+		res = s.send(ctx, gw, body, login)
+	}
 	if call, err = s.complete(ctx, call, res); err != nil {
 		return call, err
 	}
@@ -168,17 +183,20 @@ func (s *Service) testGateway(ctx context.Context, actor string, gatewayID int64
 	return call, s.store.RecordGatewayTest(bctx, gw.ID, res.Outcome, msg)
 }
 
-// RecoverInterrupted marks calls left pending by a crashed process as
-// unknown. Only calls older than any call can take are touched, so calls
-// still in flight in another process are left alone.
+// RecoverInterrupted marks calls that no process can still complete as
+// unknown, and lists their registers as unknown subscriptions to settle.
+// Only calls older than any call can take are touched, so calls still in
+// flight in another process are left alone. It runs at start-up and then
+// periodically in every process (see app.Serve): a call whose answer came
+// while the database was down must not stay pending until a restart.
 func (s *Service) RecoverInterrupted(ctx context.Context) (int64, error) {
 	n, err := s.store.ExpirePending(ctx, time.Now().Add(-s.InterruptedAfter()),
-		"interrupted: ccsub stopped before the gateway answered; the gateway may have acted on it")
+		"interrupted: the request was sent, but no answer was recorded (ccsub stopped, or could not write the answer); the gateway may have acted on it")
 	if err != nil {
 		return 0, fmt.Errorf("subscribe.RecoverInterrupted: %w", err)
 	}
 	if n > 0 {
-		s.log.Warn("calls left pending by an earlier process marked unknown", "count", n)
+		s.log.Warn("calls left pending with no answer recorded marked unknown; their registers are listed as unknown subscriptions to settle", "count", n)
 	}
 	return n, nil
 }
@@ -212,7 +230,7 @@ func (s *Service) target(ctx context.Context, gatewayID int64) (domain.Gateway, 
 	if err != nil {
 		return gw, gateway.Target{}, fmt.Errorf("subscribe: open the password of gateway %d: %w", gw.ID, err)
 	}
-	t := gateway.Target{GatewayID: gw.ID, BaseURL: gw.BaseURL, AgentID: gw.AgentID, Password: string(pw)}
+	t := gateway.Target{GatewayID: gw.ID, BaseURL: gw.BaseURL, AgentID: gw.AgentID, Password: string(pw), RefusalsEnded: gw.RefusalsEnded}
 	if gw.CAPEM != "" {
 		t.CAPEM = []byte(gw.CAPEM)
 	}
@@ -223,7 +241,7 @@ func (s *Service) complete(ctx context.Context, call domain.Call, res gateway.Re
 	r := domain.CallResult{
 		Outcome: res.Outcome, HTTPStatus: res.HTTPStatus, Retcode: res.Retcode, Message: res.Message,
 		ServerID: res.ServerID, RequestBody: res.RequestBody, ResponseBody: res.ResponseBody,
-		Attempts: res.Attempts, Duration: time.Since(call.StartedAt),
+		Attempts: res.Attempts, Duration: time.Since(call.StartedAt), RefusedByCcsub: res.RefusedByCcsub(),
 	}
 	if res.Err != nil {
 		r.Error = res.Err.Error()

@@ -24,11 +24,17 @@ type FormProps struct {
 	Form    form.Gateway
 	Action  string
 	History auditlog.Recent // audit entries about this gateway
+	// Refused is the gateway's remembered login refusal, if any.
+	Refused *domain.LoginRefusal
 }
 
 func editPath(id int64) string { return "/gateways/" + strconv.FormatInt(id, 10) }
 func testPath(id int64) string { return "/gateways/" + strconv.FormatInt(id, 10) + "/test" }
-func itoa64(n int64) string    { return strconv.FormatInt(n, 10) }
+func retryPath(id int64) string {
+	return "/gateways/" + strconv.FormatInt(id, 10) + "/retry-login"
+}
+func refusedID(id int64) string { return "refused-" + strconv.FormatInt(id, 10) }
+func itoa64(n int64) string     { return strconv.FormatInt(n, 10) }
 
 func caLabel(g domain.Gateway) string {
 	if g.CAPEM == "" {

@@ -117,6 +117,8 @@ type Call struct {
 	FlowAccessCode string           `json:"flowAccessCode"`
 	ServiceToken   string           `json:"serviceToken"`
 	Error          string           `json:"error"`
+	RefusedByCcsub bool             `json:"refusedByCcsub"`          // ccsub refused it before sending anything; the outcome keeps its word
+	NotSentReason  string           `json:"notSentReason,omitempty"` // why, when RefusedByCcsub
 	Attempts       int              `json:"attempts"`
 	SubscriptionID *int64           `json:"subscriptionId"`
 	RequestBody    string           `json:"requestBody,omitempty"`
@@ -129,7 +131,8 @@ func CallOf(c domain.Call) Call {
 		Actor: c.Actor, Operation: c.Operation, Outcome: c.Outcome, HTTPStatus: c.HTTPStatus, Retcode: c.Retcode,
 		Message: c.Message, ServerID: c.ServerID, CallbackURI: c.CallbackURI, SubscribeType: c.SubscribeType,
 		NLPFlag: c.NLPFlag, FlowAccessCode: c.FlowAccessCode, ServiceToken: SecretState(c.TokenPresent),
-		Error: c.Error, Attempts: c.Attempts, SubscriptionID: c.SubscriptionID}
+		Error: c.Error, RefusedByCcsub: c.RefusedByCcsub, NotSentReason: c.NotSentReason(), Attempts: c.Attempts,
+		SubscriptionID: c.SubscriptionID}
 	if c.Retcode != "" {
 		v.RetcodeMeaning, v.RetcodeAction, v.RetcodeCheck = view.Meaning(c.Retcode), view.RetcodeAction(c.Retcode), view.RetcodeCheck(c.Retcode)
 	}

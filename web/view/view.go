@@ -49,9 +49,9 @@ func OutcomeHelp(o domain.Outcome) string {
 	case domain.OutcomeRejected:
 		return "The gateway answered and refused the request; see the retcode."
 	case domain.OutcomeFailed:
-		return "The request did not take effect: it was not sent, or the answer was an HTTP or format error."
+		return "The request did not take effect: it was not sent, or it was refused before the gateway acted on it (HTTP 3xx or 4xx)."
 	case domain.OutcomeUnknown:
-		return "The request was sent but no answer came back. The gateway may have acted on it; check before repeating it."
+		return "The request was sent, but ccsub cannot tell whether the gateway acted on it: no answer came back, the answer could not be read, or it was an HTTP 5xx or the gateway's own timeout (107-029). Check on the gateway before repeating it; an unknown register is listed as a subscription you can settle from its page."
 	case domain.OutcomePending:
 		return "Sent; waiting for the gateway's answer."
 	}
