@@ -253,7 +253,12 @@ func (s *Service) complete(ctx context.Context, call domain.Call, res gateway.Re
 	done, err := s.store.CompleteCall(bctx, call.ID, r)
 	if err != nil {
 		// The call stays pending and is shown as unknown once it is old
-		// enough: never worse than the truth.
+		// enough: never worse than the truth. The answer itself would be
+		// lost, so it goes to the log at error level: with the serverId an
+		// operator can settle the unknown register by hand.
+		s.log.Error("gateway answer not recorded: settle this call by hand once the database is back",
+			"call_id", call.ID, "operation", call.Operation, "gateway", call.GatewayName,
+			"outcome", r.Outcome, "retcode", r.Retcode, "server_id", r.ServerID, "err", err)
 		return call, fmt.Errorf("subscribe: complete call %d: %w", call.ID, err)
 	}
 	return done, nil
