@@ -129,7 +129,7 @@ func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, attach boo
 		}
 		url = pg.URL()
 	}
-	pool, err = database.Open(ctx, url)
+	pool, err = database.OpenSized(ctx, url, cfg.DBMaxConns)
 	if err != nil {
 		stopPG()
 		return nil, nil, err

@@ -51,7 +51,16 @@ type Config struct {
 	// unauthenticated, as Prometheus expects, and must not share the
 	// console's port.
 	MetricsAddr string
+	// DBMaxConns is the size of the database pool (CCSUB_DB_MAX_CONNS);
+	// 0 means DefaultDBMaxConns. pgx's own default (4 on a 2-core host)
+	// lets four slow searches hold every connection.
+	DBMaxConns int
 }
+
+// DefaultDBMaxConns is the pool size when CCSUB_DB_MAX_CONNS is not set:
+// room for many interactive requests and the background work beside them,
+// well under PostgreSQL's default of 100 connections for two replicas.
+const DefaultDBMaxConns = 20
 
 // Getenv is os.Getenv's shape, passed in so tests control the environment.
 type Getenv func(string) string
@@ -60,6 +69,16 @@ type Getenv func(string) string
 func Parse(getenv Getenv, fs *flag.FlagSet, args []string) (Config, error) {
 	c := fromEnv(getenv)
 	errs := c.envDurations(getenv)
+	if v := getenv("CCSUB_DB_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 || n > 1000 {
+			errs = append(errs, fmt.Errorf("CCSUB_DB_MAX_CONNS=%q: want a whole number from 2 to 1000", v))
+		}
+		c.DBMaxConns = n
+	}
+	if c.DBMaxConns == 0 {
+		c.DBMaxConns = DefaultDBMaxConns
+	}
 	var err error
 	if c.GatewayNetworks, err = ParseNetworks(getenv(networksEnv)); err != nil {
 		errs = append(errs, err)
@@ -196,6 +215,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("gateway_timeout", c.GatewayCallTimeout), slog.Bool("tls", c.TLS()),
 		slog.String("gateway_networks", c.gatewayNetworks()),
 		slog.String("metrics", or(c.MetricsAddr, "(off)")),
+		slog.Int("db_max_conns", c.DBMaxConns),
 	)
 }
 

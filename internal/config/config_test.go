@@ -104,3 +104,18 @@ func TestParseNetworks(t *testing.T) {
 		})
 	}
 }
+
+func TestThePoolSizeIsReadAndChecked(t *testing.T) {
+	c, err := parseWith(map[string]string{})
+	if err != nil || c.DBMaxConns != DefaultDBMaxConns {
+		t.Fatalf("unset: %d, %v; want the default %d", c.DBMaxConns, err, DefaultDBMaxConns)
+	}
+	if c, err := parseWith(map[string]string{"CCSUB_DB_MAX_CONNS": "40"}); err != nil || c.DBMaxConns != 40 {
+		t.Errorf("40: got %d, %v", c.DBMaxConns, err)
+	}
+	for _, bad := range []string{"1", "1001", "many", "-5"} {
+		if _, err := parseWith(map[string]string{"CCSUB_DB_MAX_CONNS": bad}); err == nil || !strings.Contains(err.Error(), "CCSUB_DB_MAX_CONNS") {
+			t.Errorf("%q: err %v, want a refusal naming the setting", bad, err)
+		}
+	}
+}

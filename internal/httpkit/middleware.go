@@ -87,6 +87,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// slowRequest is how long a request may take before its log line is a
+// warning: a page is a few milliseconds, a register a gateway round trip.
+const slowRequest = 5 * time.Second
+
 // RequestLog gives each request an ID and logs one line when it ends. The
 // query string is left out: filters may carry search text.
 func RequestLog(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.Handler {
@@ -100,7 +104,11 @@ func RequestLog(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.Ha
 		start := time.Now()
 		next.ServeHTTP(sw, r)
 		took := time.Since(start)
-		log.Debug("request", "id", id, "method", r.Method, "path", LogPath(r),
+		level := slog.LevelDebug
+		if took >= slowRequest {
+			level = slog.LevelWarn // overruns are what an on-call engineer looks for
+		}
+		log.Log(r.Context(), level, "request", "id", id, "method", r.Method, "path", LogPath(r),
 			"status", sw.status, "bytes", sw.bytes, "duration", took)
 		m.ObserveHTTPRequest(route.pattern, sw.status, took)
 	})
