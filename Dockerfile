@@ -10,13 +10,18 @@ RUN go mod download
 COPY . .
 # Generated templ code is committed, so no generation step is needed here.
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ccsub ./cmd/ccsub \
- && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ccgw-sim ./cmd/ccgw-sim
+ && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ccgw-sim ./cmd/ccgw-sim \
+ && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ccsub /usr/local/bin/ccsub
 COPY --from=build /out/ccgw-sim /usr/local/bin/ccgw-sim
+# The data dir holds the journal of gateway answers the database could not
+# take yet (a granted serverId among them): give it a volume per replica.
+COPY --from=build --chown=65532:65532 /out/data /var/lib/ccsub
+VOLUME /var/lib/ccsub
 ENV LISTEN_ADDR=0.0.0.0:8080 \
-    CCSUB_DATA_DIR=/tmp/ccsub \
+    CCSUB_DATA_DIR=/var/lib/ccsub \
     CCSUB_REQUIRE_SECRET_KEY=true
 USER nonroot:nonroot
 EXPOSE 8080

@@ -8,15 +8,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"ccsub/internal/access"
 	"ccsub/internal/domain"
 	"ccsub/internal/gateways"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/ratelimit"
 	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 )
@@ -35,6 +39,9 @@ type Deps struct {
 	Access    *access.Service
 	Log       *slog.Logger
 	PublicURL string // where the platform reaches ccsub's receiver
+	// TokenLimit bounds the requests of each API token (the zero Limit
+	// bounds nothing).
+	TokenLimit ratelimit.Limit
 }
 
 // API holds the handlers' dependencies.
@@ -45,11 +52,13 @@ type API struct {
 	access *access.Service
 	log    *slog.Logger
 	public string
+	limit  *ratelimit.Limiter // per token id; nil: no limit
 }
 
 // New builds the API.
 func New(d Deps) *API {
-	return &API{store: d.Store, subs: d.Subscribe, gws: d.Gateways, access: d.Access, log: d.Log, public: d.PublicURL}
+	return &API{store: d.Store, subs: d.Subscribe, gws: d.Gateways, access: d.Access, log: d.Log, public: d.PublicURL,
+		limit: ratelimit.New(d.TokenLimit, 0)}
 }
 
 type tokenKey struct{}
@@ -63,7 +72,8 @@ func requestToken(r *http.Request) (domain.APIToken, bool) {
 // Authenticate gives an API request the identity of its bearer token. A
 // token that is sent but not usable is refused here, with one message for
 // unknown, expired and revoked tokens; a request without one goes on
-// without a user, and the route's guard refuses it if it needs one.
+// without a user, and the route's guard refuses it if it needs one. A
+// token over its rate limit is answered 429 (see overLimit).
 func (a *API) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !Is(r) || len(r.Header.Values("Authorization")) == 0 {
@@ -75,9 +85,33 @@ func (a *API) Authenticate(next http.Handler) http.Handler {
 			a.Fail(w, r, err)
 			return
 		}
+		if a.overLimit(w, r, tok) {
+			return
+		}
 		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
 		next.ServeHTTP(w, httpkit.WithUser(r, domain.User{Username: access.TokenActor(tok), Role: tok.Role}))
 	})
+}
+
+// overLimit answers 429, in the API's error shape with Retry-After, when
+// tok has used up its rate. The limit is per token, so one busy script
+// never slows another. Requests over the limit are logged once a minute
+// per token, with how many were refused since the previous line, not once
+// each.
+func (a *API) overLimit(w http.ResponseWriter, r *http.Request, tok domain.APIToken) bool {
+	v := a.limit.Allow(strconv.FormatInt(tok.ID, 10), time.Now())
+	if v.Allowed {
+		return false
+	}
+	secs := v.RetryAfterSeconds()
+	if v.Note {
+		a.log.Warn("API token over its rate limit; answering 429", "id", httpkit.RequestID(r), "token", tok.ID,
+			"refused_since_last_line", v.Held, "shared_bucket", v.Shared, "retry_after_s", secs)
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	a.writeJSON(w, http.StatusTooManyRequests, errorBody{Error: fmt.Sprintf(
+		"Too many requests with this API token; nothing was done. Retry after %d s (Retry-After), and slow down.", secs)})
+	return true
 }
 
 // errBadToken is the one answer for unknown, expired and revoked tokens.

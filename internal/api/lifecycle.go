@@ -134,7 +134,7 @@ func callError(call domain.Call, err error) error {
 	if errors.Is(err, subscribe.ErrNotActive) {
 		return httpkit.Fail(http.StatusConflict, "This subscription is not active on the gateway (cancelled, or its register got no answer); there is nothing to change.")
 	}
-	if err != nil && call.ID == 0 {
+	if domain.CallFailed(call, err) {
 		return err
 	}
 	return nil

@@ -113,7 +113,7 @@ func (a *API) Register(w http.ResponseWriter, r *http.Request) error {
 		AutoReregister: f.AutoReregister, ReceiverKey: f.Receiver(),
 	})
 	replayed := errors.Is(err, domain.ErrDuplicateSubmission)
-	if err != nil && !replayed && call.ID == 0 {
+	if !replayed && domain.CallFailed(call, err) {
 		return err
 	}
 	status := http.StatusCreated

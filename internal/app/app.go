@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 
 	"ccsub/internal/access"
 	"ccsub/internal/audit"
@@ -17,6 +18,7 @@ import (
 	"ccsub/internal/database"
 	"ccsub/internal/gateway"
 	"ccsub/internal/gateways"
+	"ccsub/internal/journal"
 	"ccsub/internal/metrics"
 	"ccsub/internal/pgembed"
 	"ccsub/internal/secret"
@@ -47,19 +49,24 @@ type Parts struct {
 	Config config.Config
 	Log    *slog.Logger
 	Pool   *pgxpool.Pool
-	Keys   *secret.Keyring
+	// Reserved, when set, is the pool of the work that must go on while
+	// every connection of Pool is busy (see store.NewPools); nil: Pool
+	// serves everything.
+	Reserved *pgxpool.Pool
+	Keys     *secret.Keyring
 }
 
 // New wires an app from its parts; it does no I/O.
 func New(p Parts) *App {
 	cfg := p.Config
-	st := store.New(p.Pool)
-	m := metrics.New(st)
+	st := store.NewPools(store.Pools{Interactive: p.Pool, Reserved: p.Reserved, Wait: cfg.DBStatementTimeout})
+	m := metrics.New(reservedCounts{st})
 	trail := audit.New(st, p.Log)
 	client := gateway.New(gateway.Config{ConnectTimeout: cfg.GatewayConnectTimeout, CallTimeout: cfg.GatewayCallTimeout,
 		Logger: p.Log, Networks: cfg.GatewayNetworks})
 	subs := subscribe.New(st, trail, client, p.Keys, p.Log, subscribe.Options{CallTimeout: cfg.GatewayCallTimeout,
-		PublicURL: cfg.PublicURL, Metrics: m})
+		PublicURL: cfg.PublicURL, Metrics: m, Journal: answerJournal(cfg)})
+	m.WatchJournal(subs.Journalled)
 	return &App{
 		Config: cfg, Log: p.Log, Store: st, Keys: p.Keys, Metrics: m, Client: client, Audit: trail, Subscribe: subs,
 		Gateways: gateways.New(st, trail, p.Keys, client),
@@ -99,11 +106,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o OpenOption
 			log.Warn("generated a new secret key; back it up, and give every ccsub process sharing this database the same key (CCSUB_SECRET_KEY)", "key_id", keys.PrimaryID())
 		}
 	}
-	pool, closeDB, err := openDB(ctx, cfg, log, o.Attach)
+	pools, closeDB, err := openDB(ctx, cfg, log, o.Attach)
 	if err != nil {
 		return nil, err
 	}
-	a := New(Parts{Config: cfg, Log: log, Pool: pool, Keys: keys})
+	a := New(Parts{Config: cfg, Log: log, Pool: pools.Interactive, Reserved: pools.Reserved, Keys: keys})
 	a.close = closeDB
 	return a, nil
 }
@@ -112,15 +119,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o OpenOption
 // started it.
 func (a *App) Close() { a.close() }
 
-// openDB connects to the database and migrates it; close stops what it
-// started.
-func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, attach bool) (pool *pgxpool.Pool, close func(), err error) {
+// openDB migrates the database and opens its two pools; close stops what
+// it started.
+func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, attach bool) (pools database.Pools, close func(), err error) {
 	url := cfg.DatabaseURL
 	stopPG := func() {}
 	if url == "" {
 		pg, err := pgembed.Start(ctx, pgembed.Options{DataDir: cfg.DataDir, Logger: log, Attach: attach})
 		if err != nil {
-			return nil, nil, fmt.Errorf("start the private PostgreSQL: %w", err)
+			return pools, nil, fmt.Errorf("start the private PostgreSQL: %w", err)
 		}
 		stopPG = func() {
 			if err := pg.Stop(); err != nil {
@@ -129,17 +136,27 @@ func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, attach boo
 		}
 		url = pg.URL()
 	}
-	pool, err = database.OpenSized(ctx, url, cfg.DBMaxConns)
+	if _, err := database.MigrateURL(ctx, url, log); err != nil {
+		stopPG()
+		return pools, nil, err
+	}
+	pools, err = database.OpenPools(ctx, url, database.PoolSizes{MaxConns: cfg.DBMaxConns,
+		ReservedConns: cfg.DBReservedConns, StatementTimeout: cfg.DBStatementTimeout})
 	if err != nil {
 		stopPG()
-		return nil, nil, err
+		return pools, nil, err
 	}
-	if _, err := database.Migrate(ctx, pool, log); err != nil {
-		pool.Close()
-		stopPG()
-		return nil, nil, err
+	return pools, func() { pools.Close(); stopPG() }, nil
+}
+
+// answerJournal is where answers the database could not take wait for it:
+// in the data dir, which must therefore outlive the process (a volume in
+// a container). Without a data dir they are kept in the log only.
+func answerJournal(cfg config.Config) *journal.Journal {
+	if cfg.DataDir == "" {
+		return nil
 	}
-	return pool, func() { pool.Close(); stopPG() }, nil
+	return journal.New(filepath.Join(cfg.DataDir, "journal"))
 }
 
 // NewLogger is the one logger of a process, as configured.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,10 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"ccsub/internal/apptest"
-	"ccsub/internal/database"
 	"ccsub/internal/domain"
-	"ccsub/internal/gatewaysim"
 	"ccsub/internal/pgembed"
 )
 
@@ -131,19 +127,7 @@ func (p *pgProxy) serve(c net.Conn) {
 // started again everything answers normally within seconds, without a
 // restart of the console, although every pooled connection died.
 func TestADatabaseOutageIsA503AndHealsItself(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a PostgreSQL of its own")
-	}
-	db := startPGProxy(t)
-	pool, err := database.Open(context.Background(), db.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := database.Migrate(context.Background(), pool, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	e := &testEnv{apptest.NewOn(t, pool)}
+	e, db, _ := outageEnv(t)
 	browser, _ := e.User(domain.RoleOperator)
 	token := e.Token(domain.RoleOperator)
 	sub := e.Registered(browser, nil)
@@ -215,46 +199,4 @@ func do(t *testing.T, req *http.Request) *http.Response {
 	}
 	t.Cleanup(func() { res.Body.Close() })
 	return res
-}
-
-// TestAnAnswerThatCannotBeRecordedIsLoggedWithItsServerID: the database
-// stops while a register is at the gateway. The answer cannot be written,
-// so it is logged at error level with the serverId the gateway granted:
-// an operator can settle the register by hand (the sweep lists it as an
-// unknown subscription once the database is back; see the crash test).
-func TestAnAnswerThatCannotBeRecordedIsLoggedWithItsServerID(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a PostgreSQL of its own")
-	}
-	db := startPGProxy(t)
-	pool, err := database.Open(context.Background(), db.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := database.Migrate(context.Background(), pool, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
-	e := &testEnv{apptest.NewOn(t, pool)}
-	browser, _ := e.User(domain.RoleOperator)
-	// The gateway acts at once and answers after a delay, long enough for
-	// the test to stop the database while the answer is on its way.
-	e.Sim.Inject(gatewaysim.Fault{Op: "register", Delay: 3 * time.Second, Processed: true})
-	done := make(chan *http.Response, 1)
-	go func() { done <- e.Post(browser, "/subscriptions", e.RegisterForm()) }()
-	if err := e.Sim.WaitRequests(t.Context(), "register", 1); err != nil {
-		t.Fatal(err)
-	}
-	db.stop()
-	if res := <-done; res.StatusCode == http.StatusInternalServerError {
-		t.Errorf("the register answered 500")
-	}
-	subs := e.Sim.Subscriptions()
-	if len(subs) != 1 {
-		t.Fatalf("the gateway holds %d subscriptions, want 1", len(subs))
-	}
-	logs := e.Logs.String()
-	if !strings.Contains(logs, "gateway answer not recorded") || !strings.Contains(logs, "server_id="+subs[0].ServerID) {
-		t.Fatalf("the granted serverId %s is not in the log:\n%s", subs[0].ServerID, logs)
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/export"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/ratelimit"
 	"ccsub/internal/receiver"
 	"ccsub/internal/server"
 	"ccsub/static"
@@ -34,9 +35,11 @@ func (a *App) doors(sessionKeys [][]byte) doors {
 			Audit: a.Audit, Log: a.Log, SessionKeys: sessionKeys, Secure: a.Config.SecureCookies(),
 			PublicURL: a.Config.PublicURL, Interval: a.Config.HandshakeInterval}),
 		api: api.New(api.Deps{Store: a.Store, Subscribe: a.Subscribe, Gateways: a.Gateways, Access: a.Access,
-			Log: a.Log, PublicURL: a.Config.PublicURL}),
-		receiver: receiver.New(receiver.Deps{Store: a.Store, Keys: a.Keys, Log: a.Log, Metrics: a.Metrics}),
-		exports:  export.New(export.Deps{Store: a.Store, Subscribe: a.Subscribe, Audit: a.Audit, Log: a.Log}),
+			Log: a.Log, PublicURL: a.Config.PublicURL,
+			TokenLimit: ratelimit.Limit{Rate: a.Config.APIRate, Burst: a.Config.APIBurst}}),
+		receiver: receiver.New(receiver.Deps{Store: a.Store, Keys: a.Keys, Log: a.Log, Metrics: a.Metrics,
+			RefusedLimit: ratelimit.Limit{Rate: a.Config.PushRefusedRate, Burst: a.Config.PushRefusedBurst}}),
+		exports: export.New(export.Deps{Store: a.Store, Subscribe: a.Subscribe, Audit: a.Audit, Log: a.Log}),
 	}
 }
 
@@ -67,7 +70,7 @@ func (d doors) routes() []Route {
 	return []Route{
 		// Open: health, static assets, sign-in.
 		{"GET /healthz", Public, http.HandlerFunc(p.Healthz)},
-		{"GET /readyz", Public, h(p.Readyz)},
+		{"GET /readyz", Public, reserved(h(p.Readyz))},
 		{"GET /static/", Public, static.Handler()},
 		{"GET /favicon.ico", Public, http.RedirectHandler(static.Path("img/favicon.svg"), http.StatusMovedPermanently)},
 		{"GET /login", Public, h(p.LoginPage)},
@@ -103,7 +106,7 @@ func (d doors) routes() []Route {
 
 		// Notifications: the receiver (no session: the platform authenticates
 		// with service_token) and the inbox.
-		{"POST " + domain.ReceiverPath + "{key}/v100/subscribe/asrevent/asrresult", Public, http.HandlerFunc(d.receiver.Receive)},
+		{"POST " + domain.ReceiverPath + "{key}/v100/subscribe/asrevent/asrresult", Public, reserved(http.HandlerFunc(d.receiver.Receive))},
 		{"GET /inbox", Reader, h(p.Inbox)},
 		{"GET /inbox/rows", Reader, h(p.InboxRows)},
 		{"GET /subscriptions/{id}/inbox", Reader, h(p.SubscriptionInbox)},

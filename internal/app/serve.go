@@ -26,6 +26,11 @@ const metricsShutdown = 5 * time.Second
 // keep-alive engine and the pruning, and serves HTTP; on shutdown it
 // drains requests and handshakes in flight.
 func (a *App) Serve(ctx context.Context, out io.Writer) error {
+	// Answers an earlier process kept go in first, so their calls never
+	// show as unknown.
+	if _, err := a.Subscribe.Replay(ctx); err != nil {
+		a.Log.Warn("gateway answers kept in the journal are not all recorded yet; retrying in the background", "err", err)
+	}
 	if _, err := a.Subscribe.RecoverInterrupted(ctx); err != nil {
 		return err
 	}
@@ -50,7 +55,7 @@ func (a *App) Serve(ctx context.Context, out io.Writer) error {
 	// A listener that fails to start returns before ctx ends: the
 	// background work must then be stopped too, or Serve would wait for it
 	// until a signal came.
-	bgCtx, stopBackground := context.WithCancel(ctx)
+	bgCtx, stopBackground := context.WithCancel(store.Reserved(ctx)) // on connections of its own
 	var background sync.WaitGroup
 	background.Go(func() {
 		if err := engine.Run(bgCtx); err != nil {
@@ -59,6 +64,7 @@ func (a *App) Serve(ctx context.Context, out io.Writer) error {
 	})
 	background.Go(func() { maintain(bgCtx, a.Store, a.Log) })
 	background.Go(func() { a.sweepPending(bgCtx) })
+	background.Go(func() { a.ReplayJournal(bgCtx) })
 	defer background.Wait() // on shutdown: in-flight handshakes finish or release their leases
 	defer stopBackground()
 	return listenAndServe(ctx, a.Config, a.Handler(sessKeys), a.Metrics.Handler(), out, a.Log)
@@ -174,6 +180,45 @@ func (a *App) sweepPending(ctx context.Context) {
 	}
 }
 
+// Journal replay backoff: the first retry after a failure, the longest
+// wait between retries while answers wait, and how often an empty journal
+// is looked at (another process on the same data dir may have written it).
+const (
+	replayFirst = time.Second
+	replayMax   = 8 * time.Second
+	replayIdle  = 30 * time.Second
+)
+
+// ReplayJournal records the gateway answers kept in the journal as soon
+// as the database takes them, until ctx ends: when one is kept, then with
+// backoff while any wait, so an answer is in the database within seconds
+// of it coming back. Serve runs it in the background.
+func (a *App) ReplayJournal(ctx context.Context) {
+	delay := replayFirst
+	for {
+		waiting, err := a.Subscribe.Replay(ctx)
+		next := replayIdle
+		if waiting > 0 {
+			if err != nil && ctx.Err() == nil {
+				a.Log.Warn("gateway answers wait in the journal for the database", "waiting", waiting, "err", err)
+			}
+			next, delay = delay, min(2*delay, replayMax)
+		} else {
+			delay = replayFirst
+		}
+		t := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-a.Subscribe.Kept():
+			delay = replayFirst
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
 // maintain prunes, every hour, what only matters for a while (see Prune).
 func maintain(ctx context.Context, st *store.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
@@ -191,8 +236,9 @@ func maintain(ctx context.Context, st *store.Store, log *slog.Logger) {
 // Prune runs one round of the maintenance Serve does every hour: it
 // deletes heartbeat buckets older than the 24-hour strip, replay digests
 // older than a day, sessions that can no longer be used (past their own
-// expiry or idle limit, whatever this process's settings) and failed
-// sign-ins older than any throttle window. Every process may do it; the
+// expiry or idle limit, whatever this process's settings), failed
+// sign-ins older than any throttle window, and refused pushes older than
+// 30 days or beyond the newest 100,000. Every process may do it; the
 // deletes are idempotent.
 func (a *App) Prune(ctx context.Context) { prune(ctx, a.Store, a.Log) }
 
@@ -208,5 +254,8 @@ func prune(ctx context.Context, st *store.Store, log *slog.Logger) {
 	}
 	if _, err := st.PruneLoginFailures(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
 		log.Warn("prune failed sign-ins", "err", err)
+	}
+	if _, err := st.PruneRefusedNotifications(ctx, time.Now().Add(-30*24*time.Hour), 100000, 10000); err != nil && ctx.Err() == nil {
+		log.Warn("prune refused pushes", "err", err)
 	}
 }

@@ -76,9 +76,21 @@ func New(t *testing.T) *Env {
 	return NewOn(t, dbtest.Pool(t))
 }
 
+// NewTuned is New with the configuration changed by tune first, e.g. to
+// give the console low rate limits.
+func NewTuned(t *testing.T, tune func(*config.Config)) *Env {
+	t.Helper()
+	return newOn(t, dbtest.Pool(t), tune)
+}
+
 // NewOn is New on a given database, e.g. one of the test's own
 // (dbtest.Isolated) for a test that scans whole tables.
 func NewOn(t *testing.T, pool *pgxpool.Pool) *Env {
+	t.Helper()
+	return newOn(t, pool, nil)
+}
+
+func newOn(t *testing.T, pool *pgxpool.Pool, tune func(*config.Config)) *Env {
 	t.Helper()
 	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{SimAgent: SimPassword},
 		SubscriptionServers: SimSubscriptionServers, AllowHTTPLoopback: true})
@@ -87,7 +99,7 @@ func NewOn(t *testing.T, pool *pgxpool.Pool) *Env {
 	}
 	t.Cleanup(func() { _ = sim.Close() })
 	e := &Env{T: t, Sim: sim, Logs: &LogBuffer{}}
-	e.App, e.Srv = Serve(t, pool, e.Logger())
+	e.App, e.Srv = serve(t, pool, e.Logger(), tune)
 	e.St, e.Keys, e.Svc, e.M = e.App.Store, e.App.Keys, e.App.Subscribe, e.App.Metrics
 	e.Gw = e.AddGateway(Uniq("gw"), sim.URL(), string(sim.CAPEM()), SimPassword)
 	return e
@@ -97,6 +109,11 @@ func NewOn(t *testing.T, pool *pgxpool.Pool) *Env {
 // server's, built by the composition root; benchmarks use it directly.
 func Serve(tb testing.TB, pool *pgxpool.Pool, log *slog.Logger) (*app.App, *httptest.Server) {
 	tb.Helper()
+	return serve(tb, pool, log, nil)
+}
+
+func serve(tb testing.TB, pool *pgxpool.Pool, log *slog.Logger, tune func(*config.Config)) (*app.App, *httptest.Server) {
+	tb.Helper()
 	keys, err := secret.ParseKeys(Key)
 	if err != nil {
 		tb.Fatal(err)
@@ -104,7 +121,12 @@ func Serve(tb testing.TB, pool *pgxpool.Pool, log *slog.Logger) (*app.App, *http
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	tb.Cleanup(srv.Close)
-	a := app.New(app.Parts{Config: Config(srv.URL), Log: log, Pool: pool, Keys: keys})
+	cfg := Config(srv.URL)
+	cfg.DataDir = tb.TempDir() // the journal's
+	if tune != nil {
+		tune(&cfg)
+	}
+	a := app.New(app.Parts{Config: cfg, Log: log, Pool: pool, Keys: keys})
 	srv.Config.Handler = a.Handler(SessionKeys)
 	return a, srv
 }

@@ -61,11 +61,13 @@ type PushOpts struct {
 	Tokens      []string // service_token headers; nil sends none
 	ContentType string   // "" means the contract's
 	Header      map[string]string
+	Client      *http.Client // nil: http.DefaultClient, from 127.0.0.1
 }
 
 // PushReply is the receiver's answer to a push.
 type PushReply struct {
 	Status  int
+	Header  http.Header
 	Retcode string
 	Message string
 }
@@ -88,7 +90,11 @@ func (e *Env) SendPush(path, body string, o PushOpts) PushReply {
 	for k, v := range o.Header {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	c := http.DefaultClient
+	if o.Client != nil {
+		c = o.Client
+	}
+	res, err := c.Do(req)
 	if err != nil {
 		e.T.Fatal(err)
 	}
@@ -100,7 +106,7 @@ func (e *Env) SendPush(path, body string, o PushOpts) PushReply {
 			e.T.Fatalf("status %d: answer is not JSON: %v\n%s", res.StatusCode, err, raw)
 		}
 	}
-	return PushReply{Status: res.StatusCode, Retcode: ans.Retcode, Message: ans.Message}
+	return PushReply{Status: res.StatusCode, Header: res.Header, Retcode: ans.Retcode, Message: ans.Message}
 }
 
 // Notifications returns what is stored for a receiver key, newest first,

@@ -50,7 +50,8 @@ var (
 	root        = []string{"internal/app"}
 	foundations = []string{
 		"internal/config", "internal/secret", "internal/password", "internal/apitoken", "internal/database",
-		"internal/pgembed", "internal/metrics", "internal/httpkit", "internal/form",
+		"internal/pgembed", "internal/metrics", "internal/httpkit", "internal/form", "internal/ratelimit",
+		"internal/journal",
 	}
 )
 
@@ -99,6 +100,8 @@ var Rules = []Rule{
 		Deny: join(actions, doors, views, root, []string{"internal/keepalive"}),
 	},
 	{Why: "config imports nothing of ours", From: []string{"internal/config"}, Only: none},
+	{Why: "the rate limiter imports nothing of ours", From: []string{"internal/ratelimit"}, Only: none},
+	{Why: "the journal imports nothing of ours", From: []string{"internal/journal"}, Only: none},
 	{Why: "metrics never imports the store", From: []string{"internal/metrics"}, Deny: []string{"internal/store"}},
 	// 11. Starting a private Postgres belongs to the process, tests and scripts.
 	{

@@ -56,12 +56,13 @@ func (t *Trail) Reveal(ctx context.Context, who domain.Actor, e domain.AuditEntr
 
 // Change makes a change and appends the entry it returns in one
 // transaction: a change is never committed without its entry, and an
-// entry never describes a change that was rolled back.
+// entry never describes a change that was rolled back. An entry without an
+// action is not appended: the change is audited by what it is part of.
 func (t *Trail) Change(ctx context.Context, who domain.Actor, change func(tx *store.Store) (domain.AuditEntry, error)) error {
 	ctx = context.WithoutCancel(ctx)
 	return t.store.InTx(ctx, func(tx *store.Store) error {
 		e, err := change(tx)
-		if err != nil {
+		if err != nil || e.Action == "" {
 			return err
 		}
 		_, err = tx.AppendAudit(ctx, stamp(who, e))

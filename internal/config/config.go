@@ -55,6 +55,26 @@ type Config struct {
 	// 0 means DefaultDBMaxConns. pgx's own default (4 on a 2-core host)
 	// lets four slow searches hold every connection.
 	DBMaxConns int
+	// DBReservedConns is the size of a second pool, of its own, for the
+	// work that must go on while every interactive connection is busy: the
+	// keep-alive engine, the receiver, the completion of gateway calls
+	// (CCSUB_DB_RESERVED_CONNS). DBStatementTimeout stops an interactive
+	// statement that runs longer, and bounds how long a request waits for
+	// an interactive connection (CCSUB_DB_STATEMENT_TIMEOUT). Parse sets
+	// the defaults; zero, as in a Config built in code, means no timeout
+	// and no wait bound.
+	DBReservedConns    int
+	DBStatementTimeout time.Duration
+	// APIRate and APIBurst limit the requests of each API token
+	// (CCSUB_API_RATE a second, CCSUB_API_BURST at once); PushRefusedRate
+	// and PushRefusedBurst limit the receiver's refused pushes per receiver
+	// key and source address (CCSUB_PUSH_REFUSED_RATE, _BURST). Parse sets
+	// the defaults; a zero rate or burst, as in a Config built in code,
+	// limits nothing. The limits are per process.
+	APIRate          float64
+	APIBurst         int
+	PushRefusedRate  float64
+	PushRefusedBurst int
 }
 
 // DefaultDBMaxConns is the pool size when CCSUB_DB_MAX_CONNS is not set:
@@ -69,6 +89,8 @@ type Getenv func(string) string
 func Parse(getenv Getenv, fs *flag.FlagSet, args []string) (Config, error) {
 	c := fromEnv(getenv)
 	errs := c.envDurations(getenv)
+	errs = append(errs, c.envLimits(getenv)...)
+	errs = append(errs, c.envDB(getenv)...)
 	if v := getenv("CCSUB_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 2 || n > 1000 {
@@ -84,7 +106,7 @@ func Parse(getenv Getenv, fs *flag.FlagSet, args []string) (Config, error) {
 		errs = append(errs, err)
 	}
 	fs.StringVar(&c.ListenAddr, "listen", c.ListenAddr, "address to serve the console on (LISTEN_ADDR)")
-	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the private database and the generated secret key (CCSUB_DATA_DIR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the private database, the generated secret key and the journal of answers waiting for the database (CCSUB_DATA_DIR)")
 	sim := fs.String("simulator", string(c.Simulator), "run the built-in gateway simulator: auto, on or off (CCSUB_SIMULATOR)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -216,6 +238,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("gateway_networks", c.gatewayNetworks()),
 		slog.String("metrics", or(c.MetricsAddr, "(off)")),
 		slog.Int("db_max_conns", c.DBMaxConns),
+		slog.Int("db_reserved_conns", c.DBReservedConns),
+		slog.Duration("db_statement_timeout", c.DBStatementTimeout),
+		slog.String("api_rate", limit(c.APIRate, c.APIBurst)),
+		slog.String("push_refused_rate", limit(c.PushRefusedRate, c.PushRefusedBurst)),
 	)
 }
 

@@ -1,12 +1,13 @@
-// Package database opens the pgx pool and applies the embedded goose
-// migrations under a Postgres advisory lock, so several ccsub processes
-// starting at once migrate exactly once.
+// Package database opens the pgx pools (a console has two: see Pools) and
+// applies the embedded goose migrations under a Postgres advisory lock, so
+// several ccsub processes starting at once migrate exactly once.
 package database
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"ccsub/migrations"
@@ -19,20 +20,40 @@ import (
 
 // Open connects a pool to url and checks the connection.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
-	return OpenSized(ctx, url, 0)
+	return OpenWith(ctx, url, Options{})
 }
 
-// OpenSized is Open with a pool of at most maxConns connections (0: as the
-// URL's pool_max_conns says, or pgx's default).
-func OpenSized(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, error) {
+// Options shape a pool; zero values leave pgx's and the URL's settings.
+type Options struct {
+	// MaxConns is the most connections (0: as the URL's pool_max_conns
+	// says, or pgx's default).
+	MaxConns int
+	// StatementTimeout is every connection's statement_timeout: a
+	// statement running longer is stopped by the server with SQLSTATE
+	// 57014 (see TimedOut). It wins over one set in the URL.
+	StatementTimeout time.Duration
+	// Name is the application_name the connections show in
+	// pg_stat_activity, unless the URL names one.
+	Name string
+}
+
+// OpenWith connects a pool shaped by o to url and checks the connection.
+func OpenWith(ctx context.Context, url string, o Options) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database.Open: parse DATABASE_URL: %w", err)
 	}
-	if maxConns > 0 {
-		cfg.MaxConns = int32(maxConns)
+	if o.MaxConns > 0 {
+		cfg.MaxConns = int32(o.MaxConns)
 	}
 	cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	params := cfg.ConnConfig.RuntimeParams
+	if o.StatementTimeout > 0 {
+		params["statement_timeout"] = strconv.FormatInt(max(o.StatementTimeout.Milliseconds(), 1), 10)
+	}
+	if o.Name != "" && params["application_name"] == "" {
+		params["application_name"] = o.Name
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database.Open: %w", err)
@@ -42,6 +63,62 @@ func OpenSized(ctx context.Context, url string, maxConns int) (*pgxpool.Pool, er
 		return nil, fmt.Errorf("database.Open: ping: %w", err)
 	}
 	return pool, nil
+}
+
+// Pools are a serving console's two pools over one database. Interactive
+// serves requests, its statements bounded by the statement timeout.
+// Reserved, a few connections of its own, serves the work that must go on
+// while every interactive connection is busy: the keep-alive engine, the
+// receiver, the writes that complete a gateway call, the sweeps, readiness
+// and metrics (store.Reserved routes a context to it).
+type Pools struct {
+	Interactive, Reserved *pgxpool.Pool
+}
+
+// Close closes both pools.
+func (p Pools) Close() {
+	p.Interactive.Close()
+	p.Reserved.Close()
+}
+
+// PoolSizes size a console's pools (CCSUB_DB_MAX_CONNS,
+// CCSUB_DB_RESERVED_CONNS, CCSUB_DB_STATEMENT_TIMEOUT).
+type PoolSizes struct {
+	MaxConns         int
+	ReservedConns    int
+	StatementTimeout time.Duration
+}
+
+// ReservedStatementTimeout bounds a statement on the reserved connections.
+// Background statements take milliseconds; the bound only keeps one that
+// runs away from holding a reserved connection for ever.
+const ReservedStatementTimeout = time.Minute
+
+// OpenPools opens a console's two pools on url.
+func OpenPools(ctx context.Context, url string, s PoolSizes) (Pools, error) {
+	interactive, err := OpenWith(ctx, url, Options{MaxConns: s.MaxConns, StatementTimeout: s.StatementTimeout, Name: "ccsub"})
+	if err != nil {
+		return Pools{}, err
+	}
+	reserved, err := OpenWith(ctx, url, Options{MaxConns: s.ReservedConns, StatementTimeout: ReservedStatementTimeout,
+		Name: "ccsub-reserved"})
+	if err != nil {
+		interactive.Close()
+		return Pools{}, err
+	}
+	return Pools{Interactive: interactive, Reserved: reserved}, nil
+}
+
+// MigrateURL applies the migrations over connections of their own, closed
+// when done: without the console's statement timeout, since a migration
+// may rewrite a large table.
+func MigrateURL(ctx context.Context, url string, log *slog.Logger) (int, error) {
+	pool, err := OpenWith(ctx, url, Options{MaxConns: 4, Name: "ccsub-migrate"})
+	if err != nil {
+		return 0, err
+	}
+	defer pool.Close()
+	return Migrate(ctx, pool, log)
 }
 
 // Migrate applies every pending migration and reports how many ran.

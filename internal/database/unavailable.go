@@ -1,6 +1,7 @@
 package database
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -35,8 +36,11 @@ func Unavailable(err error) bool {
 }
 
 // TimedOut reports whether a statement was cancelled by the statement
-// timeout (SQLSTATE 57014).
+// timeout (SQLSTATE 57014). A statement cancelled because its own context
+// ended (the client went away) can answer the same SQLSTATE; the store
+// adds the context's error to it, and it is not a timeout.
 func TimedOut(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "57014"
+	return errors.As(err, &pe) && pe.Code == "57014" &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }

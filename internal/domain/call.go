@@ -1,6 +1,11 @@
 package domain
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
 
 // Outcome is the life of one gateway call. One place (the gateway client)
 // decides which; every page, export and API answer uses these words.
@@ -177,4 +182,56 @@ type CallPage struct {
 	Calls []Call
 	Older *Cursor
 	Newer *Cursor
+}
+
+// ErrAnswerKept means the gateway answered a recorded call but the
+// database could not take the answer: ccsub keeps it and records it as
+// soon as the database is back. An *AnswerKept says which answer.
+var ErrAnswerKept = errors.New("the gateway's answer is kept until the database can record it")
+
+// AnswerKept is the error of a call whose answer waits for the database.
+type AnswerKept struct {
+	Call      Call  // as it reads once the answer is recorded
+	InLogOnly bool  // the journal could not take it either: it is in the log
+	Cause     error // why the database did not take it
+}
+
+func (e *AnswerKept) Error() string {
+	return fmt.Sprintf("call %d (%s) answered %s but not recorded: %v", e.Call.ID, e.Call.Operation, e.Call.Outcome, e.Cause)
+}
+
+func (e *AnswerKept) Unwrap() error { return e.Cause }
+
+func (e *AnswerKept) Is(target error) bool { return target == ErrAnswerKept }
+
+// Explain is the answer in words for the person who asked for the call.
+func (e *AnswerKept) Explain() string {
+	c := e.Call
+	what := fmt.Sprintf("The gateway answered the %s (%s", c.Operation, c.Outcome)
+	if c.Retcode != "" && c.Outcome != OutcomeSuccess {
+		what += ", retcode " + c.Retcode
+	}
+	what += ")"
+	if c.Outcome == OutcomeSuccess && c.ServerID != "" {
+		switch c.Operation {
+		case OpRegister:
+			what = "The gateway registered the subscription and granted serverId " + c.ServerID
+		case OpModify:
+			what = "The gateway changed subscription " + c.ServerID
+		case OpUnregister:
+			what = "The gateway cancelled subscription " + c.ServerID
+		}
+	}
+	kept := "ccsub keeps the answer and records it by itself as soon as the database is back"
+	if e.InLogOnly {
+		kept = "the answer is in ccsub's log (call " + strconv.FormatInt(c.ID, 10) + "); an administrator can settle it from there once the database is back"
+	}
+	return what + ", but ccsub's database is not answering: " + kept + ". Do not send it again."
+}
+
+// CallFailed reports whether err, returned with call by an action, is
+// what a door shows instead of the call: nothing was recorded (no call),
+// or the answer could not be (the call would read "pending").
+func CallFailed(call Call, err error) bool {
+	return err != nil && (call.ID == 0 || errors.Is(err, ErrAnswerKept))
 }

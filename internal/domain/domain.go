@@ -21,6 +21,11 @@ var (
 	// Idempotency-Key) was already used with another request: nothing was
 	// sent, and the first request's call is not this one's answer.
 	ErrIdempotencyConflict = errors.New("idempotency key already used with another request")
+	// ErrBusy means every database connection for requests stayed in use
+	// longer than a request may wait for one (slow searches, or a flood of
+	// them): nothing was done, and a retry in a few seconds will likely
+	// succeed.
+	ErrBusy = errors.New("busy: no database connection came free")
 )
 
 // Role is what a console user may do.

@@ -330,13 +330,15 @@ func faultMessage(retcode string) string {
 	return "simulated failure"
 }
 
-// wait sleeps for d unless the client goes away or the simulator closes
-// first; it reports whether the full delay passed.
+// wait sleeps for d, or until Release, unless the client goes away or the
+// simulator closes first; it reports whether the delay was served.
 func (s *Sim) wait(x *exchange, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
+	case <-x.release: // a test's "answer now"
 		return true
 	case <-x.r.Context().Done():
 	case <-s.closed:

@@ -31,7 +31,7 @@ type Fault struct {
 	Op         string        // "login","register","modify","unregister","handshake", or "" = any operation
 	Retcode    string        // answer HTTP 200 with this retcode and a message
 	HTTPStatus int           // answer with this HTTP status (body: short text/plain); also the status of HTML and Redirect
-	Delay      time.Duration // wait this long (or until the client goes away) before answering normally/with the fault
+	Delay      time.Duration // wait this long (or until Release; until the client goes away at most) before answering normally/with the fault
 	Hang       bool          // never answer: block until the client disconnects or Close/Release
 	Malformed  bool          // answer HTTP 200 with a body that is not JSON
 	Drop       bool          // read the whole request, then close the TCP connection without any answer (hijack)
@@ -208,5 +208,6 @@ func (s *Sim) Faults() []Fault { return s.faults.list() }
 func (s *Sim) ClearFaults() { s.faults.clear() }
 
 // Release unblocks every Hang-ing request that arrived before it; each then
-// gets no answer (its connection is closed).
+// gets no answer (its connection is closed). A request serving a Delay
+// ends the delay and is answered at once.
 func (s *Sim) Release() { s.faults.releaseAll() }

@@ -6,6 +6,7 @@
 package httpkit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -66,15 +67,30 @@ type Problem struct {
 
 // retryAfterOutage is how long a client should wait while the database is
 // unreachable: the pool reconnects within seconds once it is back.
-const retryAfterOutage = 5
+// retryAfterBusy is how long while every connection is busy: a statement
+// holds one at most the statement timeout (5 s by default).
+const (
+	retryAfterOutage = 5
+	retryAfterBusy   = 5
+)
+
+// StatusClientClosedRequest is the status logged for a request whose
+// client went away before the answer (nginx's 499); it is never read.
+const StatusClientClosedRequest = 499
 
 // Classify is the one table from error to status and words.
 func Classify(err error) Problem {
 	var (
-		e   *Error
-		mbe *http.MaxBytesError
+		e    *Error
+		mbe  *http.MaxBytesError
+		kept *domain.AnswerKept
 	)
 	switch {
+	case errors.As(err, &kept):
+		// Before the outage's own row: the person must learn what the
+		// gateway did, and not to send it again.
+		return Problem{Status: http.StatusServiceUnavailable, Title: "Answered, not yet recorded", RetryAfter: retryAfterOutage,
+			Detail: kept.Explain()}
 	case errors.As(err, &e):
 		return Problem{Status: e.Status, Title: title(e.Status), Detail: e.Msg, Fields: e.Fields}
 	case errors.As(err, &mbe):
@@ -97,6 +113,14 @@ func Classify(err error) Problem {
 	case errors.Is(err, domain.ErrConflict):
 		return Problem{Status: http.StatusConflict, Title: "Conflict",
 			Detail: "This clashes with what is on record, or it changed meanwhile. Reload and try again."}
+	case errors.Is(err, context.Canceled):
+		// The client went away, and its queries were cancelled with it:
+		// nobody reads this answer, but the log and the metrics do.
+		return Problem{Status: StatusClientClosedRequest, Title: "Request cancelled",
+			Detail: "The request was cancelled before it finished: nothing more was done for it."}
+	case errors.Is(err, domain.ErrBusy):
+		return Problem{Status: http.StatusServiceUnavailable, Title: "ccsub is busy", RetryAfter: retryAfterBusy,
+			Detail: "Every database connection for requests is in use, by slow searches or many requests at once. Nothing was done: try again in a few seconds."}
 	case database.TimedOut(err):
 		return Problem{Status: http.StatusUnprocessableEntity, Title: "This took too long",
 			Detail: "The database stopped this request because it ran too long. Narrow your filters (a shorter date range, a gateway, an outcome) and try again."}

@@ -1,13 +1,17 @@
 package httpkit_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/httpkit"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 func TestEveryKindOfErrorHasOneStatus(t *testing.T) {
@@ -25,6 +29,10 @@ func TestEveryKindOfErrorHasOneStatus(t *testing.T) {
 		{"a role that may not is 403", domain.ErrForbidden, http.StatusForbidden, false},
 		{"a conflict that escapes a handler is 409, not 500", fmt.Errorf("store.CreateGateway: %w", domain.ErrConflict), http.StatusConflict, false},
 		{"a repeated submission is 409", domain.ErrDuplicateSubmission, http.StatusConflict, false},
+		{"a statement over the statement timeout is 422", fmt.Errorf("store.ListCalls: %w", statementTimeout), http.StatusUnprocessableEntity, false},
+		{"no free database connection is 503", fmt.Errorf("store.ListCalls: %w", domain.ErrBusy), http.StatusServiceUnavailable, false},
+		{"a client that went away is 499", context.Canceled, httpkit.StatusClientClosedRequest, false},
+		{"a statement cancelled with its client is 499, not a timeout", fmt.Errorf("%w: %w", context.Canceled, statementTimeout), httpkit.StatusClientClosedRequest, false},
 		{"anything else is ccsub's fault: 500", errors.New("connection refused"), http.StatusInternalServerError, true},
 		{"a user error keeps its cause for the log, not the status", &httpkit.Error{Status: http.StatusConflict, Msg: "taken", Err: domain.ErrNotFound}, http.StatusConflict, false},
 	}
@@ -35,6 +43,20 @@ func TestEveryKindOfErrorHasOneStatus(t *testing.T) {
 				t.Errorf("Classify(%v) = %+v, want status %d internal %v with words", tc.err, p, tc.status, tc.internal)
 			}
 		})
+	}
+}
+
+// statementTimeout is what PostgreSQL answers a statement that ran into
+// statement_timeout.
+var statementTimeout = &pgconn.PgError{Code: "57014", Message: "canceling statement due to statement timeout"}
+
+func TestAStatementTimeoutSaysToNarrowTheFilters(t *testing.T) {
+	p := httpkit.Classify(statementTimeout)
+	if !strings.Contains(p.Detail, "Narrow your filters") || p.RetryAfter != 0 {
+		t.Errorf("Classify(57014) = %+v, want the words that say to narrow the filters", p)
+	}
+	if p := httpkit.Classify(domain.ErrBusy); p.RetryAfter == 0 {
+		t.Errorf("Classify(ErrBusy) = %+v, want a Retry-After", p)
 	}
 }
 

@@ -55,16 +55,20 @@ func (e *Engine) Owner() string { return e.cfg.Owner }
 // Config returns the engine's settings with defaults applied.
 func (e *Engine) Config() Config { return e.cfg }
 
-// Run handshakes due subscriptions until ctx ends. It then stops claiming,
-// lets handshakes in flight finish for up to Grace, abandons the rest, and
-// releases every lease it still holds so another process takes the work
-// at once. It returns an error only for an invalid configuration.
+// Run handshakes due subscriptions until ctx ends, on the store's reserved
+// connections (store.Reserved). It then stops claiming, lets handshakes in
+// flight finish for up to Grace, abandons the rest, and releases every
+// lease it still holds so another process takes the work at once. It
+// returns an error only for an invalid configuration.
 func (e *Engine) Run(ctx context.Context) error {
 	if err := e.cfg.validate(); err != nil {
 		return err
 	}
 	e.log.Info("keep-alive engine started", "interval", e.cfg.Interval, "lease", e.cfg.Lease,
 		"concurrency", e.cfg.Concurrency)
+	// On the reserved connections: handshakes go on while searches hold
+	// every interactive one.
+	ctx = store.Reserved(ctx)
 	// Handshakes run on their own context: stopping must not cut off a
 	// handshake that can still finish within the grace period.
 	work, abandon := context.WithCancel(context.WithoutCancel(ctx))

@@ -28,6 +28,7 @@ const (
 	NotificationAccepted NotificationResult = "accepted" // stored and answered success
 	NotificationRejected NotificationResult = "rejected" // answered anything but success
 	NotificationReplay   NotificationResult = "replay"   // an accepted push seen before: answered success, not stored again
+	NotificationLimited  NotificationResult = "limited"  // a refusal over its sender's rate limit: answered 429, not stored
 )
 
 // UnmatchedRoute labels requests that no route pattern handled: refused
@@ -67,7 +68,7 @@ func New(st Counts) *Metrics {
 	}, []string{"operation"})
 	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ccsub_notifications_total",
-		Help: "Pushes received by the notification receiver: accepted, rejected (any refusal, storage failures included) or replay.",
+		Help: "Pushes received by the notification receiver: accepted, rejected (any refusal, storage failures included), replay, or limited (a refusal over its sender's rate limit, not stored).",
 	}, []string{"result"})
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ccsub_http_requests_total",
@@ -99,7 +100,7 @@ func (m *Metrics) zeroSeries() {
 			m.calls.WithLabelValues(string(op), string(o))
 		}
 	}
-	for _, r := range []NotificationResult{NotificationAccepted, NotificationRejected, NotificationReplay} {
+	for _, r := range []NotificationResult{NotificationAccepted, NotificationRejected, NotificationReplay, NotificationLimited} {
 		m.notifications.WithLabelValues(string(r))
 	}
 }
@@ -155,4 +156,17 @@ func statusLabel(code int) string {
 		return "other"
 	}
 	return strconv.Itoa(code)
+}
+
+// WatchJournal exports how many gateway answers wait in the journal for
+// the database: anything but 0 for long means an outage that is not over
+// (or an answer set aside, which the log names).
+func (m *Metrics) WatchJournal(waiting func() int) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ccsub_journal_answers",
+		Help: "Gateway answers kept in the journal until the database can record them.",
+	}, func() float64 { return float64(waiting()) }))
 }

@@ -14,6 +14,8 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -22,6 +24,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/httpkit"
 	"ccsub/internal/metrics"
+	"ccsub/internal/ratelimit"
 	"ccsub/internal/secret"
 	"ccsub/internal/store"
 )
@@ -32,6 +35,9 @@ type Deps struct {
 	Keys    *secret.Keyring
 	Log     *slog.Logger
 	Metrics *metrics.Metrics // nil: nothing is measured
+	// RefusedLimit bounds the refused pushes of each receiver key and
+	// source address (the zero Limit bounds nothing).
+	RefusedLimit ratelimit.Limit
 }
 
 // Receiver stores and answers the platform's pushes.
@@ -40,11 +46,13 @@ type Receiver struct {
 	keys    *secret.Keyring
 	log     *slog.Logger
 	metrics *metrics.Metrics
+	refused *ratelimit.Limiter // nil: refusals are not limited
 }
 
 // New builds the receiver.
 func New(d Deps) *Receiver {
-	return &Receiver{store: d.Store, keys: d.Keys, log: d.Log, metrics: d.Metrics}
+	return &Receiver{store: d.Store, keys: d.Keys, log: d.Log, metrics: d.Metrics,
+		refused: ratelimit.New(d.RefusedLimit, 0)}
 }
 
 // Limits of the notification receiver. A recognition push is a few hundred
@@ -95,7 +103,9 @@ func refuse(status int, retcode, reason string) pushAnswer {
 //
 // Every push is stored, accepted or not, with the reason of a refusal; an
 // exact replay of an accepted push is answered as accepted and not stored
-// again.
+// again. Refusals (4xx) are rate-limited per receiver key and source
+// address: over the limit the push is answered 429 and not stored (see
+// overLimit). Accepted pushes are never limited.
 func (s *Receiver) Receive(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	body, tooLarge := readPush(w, r)
@@ -106,6 +116,9 @@ func (s *Receiver) Receive(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	ans := s.judgePush(ctx, r, key, body, tooLarge, &n)
 	n.Accepted, n.Reason, n.HTTPStatus = ans.status == http.StatusOK, ans.reason, ans.status
+	if s.overLimit(w, r, n, ans) {
+		return
+	}
 	// A 5xx before the subscription was found means the database did not
 	// answer the lookup: trying to store would only fail again.
 	replay := false
@@ -219,13 +232,73 @@ func (s *Receiver) recordPush(ctx context.Context, r *http.Request, n domain.Not
 		return ans, false
 	}
 	if !n.Accepted {
-		s.log.Info("receiver: push refused", "id", httpkit.RequestID(r), "subscription", n.SubscriptionID,
+		s.log.Info("receiver: push refused", "id", httpkit.RequestID(r), "subscription", subscriptionLog(n),
 			"status", ans.status, "reason", ans.reason, "remote", n.RemoteAddr)
 	} else if !stored {
 		s.log.Debug("receiver: replay ignored", "id", httpkit.RequestID(r), "subscription", *n.SubscriptionID)
 		return ans, true
 	}
 	return ans, false
+}
+
+// overLimit answers a refused push 429, and stores nothing, when its
+// receiver key and source address are over the refused-push limit. Only
+// the sender's own refusals count: a 4xx, judged before this runs, so an
+// accepted push is never limited, whoever else is refused. A 5xx (ccsub
+// could not look up or store) is ccsub's fault and is not limited either.
+// Over the limit a line is logged once a minute per key and address, with
+// the number of pushes limited since the previous line.
+func (s *Receiver) overLimit(w http.ResponseWriter, r *http.Request, n domain.Notification, ans pushAnswer) bool {
+	if s.refused == nil || n.Accepted || ans.status < 400 || ans.status >= 500 {
+		return false
+	}
+	v := s.refused.Allow(limitKey(n), time.Now())
+	if v.Allowed {
+		return false
+	}
+	secs := v.RetryAfterSeconds()
+	s.metrics.ObserveNotification(metrics.NotificationLimited)
+	if v.Note {
+		s.log.Warn("receiver: too many refused pushes; answering 429 and storing none", "id", httpkit.RequestID(r),
+			"subscription", subscriptionLog(n), "remote", n.RemoteAddr, "status", ans.status, "reason", ans.reason,
+			"limited_since_last_line", v.Held, "shared_bucket", v.Shared, "retry_after_s", secs)
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writePushAnswer(w, pushAnswer{status: http.StatusTooManyRequests, retcode: pushBadRequest,
+		message: "too many refused pushes from this address to this receiver address; this one was not stored; retry after " +
+			strconv.Itoa(secs) + " s"})
+	return true
+}
+
+// limitKey is the refused-push bucket of n: its subscription (for a known
+// receiver key) or "unknown" (every unknown key of one sender shares a
+// bucket, or a sender could pick a fresh key per push), and its source.
+// IPv6 sources are grouped by /64, the block one host usually holds.
+func limitKey(n domain.Notification) string {
+	sub := "unknown"
+	if n.SubscriptionID != nil {
+		sub = strconv.FormatInt(*n.SubscriptionID, 10)
+	}
+	src := n.RemoteAddr
+	if a, err := netip.ParseAddr(src); err == nil {
+		a = a.Unmap()
+		if a.Is6() {
+			p, _ := a.WithZone("").Prefix(64)
+			src = p.String()
+		} else {
+			src = a.String()
+		}
+	}
+	return sub + " " + src
+}
+
+// subscriptionLog is n's subscription id for a log line ("none" for an
+// unknown receiver key).
+func subscriptionLog(n domain.Notification) slog.Value {
+	if n.SubscriptionID == nil {
+		return slog.StringValue("none")
+	}
+	return slog.Int64Value(*n.SubscriptionID)
 }
 
 // storeFailStatus is 503 while the database is unreachable, so the

@@ -115,7 +115,7 @@ func (s *Server) TestGateway(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	call, err := s.subs.TestGateway(r.Context(), httpkit.Actor(r), id)
-	if err != nil && call.ID == 0 {
+	if domain.CallFailed(call, err) {
 		return err
 	}
 	msg := fmt.Sprintf("Connection test of %s: %s.", call.GatewayName, view.OutcomeLabel(call.Outcome))
@@ -148,7 +148,7 @@ func (s *Server) RetryGatewayLogin(w http.ResponseWriter, r *http.Request) error
 	case errors.Is(err, subscribe.ErrRetryInProgress):
 		return s.flash(w, r, "error", "Nothing was sent: another retry of this gateway's login is still waiting for its answer. "+
 			"Look at the gateway again in a moment.", "/gateways")
-	case err != nil && call.ID == 0:
+	case domain.CallFailed(call, err):
 		return err
 	}
 	msg := fmt.Sprintf("One more login to %s: %s.", call.GatewayName, view.OutcomeLabel(call.Outcome))

@@ -278,7 +278,7 @@ func (s *Server) afterCall(w http.ResponseWriter, r *http.Request, call domain.C
 	if errors.Is(err, subscribe.ErrNotActive) {
 		return httpkit.BadRequest("This subscription is not active on the gateway (cancelled, or its register got no answer); there is nothing to change.")
 	}
-	if err != nil && call.ID == 0 {
+	if domain.CallFailed(call, err) {
 		return err
 	}
 	if call.Outcome == domain.OutcomeSuccess {

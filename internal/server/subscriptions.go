@@ -107,7 +107,7 @@ func (s *Server) RegisterSubscription(w http.ResponseWriter, r *http.Request) er
 		f.Errors.Add("idempotencyKey", form.OneTimeKeySpent)
 		return s.renderRegisterForm(w, r, http.StatusUnprocessableEntity, f)
 	}
-	if err != nil && call.ID == 0 {
+	if domain.CallFailed(call, err) {
 		return err
 	}
 	return s.flash(w, r, flashKind(call.Outcome), registerSummary(call), callURL(call.ID))

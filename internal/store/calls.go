@@ -164,7 +164,9 @@ func submittedCall(ctx context.Context, tx pgx.Tx, key string) (domain.Call, []b
 
 // CompleteCall records a pending call's result. Only a pending call can be
 // completed, so a late or repeated completion cannot overwrite a result:
-// it yields domain.ErrConflict. Empty r.ServerID and r.RequestBody keep the
+// it yields domain.ErrConflict. A call ExpirePending gave up on (unknown,
+// never finished) still takes its answer when it comes late: the truth
+// replaces "unknown". Empty r.ServerID and r.RequestBody keep the
 // stored values (they are often known only at the start, or only at the end).
 func (s *Store) CompleteCall(ctx context.Context, id int64, r domain.CallResult) (domain.Call, error) {
 	call, err := s.completeCall(ctx, id, r)
@@ -183,7 +185,7 @@ func (s *Store) completeCall(ctx context.Context, id int64, r domain.CallResult)
 			retcode = @retcode, message = @message, server_id = COALESCE(@server_id, server_id),
 			request_body = COALESCE(@request_body, request_body), response_body = @response_body,
 			error = @error, attempts = @attempts, refused_by_ccsub = @refused_by_ccsub
-		WHERE id = @id AND outcome = 'pending'
+		WHERE id = @id AND (outcome = 'pending' OR (outcome = 'unknown' AND finished_at IS NULL))
 		RETURNING `+callColumns, pgx.NamedArgs{
 		"id":               id,
 		"duration_us":      r.Duration.Microseconds(),
@@ -272,7 +274,8 @@ func (s *Store) LatestCall(ctx context.Context, subscriptionID int64, op domain.
 }
 
 // ExpirePending marks calls still pending that started before the cut-off
-// as unknown with error = reason: no process will record their answer any
+// as unknown with error = reason, where %s stands for the time the call
+// was sent: no process will record their answer any
 // more (it stopped, or lost its database as the answer came), so whether
 // the gateway acted is unknown. finished_at stays empty because nobody saw
 // them finish. A register among them also becomes a subscription in state
@@ -304,7 +307,8 @@ func (s *Store) ExpirePending(ctx context.Context, startedBefore time.Time, reas
 // link. The receiver key of a callback that is ccsub's own receiver is
 // taken from the callback's path, unless another subscription holds it.
 const expirePendingSQL = `WITH expired AS (
-		UPDATE calls SET outcome = 'unknown', error = @reason
+		UPDATE calls SET outcome = 'unknown',
+			error = format(@reason, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'))
 		WHERE outcome = 'pending' AND started_at < @before
 		RETURNING id, operation, subscription_id, gateway_id, subscribe_type, callback_uri, nlp_flag,
 			flow_access_code, token_sealed, actor),

@@ -1,5 +1,6 @@
-// Package store holds all of ccsub's SQL: a Store over a pgx pool, one file
-// per table, returning domain values and the domain's sentinel errors.
+// Package store holds all of ccsub's SQL: a Store over a pgx pool (or two:
+// see NewPools), one file per table, returning domain values and the
+// domain's sentinel errors.
 package store
 
 import (
@@ -40,12 +41,13 @@ func New(pool *pgxpool.Pool) *Store {
 // returns nil: a change and its audit entry are written together or not
 // at all.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
-	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	return withCause(ctx, pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		return fn(&Store{pool: s.pool, db: tx})
-	})
+	}))
 }
 
-// Pool returns the underlying pool, for readiness checks and migrations.
+// Pool returns the underlying pool (the interactive one of NewPools), for
+// tests and scripts that run SQL of their own.
 func (s *Store) Pool() *pgxpool.Pool {
 	return s.pool
 }

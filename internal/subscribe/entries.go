@@ -39,7 +39,7 @@ func registered(in RegisterInput, call domain.Call) domain.AuditEntry {
 		after["serverId"] = call.ServerID
 	}
 	e.Diff = audit.Changes(nil, after)
-	if in.ServiceToken != "" {
+	if call.TokenPresent {
 		e.Diff["serviceToken"] = domain.FieldChange{After: audit.SecretChanged}
 	}
 	return audit.WithFacts(e, audit.CallFacts("", call))

@@ -56,45 +56,31 @@ func (s *Service) Modify(ctx context.Context, who domain.Actor, sub domain.Subsc
 		return call, err
 	}
 	res := s.send(ctx, gw, redacted, func() gateway.Result { return s.client.Modify(s.detached(ctx), target, req) })
-	call, err = s.complete(ctx, call, res)
-	if err == nil && call.Outcome == domain.OutcomeSuccess {
-		bctx, cancel := s.bg(ctx)
-		defer cancel()
-		err = s.store.ApplyModify(bctx, sub.ID, in.CallbackURI, in.NLPFlag, in.FlowAccessCode, in.ReceiverKey)
-	}
-	s.audit.Record(ctx, who, modified(sub, in, call))
+	call, err = s.answered(ctx, call, res, answer{Who: who, Audited: true, Modify: &modifyAnswer{Sub: sub, In: in}})
 	return call, s.logged(call, err)
 }
 
 // Cancel records, sends and completes an unregister call, and audits it;
 // on success the subscription is cancelled and no longer kept alive.
 func (s *Service) Cancel(ctx context.Context, who domain.Actor, sub domain.Subscription) (domain.Call, error) {
-	call, err := s.cancel(ctx, who.Name, sub, "cancelled by "+who.Name)
-	if call.ID == 0 {
-		return call, err
-	}
-	s.audit.Record(ctx, who, cancelled(sub, s.reloaded(ctx, sub), call))
+	call, err := s.cancel(ctx, who, sub, "cancelled by "+who.Name, true)
 	return call, s.logged(call, err)
 }
 
-func (s *Service) cancel(ctx context.Context, actor string, sub domain.Subscription, why string) (domain.Call, error) {
+// cancel records, sends and answers an unregister; audited says whether
+// it writes its own audit entry (a replace audits it as part of itself).
+func (s *Service) cancel(ctx context.Context, who domain.Actor, sub domain.Subscription, why string, audited bool) (domain.Call, error) {
 	if err := changeable(sub); err != nil {
 		return domain.Call{}, err
 	}
 	_, redacted := gateway.UnregisterBody(sub.ServerID)
-	call, gw, target, err := s.begin(ctx, actor, sub, domain.NewCall{Operation: domain.OpUnregister,
+	call, gw, target, err := s.begin(ctx, who.Name, sub, domain.NewCall{Operation: domain.OpUnregister,
 		CallbackURI: sub.CallbackURI, RequestBody: redacted})
 	if err != nil {
 		return call, err
 	}
 	res := s.send(ctx, gw, redacted, func() gateway.Result { return s.client.Unregister(s.detached(ctx), target, sub.ServerID) })
-	if call, err = s.complete(ctx, call, res); err != nil || call.Outcome != domain.OutcomeSuccess {
-		return call, err
-	}
-	bctx, cancel := s.bg(ctx)
-	defer cancel()
-	_, err = s.store.ChangeState(bctx, sub.ID, domain.SubCancelled, why, actor)
-	return call, err
+	return s.answered(ctx, call, res, answer{Who: who, Audited: audited, Cancel: &cancelAnswer{Sub: sub, Why: why}})
 }
 
 // SaysDropped reports whether call is an unregister the gateway answered
@@ -173,7 +159,7 @@ func (s *Service) Replace(ctx context.Context, who domain.Actor, old domain.Subs
 		in.ReceiverKey = domain.NewReceiverKey()
 		in.CallbackURI = domain.ReceiverURL(s.public, in.ReceiverKey)
 	}
-	reg, cancel, err = s.replace(ctx, who.Name, old, in)
+	reg, cancel, err = s.replace(ctx, who, old, in)
 	if reg.ID == 0 || errors.Is(err, domain.ErrDuplicateSubmission) {
 		return reg, cancel, err
 	}
@@ -181,15 +167,17 @@ func (s *Service) Replace(ctx context.Context, who domain.Actor, old domain.Subs
 	return reg, cancel, s.logged(reg, err)
 }
 
-func (s *Service) replace(ctx context.Context, actor string, old domain.Subscription, in RegisterInput) (reg, cancel domain.Call, err error) {
-	reg, err = s.register(ctx, actor, in)
+func (s *Service) replace(ctx context.Context, who domain.Actor, old domain.Subscription, in RegisterInput) (reg, cancel domain.Call, err error) {
+	reg, err = s.register(ctx, who, in, answer{Register: &registerAnswer{}}) // links the new subscription to old
 	if err != nil || reg.Outcome != domain.OutcomeSuccess {
 		return reg, cancel, err
 	}
-	if err := s.linkNew(ctx, old.ID, reg); err != nil {
-		return reg, cancel, err
+	if reg.SubscriptionID == nil {
+		// Its serverId was on record already: cancelling the old one now
+		// would leave nothing delivering results.
+		return reg, cancel, fmt.Errorf("subscribe: register call %d created no subscription", reg.ID)
 	}
-	cancel, err = s.cancel(ctx, actor, old, fmt.Sprintf("replaced by serverId %s (new token)", reg.ServerID))
+	cancel, err = s.cancel(ctx, who, old, fmt.Sprintf("replaced by serverId %s (new token)", reg.ServerID), false)
 	return reg, cancel, err
 }
 
@@ -233,16 +221,6 @@ func (s *Service) RevealToken(ctx context.Context, who domain.Actor, sub domain.
 	return plain, nil
 }
 
-// linkNew points the old subscription at the one a register call created.
-func (s *Service) linkNew(ctx context.Context, oldID int64, reg domain.Call) error {
-	if reg.SubscriptionID == nil {
-		return fmt.Errorf("subscribe: register call %d created no subscription", reg.ID)
-	}
-	bctx, cancel := s.bg(ctx)
-	defer cancel()
-	return s.store.LinkReplacement(bctx, oldID, *reg.SubscriptionID)
-}
-
 // begin opens the gateway's secrets and records the call as pending; the
 // gateway is as read for this call (send checks its login refusal).
 func (s *Service) begin(ctx context.Context, actor string, sub domain.Subscription, nc domain.NewCall) (domain.Call, domain.Gateway, gateway.Target, error) {
@@ -254,15 +232,6 @@ func (s *Service) begin(ctx context.Context, actor string, sub domain.Subscripti
 	nc.SubscribeType, nc.TokenPresent = sub.SubscribeType, sub.TokenPresent
 	call, err := s.store.BeginCall(ctx, nc)
 	return call, gw, target, err
-}
-
-// reloaded is sub as stored now, for an audit diff's "after"; should the
-// read fail, sub itself stands in (the call's outcome is still recorded).
-func (s *Service) reloaded(ctx context.Context, sub domain.Subscription) domain.Subscription {
-	if now, err := s.store.Subscription(ctx, sub.ID); err == nil {
-		return now
-	}
-	return sub
 }
 
 // logged reports an error that came after the call was recorded: the call

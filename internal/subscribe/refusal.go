@@ -97,7 +97,7 @@ func (s *Service) RetryLogin(ctx context.Context, who domain.Actor, gatewayID in
 	} else if err != nil {
 		return domain.Call{}, err
 	}
-	call, err := s.testGateway(ctx, who.Name, gatewayID, true)
+	call, err := s.testGateway(ctx, who, gatewayID, true)
 	if call.ID == 0 {
 		// Nothing was sent: free the retry so it can be asked for again.
 		bctx, cancel := s.bg(ctx)

@@ -31,19 +31,20 @@ func (s *Service) Reregister(ctx context.Context, old domain.Subscription, actor
 	if err := s.store.ClaimReregister(ctx, old.ID, reregisterClaim, s.interrupted); err != nil {
 		return domain.Call{}, fmt.Errorf("subscribe.Reregister %d: %w", old.ID, err)
 	}
-	call, err := s.register(ctx, actor, RegisterInput{
+	// The new subscription is linked to old as its answer is recorded.
+	call, err := s.register(ctx, domain.Actor{Name: actor}, RegisterInput{
 		GatewayID: old.GatewayID, SubscribeType: old.SubscribeType, ServiceToken: token,
 		CallbackURI: old.CallbackURI, NLPFlag: old.NLPFlag, FlowAccessCode: old.FlowAccessCode,
 		AutoReregister: old.AutoReregister, ReceiverKey: old.ReceiverKey, ReplacesID: &old.ID,
-	})
+	}, answer{Register: &registerAnswer{Reregister: true}})
+	if call.SubscriptionID != nil || errors.Is(err, domain.ErrAnswerKept) {
+		// Created, and an unknown one is never retried blindly; or the
+		// answer waits in the journal and keeps the claim until written.
+		return call, err
+	}
+	// Nothing was created (rejected or failed): free the reservation so a
+	// person may try again.
 	bctx, cancel := s.bg(ctx)
 	defer cancel()
-	if call.SubscriptionID == nil {
-		// Nothing was created (rejected or failed): free the reservation so
-		// a person may try again. An unknown register did create a row in
-		// state unknown and is linked below, so it is never retried blindly.
-		return call, errors.Join(err, s.store.ReleaseReregister(bctx, old.ID, reregisterClaim, old.ReceiverKey))
-	}
-	linkErr := s.store.LinkReregistered(bctx, old.ID, *call.SubscriptionID, reregisterClaim, actor)
-	return call, errors.Join(err, linkErr)
+	return call, errors.Join(err, s.store.ReleaseReregister(bctx, old.ID, reregisterClaim, old.ReceiverKey))
 }

@@ -15,6 +15,7 @@ import (
 	"ccsub/internal/audit"
 	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
+	"ccsub/internal/journal"
 	"ccsub/internal/metrics"
 	"ccsub/internal/secret"
 	"ccsub/internal/store"
@@ -30,6 +31,8 @@ type Service struct {
 	interrupted time.Duration
 	public      string
 	metrics     *metrics.Metrics
+	journal     *journal.Journal
+	kept        chan struct{}
 }
 
 // Options tune the service.
@@ -44,6 +47,9 @@ type Options struct {
 	PublicURL string
 	// Metrics counts every completed call; nil measures nothing.
 	Metrics *metrics.Metrics
+	// Journal keeps the answers the database could not take until it
+	// takes them (see Replay); nil keeps them in the log only.
+	Journal *journal.Journal
 }
 
 // New builds the service.
@@ -52,7 +58,7 @@ func New(st *store.Store, trail *audit.Trail, client *gateway.Client, keys *secr
 		o.InterruptedAfter = 2*o.CallTimeout + 30*time.Second
 	}
 	return &Service{store: st, audit: trail, client: client, keys: keys, log: log, interrupted: o.InterruptedAfter, public: o.PublicURL,
-		metrics: o.Metrics}
+		metrics: o.Metrics, journal: o.Journal, kept: make(chan struct{}, 1)}
 }
 
 // RegisterInput is a validated register form.
@@ -74,17 +80,13 @@ type RegisterInput struct {
 // means nothing could be recorded. A repeated idempotency key returns the
 // first call and domain.ErrDuplicateSubmission, and sends nothing.
 func (s *Service) Register(ctx context.Context, who domain.Actor, in RegisterInput) (domain.Call, error) {
-	call, err := s.register(ctx, who.Name, in)
-	if call.ID == 0 || errors.Is(err, domain.ErrDuplicateSubmission) {
-		return call, err
-	}
-	s.audit.Record(ctx, who, registered(in, call))
+	call, err := s.register(ctx, who, in, answer{Audited: true, Register: &registerAnswer{}})
 	return call, s.logged(call, err)
 }
 
-// register is Register without its audit entry, for the operations that
-// audit as a whole (replace) or are ccsub's own (re-register).
-func (s *Service) register(ctx context.Context, actor string, in RegisterInput) (domain.Call, error) {
+// register records, sends and answers a register; a (its Audited and
+// Reregister) says what the operation it is part of writes with it.
+func (s *Service) register(ctx context.Context, who domain.Actor, in RegisterInput, a answer) (domain.Call, error) {
 	gw, target, err := s.target(ctx, in.GatewayID)
 	if err != nil {
 		return domain.Call{}, err
@@ -101,7 +103,7 @@ func (s *Service) register(ctx context.Context, actor string, in RegisterInput) 
 		}
 	}
 	call, err := s.store.BeginCall(ctx, domain.NewCall{
-		IdempotencyKey: in.IdempotencyKey, Fingerprint: fingerprint(in), GatewayID: gw.ID, GatewayName: gw.Name, Actor: actor,
+		IdempotencyKey: in.IdempotencyKey, Fingerprint: fingerprint(in), GatewayID: gw.ID, GatewayName: gw.Name, Actor: who.Name,
 		Operation: domain.OpRegister, CallbackURI: in.CallbackURI, SubscribeType: in.SubscribeType,
 		NLPFlag: in.NLPFlag, FlowAccessCode: in.FlowAccessCode, TokenPresent: in.ServiceToken != "",
 		TokenSealed: sealed, RequestBody: redacted,
@@ -113,48 +115,29 @@ func (s *Service) register(ctx context.Context, actor string, in RegisterInput) 
 		return call, err
 	}
 	res := s.send(ctx, gw, redacted, func() gateway.Result { return s.client.Register(s.detached(ctx), target, req) })
-	call, err = s.complete(ctx, call, res)
-	if err != nil {
-		return call, err
-	}
-	state, reason := domain.SubActive, "registered"
-	switch {
-	case call.Outcome == domain.OutcomeSuccess && call.ServerID != "":
-	case call.Outcome == domain.OutcomeUnknown:
-		// It may exist on the gateway; list it so nobody registers blindly again.
-		state, reason = domain.SubUnknown, "the register got no answer; the gateway may have created it"
-	default:
-		return call, nil
-	}
-	id, err := s.recordSubscription(ctx, call, sealed, in, state, reason)
-	if id != 0 {
-		call.SubscriptionID = &id
-	}
-	return call, err
+	a.Who, a.Register.In, a.Register.Sealed = who, in, sealed
+	return s.answered(ctx, call, res, a)
 }
 
 // TestGateway performs a fresh C5 login, records it as a login call,
 // remembers the outcome on the gateway and audits the test. A password the
 // gateway refused before is not tried again (see send and RetryLogin).
 func (s *Service) TestGateway(ctx context.Context, who domain.Actor, gatewayID int64) (domain.Call, error) {
-	call, err := s.testGateway(ctx, who.Name, gatewayID, false)
-	if call.ID != 0 {
-		s.audit.Record(ctx, who, gatewayTested(gatewayID, call))
-	}
-	return call, err
+	return s.testGateway(ctx, who, gatewayID, false)
 }
 
 // testGateway logs in once; retry (an administrator's RetryLogin, which
 // holds the retry's claim) sends the login even though the gateway refused
-// the password before, and settles the refusal by the answer.
-func (s *Service) testGateway(ctx context.Context, actor string, gatewayID int64, retry bool) (domain.Call, error) {
+// the password before, and settles the refusal by the answer; a retry is
+// audited as a whole by RetryLogin.
+func (s *Service) testGateway(ctx context.Context, who domain.Actor, gatewayID int64, retry bool) (domain.Call, error) {
 	gw, target, err := s.target(ctx, gatewayID)
 	if err != nil {
 		return domain.Call{}, err
 	}
 	body := fmt.Sprintf(`{"agentId":%d,"password":"[redacted]"}`, gw.AgentID)
 	call, err := s.store.BeginCall(ctx, domain.NewCall{
-		GatewayID: gw.ID, GatewayName: gw.Name, Actor: actor, Operation: domain.OpLogin,
+		GatewayID: gw.ID, GatewayName: gw.Name, Actor: who.Name, Operation: domain.OpLogin,
 		RequestBody: body,
 	})
 	if err != nil {
@@ -168,19 +151,7 @@ func (s *Service) testGateway(ctx context.Context, actor string, gatewayID int64
 	} else {
 		res = s.send(ctx, gw, body, login)
 	}
-	if call, err = s.complete(ctx, call, res); err != nil {
-		return call, err
-	}
-	msg := res.Message
-	if res.Err != nil {
-		msg = res.Err.Error()
-	}
-	if res.Outcome == domain.OutcomeSuccess {
-		msg = "login succeeded"
-	}
-	bctx, cancel := s.bg(ctx)
-	defer cancel()
-	return call, s.store.RecordGatewayTest(bctx, gw.ID, res.Outcome, msg)
+	return s.answered(ctx, call, res, answer{Who: who, Audited: !retry, Tested: gw.ID})
 }
 
 // RecoverInterrupted marks calls that no process can still complete as
@@ -191,7 +162,7 @@ func (s *Service) testGateway(ctx context.Context, actor string, gatewayID int64
 // while the database was down must not stay pending until a restart.
 func (s *Service) RecoverInterrupted(ctx context.Context) (int64, error) {
 	n, err := s.store.ExpirePending(ctx, time.Now().Add(-s.InterruptedAfter()),
-		"interrupted: the request was sent, but no answer was recorded (ccsub stopped, or could not write the answer); the gateway may have acted on it")
+		"sent at %s, but no answer was recorded (ccsub stopped, or could not write the answer): the gateway may have acted on it")
 	if err != nil {
 		return 0, fmt.Errorf("subscribe.RecoverInterrupted: %w", err)
 	}
@@ -237,52 +208,6 @@ func (s *Service) target(ctx context.Context, gatewayID int64) (domain.Gateway, 
 	return gw, t, nil
 }
 
-func (s *Service) complete(ctx context.Context, call domain.Call, res gateway.Result) (domain.Call, error) {
-	r := domain.CallResult{
-		Outcome: res.Outcome, HTTPStatus: res.HTTPStatus, Retcode: res.Retcode, Message: res.Message,
-		ServerID: res.ServerID, RequestBody: res.RequestBody, ResponseBody: res.ResponseBody,
-		Attempts: res.Attempts, Duration: time.Since(call.StartedAt), RefusedByCcsub: res.RefusedByCcsub(),
-	}
-	if res.Err != nil {
-		r.Error = res.Err.Error()
-	}
-	// Counted whether or not the result can be recorded: the call was made.
-	s.metrics.ObserveGatewayCall(call.Operation, r.Outcome, r.Duration)
-	bctx, cancel := s.bg(ctx)
-	defer cancel()
-	done, err := s.store.CompleteCall(bctx, call.ID, r)
-	if err != nil {
-		// The call stays pending and is shown as unknown once it is old
-		// enough: never worse than the truth. The answer itself would be
-		// lost, so it goes to the log at error level: with the serverId an
-		// operator can settle the unknown register by hand.
-		s.log.Error("gateway answer not recorded: settle this call by hand once the database is back",
-			"call_id", call.ID, "operation", call.Operation, "gateway", call.GatewayName,
-			"outcome", r.Outcome, "retcode", r.Retcode, "server_id", r.ServerID, "err", err)
-		return call, fmt.Errorf("subscribe: complete call %d: %w", call.ID, err)
-	}
-	return done, nil
-}
-
-func (s *Service) recordSubscription(ctx context.Context, call domain.Call, sealed []byte, in RegisterInput, state domain.SubState, reason string) (int64, error) {
-	bctx, cancel := s.bg(ctx)
-	defer cancel()
-	sub, err := s.store.CreateSubscription(bctx, domain.NewSubscription{
-		GatewayID: call.GatewayID, ServerID: call.ServerID, SubscribeType: call.SubscribeType,
-		CallbackURI: call.CallbackURI, NLPFlag: call.NLPFlag, FlowAccessCode: call.FlowAccessCode,
-		TokenSealed: sealed, CreatedBy: call.Actor, RegisterCallID: call.ID, ReplacesID: in.ReplacesID,
-		AutoReregister: in.AutoReregister, ReceiverKey: in.ReceiverKey, State: state, StateReason: reason,
-	})
-	if errors.Is(err, domain.ErrConflict) {
-		s.log.Warn("gateway returned a serverId already on record", "gateway_id", call.GatewayID, "server_id", call.ServerID)
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("subscribe: record subscription %s: %w", call.ServerID, err)
-	}
-	return sub.ID, s.store.LinkCallSubscription(bctx, call.ID, sub.ID)
-}
-
 // detached keeps the gateway call going when the browser goes away: an
 // abandoned request must not turn a call the gateway may complete into an
 // interrupted one. The client's own deadline still bounds it.
@@ -293,5 +218,5 @@ func (s *Service) detached(ctx context.Context) context.Context {
 // bg is for writes that must happen even when the request was cancelled;
 // they still get a deadline of their own.
 func (s *Service) bg(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	return context.WithTimeout(store.Reserved(context.WithoutCancel(ctx)), 10*time.Second)
 }

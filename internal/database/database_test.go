@@ -1,0 +1,71 @@
+package database_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"ccsub/internal/database"
+	"ccsub/internal/dbtest"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func settings(t *testing.T, p *pgxpool.Pool) (timeout, name string) {
+	t.Helper()
+	if err := p.QueryRow(t.Context(), "SELECT current_setting('statement_timeout'), current_setting('application_name')").
+		Scan(&timeout, &name); err != nil {
+		t.Fatal(err)
+	}
+	return timeout, name
+}
+
+// TestAConsolesPoolsCarryTheirStatementTimeouts: the interactive pool has
+// the configured timeout, the reserved one a minute, and each names itself
+// in pg_stat_activity.
+func TestAConsolesPoolsCarryTheirStatementTimeouts(t *testing.T) {
+	pools, err := database.OpenPools(t.Context(), dbtest.URL(t), database.PoolSizes{MaxConns: 2, ReservedConns: 1, StatementTimeout: 150 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pools.Close()
+	if timeout, name := settings(t, pools.Interactive); timeout != "150ms" || name != "ccsub" {
+		t.Errorf("interactive: statement_timeout %s, application_name %q", timeout, name)
+	}
+	if timeout, name := settings(t, pools.Reserved); timeout != "1min" || name != "ccsub-reserved" {
+		t.Errorf("reserved: statement_timeout %s, application_name %q", timeout, name)
+	}
+	if n := pools.Reserved.Config().MaxConns; n != 1 {
+		t.Errorf("reserved pool of %d connections, want 1", n)
+	}
+
+	_, err = pools.Interactive.Exec(t.Context(), "SELECT pg_sleep(5)")
+	if !database.TimedOut(err) || database.Unavailable(err) {
+		t.Errorf("a statement over the timeout: %v, want TimedOut", err)
+	}
+	if cancelled := fmt.Errorf("%w: %w", context.Canceled, err); database.TimedOut(cancelled) {
+		t.Errorf("a statement cancelled with its client counts as a timeout: %v", cancelled)
+	}
+}
+
+func TestTheURLsApplicationNameIsKept(t *testing.T) {
+	u, err := url.Parse(dbtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", "ops-name")
+	u.RawQuery = q.Encode()
+	p, err := database.OpenWith(t.Context(), u.String(), database.Options{MaxConns: 1, Name: "ccsub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, name := settings(t, p); name != "ops-name" {
+		t.Errorf("application_name %q, want the URL's", name)
+	}
+}
