@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Loopback load run of the history pages (docs/benchmarks.md).
 #
-# Creates a scratch database on the local PostgreSQL, builds and starts
-# ccsub on 127.0.0.1 with the built-in simulator, adds a user, seeds the
-# history, signs in with curl, runs hey on the first page and on a page 90%
-# down, then stops ccsub and drops the database, whatever happens.
+# Creates a scratch database on the local PostgreSQL, seeds it with
+# `ccsub dev seed` (ROWS calls over a year; few subscriptions, so the
+# console's keep-alive finding the seeded gateways unreachable adds next to
+# no writes), builds and starts ccsub on 127.0.0.1 with the built-in
+# simulator, adds a user, signs in with curl, runs hey on the first page
+# and on a page 90% down, then stops ccsub and drops the database, whatever
+# happens.
 #
 # Usage: scripts/bench-history.sh        (from the repository root)
 # Knobs: PG_SERVER (no database name), PORT, ROWS, REQUESTS, CONCURRENCY, KEEP_LOGS=1
@@ -39,14 +42,22 @@ trap cleanup EXIT
 
 step() { echo "== $*" >&2; }
 
-step "building ccsub and the seeder"
+step "building ccsub"
 go build -o "$WORK/ccsub" ./cmd/ccsub
-go build -o "$WORK/seed" ./scripts/seed
 
 step "creating database $DB"
 psql -q "$PGADMIN_URL" -c "CREATE DATABASE ${DB}"
 export DATABASE_URL="$DB_URL" CCSUB_DATA_DIR="$WORK/data" LISTEN_ADDR="127.0.0.1:${PORT}" CCSUB_SIMULATOR=on
 "$WORK/ccsub" migrate >/dev/null 2>"$WORK/migrate.log"
+
+step "seeding $ROWS calls"
+"$WORK/ccsub" dev seed --calls "$ROWS" --subscriptions 100 --notifications 1000 --audit 1000 >"$WORK/seed.out" 2>"$WORK/seed.log" ||
+	{ cat "$WORK/seed.log" >&2; exit 1; }
+# The cursor ("<unix micro>.<id>", as the history's Older links carry it) of
+# the call 90% down the newest-first history.
+DEEP=$(psql -Atq "$DB_URL" -c "SELECT (extract(epoch FROM started_at) * 1000000)::bigint || '.' || id
+	FROM calls ORDER BY started_at DESC, id DESC OFFSET $((ROWS * 90 / 100)) LIMIT 1")
+[[ -n "$DEEP" ]] || { echo "no call 90% down the history" >&2; exit 1; }
 
 PASSWORD="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 printf '%s\n' "$PASSWORD" | "$WORK/ccsub" user add --username bench --role auditor --password-stdin >/dev/null
@@ -61,10 +72,6 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 curl -fsS -o /dev/null "$BASE/readyz"
-
-# The simulator gateway exists once ccsub has started; the rows belong to it.
-step "seeding $ROWS calls"
-DEEP=$("$WORK/seed" -gateway simulator -calls "$ROWS" -depth 90)
 
 step "signing in"
 status=$(curl -sS -o /dev/null -w '%{http_code}' -c "$WORK/cookies" \

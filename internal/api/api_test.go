@@ -354,6 +354,20 @@ func TestAPICallsAndAudit(t *testing.T) {
 			t.Fatalf("calls %s", r.Body)
 		}
 	})
+	t.Run("the list searches the message and a serverId's start", func(t *testing.T) {
+		q := url.Values{"serverId": {serverIDs[2] + "*"}, "message": {"SUCC"}, "callback": {"crm.example"}}
+		r := e.Call(auditor, "GET", "/api/v1/calls?"+q.Encode(), "").Want(t, http.StatusOK)
+		var got struct{ Calls []map[string]any }
+		_ = json.Unmarshal(r.Body, &got)
+		if len(got.Calls) != 1 || got.Calls[0]["serverId"] != serverIDs[2] {
+			t.Fatalf("calls %s", r.Body)
+		}
+		q.Set("message", "nothing like it")
+		r = e.Call(auditor, "GET", "/api/v1/calls?"+q.Encode(), "").Want(t, http.StatusOK)
+		if got.Calls = nil; json.Unmarshal(r.Body, &got) != nil || len(got.Calls) != 0 {
+			t.Fatalf("calls %s", r.Body)
+		}
+	})
 	t.Run("next and prev walk the pages with the filters kept", func(t *testing.T) {
 		seen := map[string]bool{}
 		next := "/api/v1/calls?operation=register&limit=1&callback=crm.example.com"
@@ -398,6 +412,8 @@ func TestAPICallsAndAudit(t *testing.T) {
 		{"limit=201", "limit"},
 		{"before=garbage", "before"},
 		{"serverId=a%00b", "serverId"},
+		{"serverId=20*26", "serverId"},
+		{"message=a%00b", "message"},
 		{"sort=id", "sort"},
 		{"outcome=success&outcome=failed", "outcome"},
 	}

@@ -16,7 +16,8 @@ import (
 // pages' names and rules, plus a limit; "next" and "prev" are the URLs of
 // the older and newer pages (keyset cursors, filters kept).
 
-var callParams = []string{"retcode", "outcome", "operation", "serverId", "callback", "from", "to", "before", "after", "limit"}
+var callParams = []string{"retcode", "outcome", "operation", "serverId", "callback", "message", "from", "to", "before", "after",
+	"limit"}
 
 // ListCalls is GET /api/v1/calls.
 func (a *API) ListCalls(w http.ResponseWriter, r *http.Request) error {

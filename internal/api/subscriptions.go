@@ -12,36 +12,82 @@ import (
 	"ccsub/internal/subscribe"
 )
 
-// ListSubscriptions is GET /api/v1/subscriptions.
+var subscriptionParams = []string{"state", "gateway", "q", "before", "after", "limit"}
+
+// ListSubscriptions is GET /api/v1/subscriptions: the page's filters and
+// rules, plus a limit; "next" and "prev" are the URLs of the older and
+// newer pages, as the history's.
 func (a *API) ListSubscriptions(w http.ResponseWriter, r *http.Request) error {
-	if err := onlyParams(r, "state", "gateway"); err != nil {
+	if err := onlyParams(r, subscriptionParams...); err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	state := domain.SubState(q.Get("state"))
-	if q.Has("state") && !state.Valid() {
-		return httpkit.FieldError("state", "Unknown state.", "One of active, degraded, lapsed, cancelled, unknown.")
+	fv, filter, errs := form.ParseSubscriptionQuery(q)
+	page := apiPage(q, errs)
+	if err := a.gatewayFilter(r, filter.GatewayID, errs); err != nil {
+		return err
 	}
-	var gw int64
-	if q.Has("gateway") {
-		n, err := strconv.ParseInt(q.Get("gateway"), 10, 64)
-		if err != nil || n <= 0 {
-			return httpkit.FieldError("gateway", "The gateway filter is not a gateway id.", "A gateway id: a positive whole number.")
-		}
-		gw = n
+	if len(errs) > 0 {
+		return &httpkit.Error{Status: http.StatusBadRequest, Msg: "These filters cannot be used.", Fields: errs}
 	}
-	subs, err := a.store.ListSubscriptions(r.Context())
+	res, err := a.store.ListSubscriptions(r.Context(), filter, page)
 	if err != nil {
 		return err
 	}
-	out := []jsonview.Subscription{}
-	for _, sub := range subs {
-		if (state == "" || sub.State == state) && (gw == 0 || sub.GatewayID == gw) {
-			out = append(out, jsonview.SubscriptionOf(sub))
-		}
+	out := make([]jsonview.Subscription, 0, len(res.Subscriptions))
+	for _, sub := range res.Subscriptions {
+		out = append(out, jsonview.SubscriptionOf(sub))
 	}
-	a.writeJSON(w, http.StatusOK, map[string]any{"subscriptions": out})
+	base := withLimit(fv.Values(), q)
+	a.writeJSON(w, http.StatusOK, map[string]any{"subscriptions": out,
+		"next": apiPageURL("/api/v1/subscriptions", base, "before", res.Older),
+		"prev": apiPageURL("/api/v1/subscriptions", base, "after", res.Newer)})
 	return nil
+}
+
+// subscriptionCounts is the answer of GET /api/v1/subscriptions/counts.
+type subscriptionCounts struct {
+	Total   int64            `json:"total"`
+	ByState map[string]int64 `json:"byState"` // every state, 0 included
+}
+
+// SubscriptionCounts is GET /api/v1/subscriptions/counts[?gateway=]: how
+// many subscriptions are in each state, of one gateway or of all.
+func (a *API) SubscriptionCounts(w http.ResponseWriter, r *http.Request) error {
+	if err := onlyParams(r, "gateway"); err != nil {
+		return err
+	}
+	_, filter, errs := form.ParseSubscriptionQuery(r.URL.Query())
+	if err := a.gatewayFilter(r, filter.GatewayID, errs); err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return &httpkit.Error{Status: http.StatusBadRequest, Msg: "These filters cannot be used.", Fields: errs}
+	}
+	counts, err := a.store.CountSubscriptions(r.Context(), filter.GatewayID)
+	if err != nil {
+		return err
+	}
+	out := subscriptionCounts{Total: counts.Total(), ByState: map[string]int64{}}
+	for _, st := range domain.SubStates {
+		out.ByState[string(st)] = counts[st]
+	}
+	a.writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// gatewayFilter adds the page's message to errs when the gateway filter
+// names no gateway.
+func (a *API) gatewayFilter(r *http.Request, id int64, errs form.Errors) error {
+	if _, bad := errs["gateway"]; bad || id == 0 {
+		return nil
+	}
+	_, err := a.store.Gateway(r.Context(), id)
+	if errors.Is(err, domain.ErrNotFound) {
+		errs["gateway"] = form.NoSuchGateway
+		return nil
+	}
+	return err
 }
 
 // Subscription is GET /api/v1/subscriptions/{id}.

@@ -16,11 +16,13 @@ import (
 	"ccsub/internal/audit"
 	"ccsub/internal/config"
 	"ccsub/internal/database"
+	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
 	"ccsub/internal/gateways"
 	"ccsub/internal/journal"
 	"ccsub/internal/metrics"
 	"ccsub/internal/pgembed"
+	"ccsub/internal/retention"
 	"ccsub/internal/secret"
 	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
@@ -40,6 +42,7 @@ type App struct {
 	Subscribe *subscribe.Service
 	Gateways  *gateways.Service
 	Access    *access.Service
+	Retention *retention.Service
 	close     func()
 }
 
@@ -71,7 +74,18 @@ func New(p Parts) *App {
 		Config: cfg, Log: p.Log, Store: st, Keys: p.Keys, Metrics: m, Client: client, Audit: trail, Subscribe: subs,
 		Gateways: gateways.New(st, trail, p.Keys, client),
 		Access:   access.New(st, trail, p.Keys, p.Log, access.Options{SessionTTL: cfg.SessionMaxAge, SessionIdle: cfg.SessionIdle}),
-		close:    func() {},
+		Retention: retention.New(st, trail, p.Log.With("component", "retention"),
+			retention.Options{Policy: retentionPolicy(cfg.Retention)}),
+		close: func() {},
+	}
+}
+
+// retentionPolicy is the policy of the settings, kind by kind.
+func retentionPolicy(r config.Retention) domain.RetentionPolicy {
+	return domain.RetentionPolicy{
+		domain.RetainCalls: r.Calls, domain.RetainNotifications: r.Notifications,
+		domain.RetainRefusedPushes: r.RefusedPushes, domain.RetainHeartbeats: r.Heartbeats,
+		domain.RetainFailedHandshakes: r.FailedHandshakes, domain.RetainAudit: r.Audit,
 	}
 }
 
@@ -117,7 +131,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o OpenOption
 
 // Close closes the database and stops the private PostgreSQL if Open
 // started it.
-func (a *App) Close() { a.close() }
+func (a *App) Close() {
+	a.Retention.Stop()
+	a.close()
+}
 
 // openDB migrates the database and opens its two pools; close stops what
 // it started.

@@ -32,7 +32,7 @@ type doors struct {
 func (a *App) doors(sessionKeys [][]byte) doors {
 	return doors{
 		pages: server.New(server.Deps{Store: a.Store, Subscribe: a.Subscribe, Gateways: a.Gateways, Access: a.Access,
-			Audit: a.Audit, Log: a.Log, SessionKeys: sessionKeys, Secure: a.Config.SecureCookies(),
+			Audit: a.Audit, Retention: a.Retention, Log: a.Log, SessionKeys: sessionKeys, Secure: a.Config.SecureCookies(),
 			PublicURL: a.Config.PublicURL, Interval: a.Config.HandshakeInterval}),
 		api: api.New(api.Deps{Store: a.Store, Subscribe: a.Subscribe, Gateways: a.Gateways, Access: a.Access,
 			Log: a.Log, PublicURL: a.Config.PublicURL,
@@ -141,6 +141,7 @@ func (d doors) routes() []Route {
 		{"PATCH /api/v1/gateways/{id}", Admin, h(j.UpdateGateway)},
 		{"GET /api/v1/subscriptions", Reader, h(j.ListSubscriptions)},
 		{"POST /api/v1/subscriptions", Operator, h(j.Register)},
+		{"GET /api/v1/subscriptions/counts", Reader, h(j.SubscriptionCounts)},
 		{"GET /api/v1/subscriptions/{id}", Reader, h(j.Subscription)},
 		{"POST /api/v1/subscriptions/{id}/modify", Operator, h(j.Modify)},
 		{"POST /api/v1/subscriptions/{id}/cancel", Operator, h(j.Cancel)},
@@ -154,6 +155,11 @@ func (d doors) routes() []Route {
 		{"GET /history/export.json", Reader, h(x.HistoryJSON)},
 		{"GET /audit/export.csv", Auditing, h(x.AuditCSV)},
 		{"GET /audit/export.json", Auditing, h(x.AuditJSON)},
+
+		// Retention: administrators only. A run deletes rows past their
+		// window; "Run now" starts one in the background, audited.
+		{"GET /retention", Admin, h(p.RetentionPage)},
+		{"POST /retention/run", Admin, h(p.RunRetention)},
 
 		// (new areas: add their rows above this line, grouped with a comment)
 

@@ -23,7 +23,7 @@ const metricsShutdown = 5 * time.Second
 // Serve runs the console until ctx ends: it settles calls an earlier
 // process left pending, creates the first admin (printing its password
 // once on out), starts the built-in simulator when configured, the
-// keep-alive engine and the pruning, and serves HTTP; on shutdown it
+// keep-alive engine, the pruning and retention, and serves HTTP; on shutdown it
 // drains requests and handshakes in flight.
 func (a *App) Serve(ctx context.Context, out io.Writer) error {
 	// Answers an earlier process kept go in first, so their calls never
@@ -63,9 +63,11 @@ func (a *App) Serve(ctx context.Context, out io.Writer) error {
 		}
 	})
 	background.Go(func() { maintain(bgCtx, a.Store, a.Log) })
+	background.Go(func() { a.Retention.Schedule(bgCtx) })
 	background.Go(func() { a.sweepPending(bgCtx) })
 	background.Go(func() { a.ReplayJournal(bgCtx) })
-	defer background.Wait() // on shutdown: in-flight handshakes finish or release their leases
+	defer a.Retention.Stop() // a run an administrator started ends as "stopped", recorded
+	defer background.Wait()  // on shutdown: in-flight handshakes finish or release their leases
 	defer stopBackground()
 	return listenAndServe(ctx, a.Config, a.Handler(sessKeys), a.Metrics.Handler(), out, a.Log)
 }
@@ -195,16 +197,19 @@ const (
 // of it coming back. Serve runs it in the background.
 func (a *App) ReplayJournal(ctx context.Context) {
 	delay := replayFirst
+	var logged time.Time // a retry every few seconds is logged once a minute
 	for {
 		waiting, err := a.Subscribe.Replay(ctx)
 		next := replayIdle
 		if waiting > 0 {
-			if err != nil && ctx.Err() == nil {
-				a.Log.Warn("gateway answers wait in the journal for the database", "waiting", waiting, "err", err)
+			if err != nil && ctx.Err() == nil && time.Since(logged) >= time.Minute {
+				a.Log.Warn("gateway answers wait in the journal for the database; retrying every few seconds",
+					"waiting", waiting, "err", err)
+				logged = time.Now()
 			}
 			next, delay = delay, min(2*delay, replayMax)
 		} else {
-			delay = replayFirst
+			delay, logged = replayFirst, time.Time{}
 		}
 		t := time.NewTimer(next)
 		select {
@@ -234,18 +239,15 @@ func maintain(ctx context.Context, st *store.Store, log *slog.Logger) {
 }
 
 // Prune runs one round of the maintenance Serve does every hour: it
-// deletes heartbeat buckets older than the 24-hour strip, replay digests
-// older than a day, sessions that can no longer be used (past their own
-// expiry or idle limit, whatever this process's settings), failed
-// sign-ins older than any throttle window, and refused pushes older than
-// 30 days or beyond the newest 100,000. Every process may do it; the
-// deletes are idempotent.
+// deletes replay digests older than a day, sessions that can no longer be
+// used (past their own expiry or idle limit, whatever this process's
+// settings) and failed sign-ins older than any throttle window. Every
+// process may do it; the deletes are idempotent. Rows kept for the record
+// (calls, notifications, refused pushes, heartbeats, failed handshakes)
+// are retention's: see internal/retention.
 func (a *App) Prune(ctx context.Context) { prune(ctx, a.Store, a.Log) }
 
 func prune(ctx context.Context, st *store.Store, log *slog.Logger) {
-	if _, err := st.PruneHeartbeats(ctx, 25*time.Hour); err != nil && ctx.Err() == nil {
-		log.Warn("prune heartbeats", "err", err)
-	}
 	if _, err := st.PruneNotificationDigests(ctx, time.Now().Add(-24*time.Hour), 10000); err != nil && ctx.Err() == nil {
 		log.Warn("prune notification digests", "err", err)
 	}
@@ -254,8 +256,5 @@ func prune(ctx context.Context, st *store.Store, log *slog.Logger) {
 	}
 	if _, err := st.PruneLoginFailures(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
 		log.Warn("prune failed sign-ins", "err", err)
-	}
-	if _, err := st.PruneRefusedNotifications(ctx, time.Now().Add(-30*24*time.Hour), 100000, 10000); err != nil && ctx.Err() == nil {
-		log.Warn("prune refused pushes", "err", err)
 	}
 }

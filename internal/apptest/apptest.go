@@ -127,6 +127,7 @@ func serve(tb testing.TB, pool *pgxpool.Pool, log *slog.Logger, tune func(*confi
 		tune(&cfg)
 	}
 	a := app.New(app.Parts{Config: cfg, Log: log, Pool: pool, Keys: keys})
+	tb.Cleanup(a.Retention.Stop) // a retention run started from a page ends with the test
 	srv.Config.Handler = a.Handler(SessionKeys)
 	return a, srv
 }

@@ -46,7 +46,7 @@ var (
 	views       = []string{"web/..."}
 	doors       = []string{"internal/server", "internal/api", "internal/receiver", "internal/export", "internal/cli"}
 	httpDoors   = []string{"internal/server", "internal/api", "internal/receiver", "internal/export"}
-	actions     = []string{"internal/subscribe", "internal/gateways", "internal/access", "internal/audit"}
+	actions     = []string{"internal/subscribe", "internal/gateways", "internal/access", "internal/audit", "internal/retention"}
 	root        = []string{"internal/app"}
 	foundations = []string{
 		"internal/config", "internal/secret", "internal/password", "internal/apitoken", "internal/database",
@@ -109,6 +109,19 @@ var Rules = []Rule{
 		From:   []string{"..."},
 		Except: join(root, []string{"internal/cli", "...test", "scripts/..."}),
 		Deny:   []string{"internal/pgembed"},
+	},
+	// 12. The seeder is a tool of the command line, not an action: it writes
+	// through the store's bulk interface and knows nothing above it.
+	{
+		Why:  "the seeder imports only the store, the domain and secret",
+		From: []string{"internal/seed"},
+		Only: []string{"internal/store", "internal/domain", "internal/secret"},
+	},
+	{
+		Why:    "only the command line, test helpers and scripts import the seeder",
+		From:   []string{"..."},
+		Except: []string{"internal/cli", "...test", "scripts/..."},
+		Deny:   []string{"internal/seed"},
 	},
 }
 

@@ -36,6 +36,9 @@ func auditVerify(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "entries checked: %d\n", v.Checked)
+		if v.Anchor != 0 {
+			fmt.Fprintf(e.stdout, "entries up to %d were deleted by retention (CCSUB_RETAIN_AUDIT); the chain is checked from the hash kept of entry %d\n", v.Anchor, v.Anchor)
+		}
 		if b := v.Break; b != nil {
 			fmt.Fprintf(e.stdout, "chain BROKEN at entry %d (written %s): %s\n", b.ID, b.At.UTC().Format(time.RFC3339Nano), b.Reason)
 			return errChainBroken

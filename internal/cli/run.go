@@ -30,8 +30,11 @@ Usage:
   ccsub gateway add --name NAME --url URL --agent-id N [--ca-file PEM] --password-stdin
   ccsub secrets rotate [--batch N]   (with CCSUB_SECRET_KEY=NEW,OLD)
   ccsub audit verify
+  ccsub dev seed [--calls N] [--subscriptions N] [--notifications N] [--audit N] [--gateways N]
+                 [--hosts N] [--months N] [--seed N] [--indexes auto|rebuild|keep] [--vacuum] [--force]
   ccsub token create --name NAME [--role auditor|operator|admin] [--days 1-365]
   ccsub token revoke --id N
+  ccsub retention run | show   (apply the CCSUB_RETAIN_* policy now; show it, the tables' sizes and the latest runs)
   ccsub healthcheck [--url URL] [--timeout 3s]   (exit 0 when /readyz answers 2xx)
   ccsub help
 
@@ -66,10 +69,14 @@ func Run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 		return sessionKeysCmd(ctx, e, rest)
 	case "audit":
 		return auditCmd(ctx, e, rest)
+	case "dev":
+		return devCmd(ctx, e, rest)
 	case "secrets":
 		return secretsCmd(ctx, e, rest)
 	case "token":
 		return tokenCmd(ctx, e, rest)
+	case "retention":
+		return retentionCmd(ctx, e, rest)
 	case "healthcheck":
 		return healthcheck(ctx, e, rest)
 	case "help", "-h", "--help":

@@ -75,6 +75,9 @@ type Config struct {
 	APIBurst         int
 	PushRefusedRate  float64
 	PushRefusedBurst int
+	// Retention is how long each kind of row is kept (CCSUB_RETAIN_*;
+	// see retention.go).
+	Retention Retention
 }
 
 // DefaultDBMaxConns is the pool size when CCSUB_DB_MAX_CONNS is not set:
@@ -91,6 +94,7 @@ func Parse(getenv Getenv, fs *flag.FlagSet, args []string) (Config, error) {
 	errs := c.envDurations(getenv)
 	errs = append(errs, c.envLimits(getenv)...)
 	errs = append(errs, c.envDB(getenv)...)
+	errs = append(errs, c.envRetention(getenv)...)
 	if v := getenv("CCSUB_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 2 || n > 1000 {
@@ -242,6 +246,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("db_statement_timeout", c.DBStatementTimeout),
 		slog.String("api_rate", limit(c.APIRate, c.APIBurst)),
 		slog.String("push_refused_rate", limit(c.PushRefusedRate, c.PushRefusedBurst)),
+		slog.String("retention", c.Retention.retentionLog()),
 	)
 }
 

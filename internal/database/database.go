@@ -121,7 +121,9 @@ func MigrateURL(ctx context.Context, url string, log *slog.Logger) (int, error) 
 	return Migrate(ctx, pool, log)
 }
 
-// Migrate applies every pending migration and reports how many ran.
+// Migrate applies every pending migration and reports how many ran, then
+// sets up text search anywhere in the history when the database allows
+// (EnsureTextSearch).
 func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (int, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
@@ -139,6 +141,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (int, er
 	}
 	for _, r := range results {
 		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	// Not a migration: it must not fail where pg_trgm cannot be created,
+	// and it builds what a database gained since (textsearch.go).
+	if _, err := EnsureTextSearch(ctx, pool, log); err != nil {
+		return len(results), fmt.Errorf("database.Migrate: %w", err)
 	}
 	return len(results), nil
 }

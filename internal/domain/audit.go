@@ -27,6 +27,7 @@ const (
 	AuditExport        AuditAction = "export"
 	AuditTokenCreate   AuditAction = "api_token_create"
 	AuditTokenRevoke   AuditAction = "api_token_revoke"
+	AuditRetentionRun  AuditAction = "retention_run" // one run of the retention policy, with its counts per kind
 )
 
 // Audit target types.
@@ -38,6 +39,7 @@ const (
 	TargetHistory      = "history"
 	TargetAudit        = "audit"
 	TargetSecretKey    = "secret_key" // key rotation: the target is the new primary key's id
+	TargetRetention    = "retention"  // a retention run: the target is the run's id
 )
 
 // FieldChange is one field's before and after in an audit diff. Secrets
@@ -93,7 +95,7 @@ var AuditActions = []AuditAction{
 	AuditLogin, AuditLoginFailed, AuditLogout, AuditUserCreate, AuditUserUpdate,
 	AuditGatewayCreate, AuditGatewayUpdate, AuditGatewayTest, AuditGatewayRetry,
 	AuditSubRegister, AuditSubModify, AuditSubCancel, AuditSubReplace, AuditSubPolicy, AuditSubResolve, AuditSubClose,
-	AuditSecretReveal, AuditSecretsRotate, AuditExport, AuditTokenCreate, AuditTokenRevoke,
+	AuditSecretReveal, AuditSecretsRotate, AuditExport, AuditTokenCreate, AuditTokenRevoke, AuditRetentionRun,
 }
 
 // Valid reports whether a is one of AuditActions.
@@ -107,7 +109,7 @@ func (a AuditAction) Valid() bool {
 }
 
 // AuditTargetTypes lists every target type, for the audit page's filter.
-var AuditTargetTypes = []string{TargetUser, TargetGateway, TargetSubscription, TargetAPIToken, TargetHistory, TargetAudit, TargetSecretKey}
+var AuditTargetTypes = []string{TargetUser, TargetGateway, TargetSubscription, TargetAPIToken, TargetHistory, TargetAudit, TargetSecretKey, TargetRetention}
 
 // AuditVerification is the result of walking the whole chain: how many
 // entries were checked, the head hash (to compare with one recorded
@@ -117,6 +119,9 @@ type AuditVerification struct {
 	Checked int64
 	Head    []byte
 	Break   *AuditBreak
+	// Anchor is the id of the last entry retention deleted, whose kept
+	// hash the chain starts from; 0 when the chain starts from genesis.
+	Anchor int64
 }
 
 // Actor is who does something and from where, as the audit trail records

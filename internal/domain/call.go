@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode"
 )
 
 // Outcome is the life of one gateway call. One place (the gateway client)
@@ -152,14 +153,54 @@ type CallResult struct {
 
 // CallFilter narrows the history. Zero values mean "any".
 type CallFilter struct {
-	Retcode          string
-	Outcome          Outcome
-	Operation        Operation
-	ServerID         string
+	Retcode   string
+	Outcome   Outcome
+	Operation Operation
+	// ServerID is a whole serverId, or with ServerIDPrefix the start of
+	// one (the serverIds that begin with it).
+	ServerID       string
+	ServerIDPrefix bool
+	// CallbackContains and MessageContains are text search terms, matched
+	// ignoring case anywhere in the callback address or the message when
+	// the database serves it (a trigram index, and a term that
+	// MatchesAnywhere); otherwise at the start (see TextMatch).
 	CallbackContains string
+	MessageContains  string
 	GatewayID        int64
 	From             time.Time // inclusive
 	To               time.Time // exclusive
+}
+
+// TextMatch says how the history's text search terms are matched, as
+// the database can serve them.
+type TextMatch int
+
+const (
+	// MatchAnywhere: terms that MatchesAnywhere are found anywhere in the
+	// text (pg_trgm's trigram indexes); shorter ones at its start.
+	MatchAnywhere TextMatch = iota + 1
+	// MatchStart: every term is matched at the start of the text, because
+	// the database has no trigram indexes (pg_trgm could not be created).
+	MatchStart
+)
+
+// MatchesAnywhere reports whether a text search term can be looked up
+// anywhere in a text through a trigram index: it must hold three letters
+// or digits in a row, the shortest run a trigram is made of. A shorter term
+// would make the index read every row, so it is matched at the start of
+// the text instead (docs/decisions.md, "Text search").
+func MatchesAnywhere(term string) bool {
+	run := 0
+	for _, r := range term {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			run = 0
+			continue
+		}
+		if run++; run == 3 {
+			return true
+		}
+	}
+	return false
 }
 
 // Cursor is a keyset position in a newest-first list.

@@ -94,3 +94,34 @@ type NewSubscription struct {
 	State          SubState // "" means active
 	StateReason    string
 }
+
+// SubscriptionFilter narrows the subscriptions list. Zero values mean "any".
+type SubscriptionFilter struct {
+	States    []SubState // any of these
+	GatewayID int64
+	// Text is a search term, matched ignoring case in the serverId or the
+	// callback address: anywhere when the database serves it (a trigram
+	// index, and a term that MatchesAnywhere), otherwise at the start.
+	Text string
+}
+
+// SubscriptionPage is one newest-first page of the subscriptions list.
+// Older/Newer are set when there is more in that direction.
+type SubscriptionPage struct {
+	Subscriptions []Subscription
+	Older         *Cursor
+	Newer         *Cursor
+}
+
+// SubscriptionCounts is how many subscriptions are in each state; a state
+// without any is absent.
+type SubscriptionCounts map[SubState]int64
+
+// Total is the number of subscriptions in every state.
+func (c SubscriptionCounts) Total() int64 {
+	var n int64
+	for _, v := range c {
+		n += v
+	}
+	return n
+}

@@ -222,10 +222,12 @@ func FuzzLoginForm(f *testing.F) {
 	})
 }
 
-var callQueryFields = []string{"retcode", "outcome", "operation", "serverId", "callback", "from", "to"}
+var callQueryFields = []string{"retcode", "outcome", "operation", "serverId", "callback", "message", "from", "to"}
 
 func FuzzCallQuery(f *testing.F) {
 	f.Add("retcode=107-027&outcome=rejected&operation=register&serverId=2014&callback=crm&from=2026-01-01&to=2026-01-31")
+	f.Add("serverId=2014*&message=handshake%20failed&callback=ab")
+	f.Add("serverId=*&message=%7F")
 	f.Add("outcome=pending&from=2026-02-30&to=2026-01-01&retcode=%00")
 	f.Add("from=2026-01-02&to=2026-01-01&callback=" + strings.Repeat("a", 201))
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -246,7 +248,8 @@ func FuzzCallQuery(f *testing.F) {
 
 func sameCallFilter(a, b domain.CallFilter) bool {
 	return a.Retcode == b.Retcode && a.Outcome == b.Outcome && a.Operation == b.Operation && a.ServerID == b.ServerID &&
-		a.CallbackContains == b.CallbackContains && a.From.Equal(b.From) && a.To.Equal(b.To)
+		a.ServerIDPrefix == b.ServerIDPrefix && a.CallbackContains == b.CallbackContains &&
+		a.MessageContains == b.MessageContains && a.From.Equal(b.From) && a.To.Equal(b.To)
 }
 
 var auditQueryFields = []string{"actor", "action", "target_type", "target_id", "from", "to", "before", "after"}

@@ -23,8 +23,9 @@ type CallQuery struct {
 	Retcode   string
 	Outcome   string
 	Operation string
-	ServerID  string
+	ServerID  string // a whole serverId, or its start followed by "*"
 	Callback  string
+	Message   string
 	From      string // yyyy-mm-dd
 	To        string // yyyy-mm-dd (inclusive day)
 }
@@ -35,14 +36,23 @@ func ParseCallQuery(q url.Values) (CallQuery, domain.CallFilter, Errors) {
 	fv := CallQuery{
 		Retcode: strings.TrimSpace(q.Get("retcode")), Outcome: q.Get("outcome"), Operation: q.Get("operation"),
 		ServerID: strings.TrimSpace(q.Get("serverId")), Callback: strings.TrimSpace(q.Get("callback")),
-		From: q.Get("from"), To: q.Get("to"),
+		Message: strings.TrimSpace(q.Get("message")), From: q.Get("from"), To: q.Get("to"),
 	}
 	errs := Errors{}
-	f := domain.CallFilter{Retcode: fv.Retcode, ServerID: fv.ServerID, CallbackContains: fv.Callback}
-	for name, v := range map[string]string{"retcode": fv.Retcode, "serverId": fv.ServerID, "callback": fv.Callback} {
+	f := domain.CallFilter{Retcode: fv.Retcode, ServerID: fv.ServerID, CallbackContains: fv.Callback,
+		MessageContains: fv.Message}
+	for name, v := range map[string]string{"retcode": fv.Retcode, "serverId": fv.ServerID, "callback": fv.Callback,
+		"message": fv.Message} {
 		if utf8.RuneCountInString(v) > maxFilterLen || !utf8.ValidString(v) || strings.ContainsFunc(v, isControl) {
 			errs[name] = "At most 200 characters, without control characters."
 		}
+	}
+	// "2025*" asks for the serverIds that start with 2025.
+	if prefix, ok := strings.CutSuffix(f.ServerID, "*"); ok {
+		f.ServerID, f.ServerIDPrefix = prefix, true
+	}
+	if _, bad := errs["serverId"]; !bad && strings.Contains(f.ServerID, "*") || f.ServerIDPrefix && f.ServerID == "" {
+		errs["serverId"] = "A whole serverId, or its start followed by one * (e.g. 20250101*)."
 	}
 	if fv.Outcome != "" {
 		if f.Outcome = domain.Outcome(fv.Outcome); !f.Outcome.Valid() {
@@ -61,7 +71,7 @@ func ParseCallQuery(q url.Values) (CallQuery, domain.CallFilter, Errors) {
 // Values is the query string of the filters given.
 func (fv CallQuery) Values() url.Values {
 	return nonEmpty(map[string]string{"retcode": fv.Retcode, "outcome": fv.Outcome, "operation": fv.Operation,
-		"serverId": fv.ServerID, "callback": fv.Callback, "from": fv.From, "to": fv.To})
+		"serverId": fv.ServerID, "callback": fv.Callback, "message": fv.Message, "from": fv.From, "to": fv.To})
 }
 
 // AuditQuery is the audit trail's filters as typed, for re-display.

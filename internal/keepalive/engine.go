@@ -16,14 +16,6 @@ import (
 	"ccsub/internal/subscribe"
 )
 
-// heartbeatsKept is how far back the heartbeat strip's buckets are kept:
-// the page shows 24 hours; an hour more spares the edge.
-const heartbeatsKept = 25 * time.Hour
-
-// pruneEvery is how often an engine prunes old heartbeat buckets. Several
-// engines pruning is harmless, just redundant.
-const pruneEvery = 15 * time.Minute
-
 // Engine is one keep-alive worker. Run it once.
 type Engine struct {
 	st  *store.Store
@@ -37,9 +29,8 @@ type Engine struct {
 	slots chan struct{}
 	// freed is signalled when a handshake ends, so a loop that has more
 	// due work than slots claims again without waiting for the next tick.
-	freed     chan struct{}
-	inflight  sync.WaitGroup
-	lastPrune time.Time
+	freed    chan struct{}
+	inflight sync.WaitGroup
 }
 
 // New builds an engine; zero fields of cfg take their defaults.
@@ -84,7 +75,6 @@ func (e *Engine) loop(ctx, work context.Context) {
 	tick := time.NewTicker(e.cfg.tick())
 	defer tick.Stop()
 	for ctx.Err() == nil {
-		e.maybePrune(ctx)
 		more := e.dispatch(ctx, work)
 		var freed <-chan struct{}
 		if more {
@@ -173,16 +163,4 @@ func (e *Engine) release(ctx context.Context) {
 		return
 	}
 	e.log.Info("keep-alive engine stopped", "released", n)
-}
-
-// maybePrune drops heartbeat buckets the strip no longer shows, now and
-// then.
-func (e *Engine) maybePrune(ctx context.Context) {
-	if time.Since(e.lastPrune) < pruneEvery {
-		return
-	}
-	e.lastPrune = time.Now()
-	if _, err := e.st.PruneHeartbeats(ctx, heartbeatsKept); err != nil && ctx.Err() == nil {
-		e.log.Error("keep-alive: pruning heartbeats failed", "err", err)
-	}
 }

@@ -21,9 +21,13 @@ func (s *Server) History(w http.ResponseWriter, r *http.Request) error {
 	if perr != "" {
 		errs["page"] = perr
 	}
+	match, err := s.store.TextMatch(r.Context())
+	if err != nil {
+		return err
+	}
 	props := history.ListProps{
 		Shell: s.page(w, r, "History", "history"), Filters: fv, Errors: errs,
-		Outcomes: domain.Outcomes, Ops: domain.Operations,
+		Outcomes: domain.Outcomes, Ops: domain.Operations, TextMatch: match,
 	}
 	if len(errs) > 0 {
 		if msg, ok := errs["page"]; ok {

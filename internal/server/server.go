@@ -12,6 +12,7 @@ import (
 	"ccsub/internal/access"
 	"ccsub/internal/audit"
 	"ccsub/internal/gateways"
+	"ccsub/internal/retention"
 	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 
@@ -25,6 +26,7 @@ type Deps struct {
 	Gateways    *gateways.Service
 	Access      *access.Service
 	Audit       *audit.Trail
+	Retention   *retention.Service
 	Log         *slog.Logger
 	SessionKeys [][]byte      // hash/block key pairs, newest first (rotation)
 	Secure      bool          // cookies only over TLS
@@ -39,6 +41,7 @@ type Server struct {
 	gws      *gateways.Service
 	access   *access.Service
 	audit    *audit.Trail
+	retain   *retention.Service
 	log      *slog.Logger
 	sessions *sessions.CookieStore
 	public   string
@@ -58,6 +61,6 @@ func New(d Deps) *Server {
 		SameSite: http.SameSiteLaxMode,
 	}
 	cs.MaxAge(cs.Options.MaxAge)
-	return &Server{store: d.Store, subs: d.Subscribe, gws: d.Gateways, access: d.Access, audit: d.Audit, log: d.Log,
+	return &Server{store: d.Store, subs: d.Subscribe, gws: d.Gateways, access: d.Access, audit: d.Audit, retain: d.Retention, log: d.Log,
 		sessions: cs, public: d.PublicURL, interval: d.Interval}
 }

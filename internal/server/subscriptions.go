@@ -16,15 +16,50 @@ import (
 	"ccsub/web/view"
 )
 
-// ListSubscriptions is GET /subscriptions.
+// ListSubscriptions is GET /subscriptions: one page of the subscriptions
+// matching the filters, newest first, with the counts by state.
 func (s *Server) ListSubscriptions(w http.ResponseWriter, r *http.Request) error {
-	subs, err := s.store.ListSubscriptions(r.Context())
+	ctx := r.Context()
+	q := r.URL.Query()
+	fv, filter, errs := form.ParseSubscriptionQuery(q)
+	page, perr := form.ParsePage(q, "subscriptions")
+	if perr != "" {
+		errs["page"] = perr
+	}
+	gws, err := s.store.ListGateways(ctx)
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, subscriptions.List(subscriptions.ListProps{
-		Shell: s.page(w, r, "Subscriptions", "subscriptions"), Subscriptions: subs,
-	}))
+	props := subscriptions.ListProps{Shell: s.page(w, r, "Subscriptions", "subscriptions"), Filters: fv, Errors: errs,
+		CountsOf: "all gateways"}
+	for _, g := range gws {
+		props.Gateways = append(props.Gateways, subscriptions.GatewayOption{ID: g.ID, Name: g.Name, URL: g.BaseURL})
+		if g.ID == filter.GatewayID {
+			props.CountsOf = "gateway " + g.Name
+		}
+	}
+	if _, bad := errs["gateway"]; !bad && filter.GatewayID != 0 && props.CountsOf == "all gateways" {
+		errs["gateway"] = form.NoSuchGateway
+	}
+	if props.TextMatch, err = s.store.SubscriptionTextMatch(ctx); err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		if msg, ok := errs["page"]; ok {
+			props.Shell.Flash = flashError(msg)
+		}
+		return s.render(w, r, http.StatusBadRequest, subscriptions.List(props))
+	}
+	if props.Counts, err = s.store.CountSubscriptions(ctx, filter.GatewayID); err != nil {
+		return err
+	}
+	res, err := s.store.ListSubscriptions(ctx, filter, page)
+	if err != nil {
+		return err
+	}
+	props.Subscriptions = res.Subscriptions
+	props.Pages = pages("/subscriptions", fv.Values(), page, res.Older, res.Newer)
+	return s.render(w, r, http.StatusOK, subscriptions.List(props))
 }
 
 // NewSubscription is GET /subscriptions/new.

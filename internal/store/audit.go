@@ -45,6 +45,32 @@ func AuditHash(prev []byte, at time.Time, e domain.AuditEntry, diff string) []by
 	return h.Sum(nil)
 }
 
+// AuditDiff is the exact JSON text an entry's diff is stored and hashed as
+// ("{}" when it has none). Whoever writes entries without AppendAudit (the
+// seeder) encodes diffs with it, so the chain verifies.
+func AuditDiff(d map[string]domain.FieldChange) (string, error) {
+	if len(d) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(d)
+	return string(b), err
+}
+
+// auditLockSQL serialises appends to the chain for the rest of the
+// transaction, whichever process (or bulk load) writes.
+const auditLockSQL = "SELECT pg_advisory_xact_lock(hashtext('ccsub.audit_log'))"
+
+// auditHead is the hash the next entry links to: the newest entry's, or
+// the genesis hash of an empty trail. Callers hold auditLockSQL's lock.
+func auditHead(ctx context.Context, tx pgx.Tx) ([]byte, error) {
+	prev := genesis
+	err := tx.QueryRow(ctx, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").Scan(&prev)
+	if err != nil && err != pgx.ErrNoRows {
+		return nil, err
+	}
+	return prev, nil
+}
+
 // AppendAudit adds an entry at the head of the chain. Appends are
 // serialised by a transaction-scoped advisory lock so the chain has no
 // forks, whichever process writes.
@@ -52,21 +78,16 @@ func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEntry) (domain.Au
 	if e.Outcome == "" {
 		e.Outcome = "success"
 	}
-	diff := "{}"
-	if len(e.Diff) > 0 {
-		b, err := json.Marshal(e.Diff)
-		if err != nil {
-			return e, fmt.Errorf("store.AppendAudit %s: diff: %w", e.Action, err)
-		}
-		diff = string(b)
+	diff, err := AuditDiff(e.Diff)
+	if err != nil {
+		return e, fmt.Errorf("store.AppendAudit %s: diff: %w", e.Action, err)
 	}
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('ccsub.audit_log'))"); err != nil {
+	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, auditLockSQL); err != nil {
 			return err
 		}
-		prev := genesis
-		err := tx.QueryRow(ctx, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").Scan(&prev)
-		if err != nil && err != pgx.ErrNoRows {
+		prev, err := auditHead(ctx, tx)
+		if err != nil {
 			return err
 		}
 		// Microsecond precision: what timestamptz keeps, so the hash verifies.
@@ -95,9 +116,28 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, *domain.AuditBreak, err
 // hash, and stops at the first broken link. When the chain is intact it
 // also returns the head hash. It reads the chain in pages, so no single
 // statement runs into the statement timeout however long the chain grows.
+//
+// When retention deleted the oldest entries (an administrator set a window
+// for the audit trail), the chain starts from the hash of the last entry
+// deleted (audit_anchor) instead of the genesis hash, and v.Anchor names
+// that entry. A verify that races with such a delete starts once more.
 func (s *Store) VerifyAuditChain(ctx context.Context) (domain.AuditVerification, error) {
+	v, err := s.verifyAuditChain(ctx)
+	if err == nil && v.Break != nil && v.Checked == 1 {
+		if _, through, aerr := s.auditAnchor(ctx); aerr == nil && through != v.Anchor {
+			return s.verifyAuditChain(ctx)
+		}
+	}
+	return v, err
+}
+
+func (s *Store) verifyAuditChain(ctx context.Context) (domain.AuditVerification, error) {
 	var v domain.AuditVerification
-	prev := genesis
+	prev, through, err := s.auditAnchor(ctx)
+	if err != nil {
+		return v, fmt.Errorf("store.VerifyAuditChain: anchor: %w", err)
+	}
+	v.Anchor = through
 	for after := int64(math.MinInt64); ; {
 		n, err := s.verifyAuditPage(ctx, &after, &prev, &v)
 		if err != nil {

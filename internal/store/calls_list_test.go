@@ -20,6 +20,7 @@ type spec struct {
 	retcode  string
 	serverID string
 	callback string
+	message  string
 }
 
 // history records specs as calls of gateway g, started at base+minute, and
@@ -32,12 +33,17 @@ func history(t *testing.T, s *store.Store, g domain.Gateway, base time.Time, spe
 		in.Operation, in.ServerID, in.CallbackURI = sp.op, sp.serverID, sp.callback
 		c := beginCall(t, s, in)
 		if sp.outcome != domain.OutcomePending {
-			_, err := s.CompleteCall(t.Context(), c.ID, domain.CallResult{Outcome: sp.outcome, Retcode: sp.retcode})
+			_, err := s.CompleteCall(t.Context(), c.ID, domain.CallResult{Outcome: sp.outcome, Retcode: sp.retcode,
+				Message: sp.message})
 			if err != nil {
 				t.Fatal(err)
 			}
 		}
-		setStartedAt(t, c.ID, base.Add(time.Duration(sp.minute)*time.Minute))
+		_, err := s.Pool().Exec(t.Context(), `UPDATE calls SET started_at = $2 WHERE id = $1`, c.ID,
+			base.Add(time.Duration(sp.minute)*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
 		ids[i] = c.ID
 	}
 	return ids
@@ -55,20 +61,25 @@ type listFixture struct {
 }
 
 func newListFixture(t *testing.T) listFixture {
-	s := newStore(t)
+	return newListFixtureOn(t, newStore(t))
+}
+
+// newListFixtureOn is the fixture on the database of s.
+func newListFixtureOn(t *testing.T, s *store.Store) listFixture {
 	f := listFixture{s: s, gateway: newGateway(t, s), srvA: unique("srv-A"), srvB: unique("srv-B"),
 		base: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)}
 	f.ids = history(t, s, f.gateway, f.base, []spec{
-		{0, domain.OpRegister, domain.OutcomeSuccess, "0", f.srvA, "https://crm.example.com/cc"},
-		{1, domain.OpHandshake, domain.OutcomeRejected, "107-032", f.srvA, "https://crm.example.com/cc"},
-		{2, domain.OpModify, domain.OutcomeSuccess, "0", f.srvA, "https://IVR.example.com/100%/x"},
-		{3, domain.OpUnregister, domain.OutcomeFailed, "", f.srvB, "https://ivr.example.com/100x/x"},
-		{4, domain.OpRegister, domain.OutcomeRejected, "107-027", "", "https://bot.example.com/a_b"},
-		{5, domain.OpRegister, domain.OutcomeUnknown, "", "", "https://bot.example.com/aXb"},
-		{5, domain.OpHandshake, domain.OutcomeRejected, "107-032", f.srvB, `https://qa.example.com/back\slash`},
-		{5, domain.OpStateChange, domain.OutcomeSuccess, "0", f.srvB, `https://qa.example.com/backXslash`},
-		{6, domain.OpRegister, domain.OutcomePending, "", "", "https://crm.example.com/cc"},
-		{7, domain.OpHandshake, domain.OutcomeSuccess, "0", f.srvC(), "https://crm.example.com/cc"},
+		{0, domain.OpRegister, domain.OutcomeSuccess, "0", f.srvA, "https://crm.example.com/cc", "success"},
+		{1, domain.OpHandshake, domain.OutcomeRejected, "107-032", f.srvA, "https://crm.example.com/cc", "handshake failed"},
+		{2, domain.OpModify, domain.OutcomeSuccess, "0", f.srvA, "https://IVR.example.com/100%/x", "success"},
+		{3, domain.OpUnregister, domain.OutcomeFailed, "", f.srvB, "https://ivr.example.com/100x/x", ""},
+		{4, domain.OpRegister, domain.OutcomeRejected, "107-027", "", "https://bot.example.com/a_b",
+			"subscription registration failed: bot.example.com is not a subscription server of this gateway"},
+		{5, domain.OpRegister, domain.OutcomeUnknown, "", "", "https://bot.example.com/aXb", ""},
+		{5, domain.OpHandshake, domain.OutcomeRejected, "107-032", f.srvB, `https://qa.example.com/back\slash`, "Handshake failed: 100%_done"},
+		{5, domain.OpStateChange, domain.OutcomeSuccess, "0", f.srvB, `https://qa.example.com/backXslash`, "lapsed: 100x"},
+		{6, domain.OpRegister, domain.OutcomePending, "", "", "https://crm.example.com/cc", ""},
+		{7, domain.OpHandshake, domain.OutcomeSuccess, "0", f.srvC(), "http://127.0.0.1:8080/receiver/crm", "success"},
 	})
 	return f
 }
@@ -102,6 +113,9 @@ func (f listFixture) list(t *testing.T, filter domain.CallFilter, p domain.PageR
 
 func TestListCallsFilters(t *testing.T) {
 	f := newListFixture(t)
+	if match, err := f.s.TextMatch(t.Context()); err != nil || match != domain.MatchAnywhere {
+		t.Skipf("the test database has no trigram indexes (pg_trgm missing?): %v %v", match, err)
+	}
 	tests := []struct {
 		name   string
 		filter domain.CallFilter
@@ -114,14 +128,37 @@ func TestListCallsFilters(t *testing.T) {
 		{"the pending outcome finds unfinished calls", domain.CallFilter{Outcome: domain.OutcomePending}, []int{8}},
 		{"an operation keeps only that operation", domain.CallFilter{Operation: domain.OpRegister}, []int{8, 5, 4, 0}},
 		{"a serverId keeps only that subscription", domain.CallFilter{ServerID: f.srvB}, []int{7, 6, 3}},
+		{"a whole serverId does not match a longer one that starts with it",
+			domain.CallFilter{ServerID: f.srvA}, []int{2, 1, 0}},
+		{"a serverId prefix matches every serverId that starts with it",
+			domain.CallFilter{ServerID: f.srvA, ServerIDPrefix: true}, []int{9, 2, 1, 0}},
+		{"a short serverId prefix is served too", domain.CallFilter{ServerID: "s", ServerIDPrefix: true},
+			[]int{9, 7, 6, 3, 2, 1, 0}},
+		{"an underscore in a serverId prefix matches only an underscore",
+			domain.CallFilter{ServerID: "srv_A", ServerIDPrefix: true}, []int{}},
 		{"a callback fragment matches anywhere, ignoring case",
 			domain.CallFilter{CallbackContains: "ivr.EXAMPLE"}, []int{3, 2}},
 		{"a percent sign in the fragment matches only a percent sign",
 			domain.CallFilter{CallbackContains: "100%"}, []int{2}},
 		{"an underscore in the fragment matches only an underscore",
-			domain.CallFilter{CallbackContains: "a_b"}, []int{4}},
+			domain.CallFilter{CallbackContains: "com/a_b"}, []int{4}},
 		{"a backslash in the fragment matches only a backslash",
-			domain.CallFilter{CallbackContains: `k\s`}, []int{6}},
+			domain.CallFilter{CallbackContains: `back\s`}, []int{6}},
+		{"a callback term too short for a trigram matches the host's start",
+			domain.CallFilter{CallbackContains: "cR"}, []int{8, 1, 0}},
+		{"a short callback term matches the address's start", domain.CallFilter{CallbackContains: "ht"},
+			[]int{9, 8, 7, 6, 5, 4, 3, 2, 1, 0}},
+		{"a short callback term matches nowhere else", domain.CallFilter{CallbackContains: "cc"}, []int{}},
+		{"a term without three letters or digits in a row matches the start",
+			domain.CallFilter{CallbackContains: "a_b"}, []int{}},
+		{"a message fragment matches anywhere, ignoring case",
+			domain.CallFilter{MessageContains: "FAILED"}, []int{6, 4, 1}},
+		{"a message fragment keeps its percent sign and underscore literal",
+			domain.CallFilter{MessageContains: "100%_d"}, []int{6}},
+		{"a message term too short for a trigram matches the start, ignoring case",
+			domain.CallFilter{MessageContains: "ha"}, []int{6, 1}},
+		{"a message fragment and a serverId prefix combine",
+			domain.CallFilter{MessageContains: "success", ServerID: f.srvA, ServerIDPrefix: true}, []int{9, 2, 0}},
 		{"from is inclusive", domain.CallFilter{From: f.at(5)}, []int{9, 8, 7, 6, 5}},
 		{"to is exclusive", domain.CallFilter{To: f.at(5)}, []int{4, 3, 2, 1, 0}},
 		{"from and to bound a window", domain.CallFilter{From: f.at(2), To: f.at(6)}, []int{7, 6, 5, 4, 3, 2}},

@@ -31,6 +31,7 @@ type filter struct {
 // keysetQuery is one list statement and what is needed to read its rows.
 type keysetQuery struct {
 	sql    string
+	where  string // " WHERE …" of sql, or ""
 	args   pgx.NamedArgs
 	limit  int
 	before bool // paging older than a cursor
@@ -48,7 +49,9 @@ func buildKeyset(columns, table, timeCol string, filters []filter, p domain.Page
 	for _, f := range filters {
 		if f.given {
 			conds = append(conds, f.cond)
-			q.args[f.name] = f.value
+			if f.name != "" { // a condition without an argument of its own
+				q.args[f.name] = f.value
+			}
 		}
 	}
 	// At most one cursor is expected; should both arrive, Before wins so a
@@ -63,26 +66,39 @@ func buildKeyset(columns, table, timeCol string, filters []filter, p domain.Page
 		conds = append(conds, fmt.Sprintf("(%s, id) > (@cursor_at, @cursor_id)", timeCol))
 		q.args["cursor_at"], q.args["cursor_id"] = p.After.At, p.After.ID
 	}
-	var b strings.Builder
-	b.WriteString("SELECT " + columns + " FROM " + table)
 	if len(conds) > 0 {
-		b.WriteString(" WHERE " + strings.Join(conds, " AND "))
+		q.where = " WHERE " + strings.Join(conds, " AND ")
 	}
-	dir := "DESC"
-	if q.after {
-		dir = "ASC"
-	}
-	fmt.Fprintf(&b, " ORDER BY %s %s, id %s LIMIT %d", timeCol, dir, dir, q.limit+1)
-	q.sql = b.String()
+	q.sql = "SELECT " + columns + " FROM " + table + q.where +
+		fmt.Sprintf(" ORDER BY %s %s, id %s LIMIT %d", timeCol, q.dir(), q.dir(), q.limit+1)
 	return q
+}
+
+// dir is the direction q reads the list in: newest first, or oldest first
+// when paging newer than a cursor.
+func (q keysetQuery) dir() string {
+	if q.after {
+		return "ASC"
+	}
+	return "DESC"
 }
 
 // listPage runs a keyset query and returns its rows as domain values,
 // newest first, with the cursors of the neighbouring pages: the one loop
 // behind the history, the audit trail and the inbox.
+//
+// The statement goes as an unnamed prepared statement (pgx's
+// QueryExecModeCacheDescribe), so PostgreSQL plans it for its values on
+// every execution: a connection's first search is planned as its
+// hundredth, and no generic plan (which PostgreSQL may switch a named
+// statement to from its sixth execution) is ever cached. A generic plan
+// cannot see a search term, so it cannot tell a rare term (read through an
+// index and sorted) from a common one (walk the primary key), nor turn a
+// LIKE prefix into an index range (issue 10; docs/decisions.md "Text
+// search"). Planning costs a fraction of a millisecond.
 func listPage[R, T any](ctx context.Context, s *Store, op string, q keysetQuery, key func(R) domain.Cursor,
 	conv func(R) T) (out []T, older, newer *domain.Cursor, err error) {
-	rows, _ := s.db.Query(ctx, q.sql, q.args)
+	rows, _ := s.db.Query(ctx, q.sql, pgx.QueryExecModeCacheDescribe, q.args)
 	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[R])
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("store.%s: %w", op, err)

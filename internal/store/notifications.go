@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -116,30 +115,25 @@ func (s *Store) PruneNotificationDigests(ctx context.Context, before time.Time, 
 // PruneRefusedNotifications deletes refused pushes received before before
 // and, of the rest, all but the keep newest, in batches of batch rows (each
 // its own short statement), and returns how many went. Accepted pushes are
-// never touched. Both bounds walk notifications_refused_idx.
+// never touched. Both bounds walk notifications_refused_idx. Retention
+// (internal/retention) makes the same deletes batch by batch, with pauses.
 func (s *Store) PruneRefusedNotifications(ctx context.Context, before time.Time, keep, batch int) (int64, error) {
-	// The newest refused push beyond the keep newest: it and everything
-	// older goes. Without one, the age alone decides.
-	var lastAt time.Time
-	var lastID int64
-	err := s.db.QueryRow(ctx, `SELECT received_at, id FROM notifications WHERE NOT accepted
-		ORDER BY received_at DESC, id DESC OFFSET $1 LIMIT 1`, keep).Scan(&lastAt, &lastID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		lastAt, lastID = time.Time{}, 0
-	} else if err != nil {
-		return 0, fmt.Errorf("store.PruneRefusedNotifications: find the %dth newest: %w", keep, err)
+	bound, ok, err := s.RefusedBoundary(ctx, keep)
+	if err != nil {
+		return 0, fmt.Errorf("store.PruneRefusedNotifications: %w", err)
+	}
+	var b *domain.Cursor
+	if ok {
+		b = &bound
 	}
 	var total int64
 	for {
-		tag, err := s.db.Exec(ctx, `DELETE FROM notifications WHERE (received_at, id) IN (
-				SELECT received_at, id FROM notifications
-				WHERE NOT accepted AND (received_at < $1 OR (received_at, id) <= ($2, $3))
-				ORDER BY received_at, id LIMIT $4)`, before, lastAt, lastID, batch)
+		r, err := s.DeleteRefusedBatch(ctx, before, b, batch)
+		total += r.Deleted
 		if err != nil {
 			return total, fmt.Errorf("store.PruneRefusedNotifications: %w", err)
 		}
-		total += tag.RowsAffected()
-		if tag.RowsAffected() < int64(batch) {
+		if !r.More {
 			return total, nil
 		}
 	}

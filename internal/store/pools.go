@@ -50,7 +50,7 @@ type Pools struct {
 // NewPools returns a Store over p; the caller owns the pools and closes
 // them. Pool returns p.Interactive.
 func NewPools(p Pools) *Store {
-	return &Store{pool: p.Interactive, db: &router{p}}
+	return &Store{pool: p.Interactive, db: &router{p}, text: &textMatch{}}
 }
 
 // Ping checks that the database answers, on the pool ctx is routed to.

@@ -19,7 +19,8 @@ import (
 // not.
 type Store struct {
 	pool *pgxpool.Pool
-	db   conn // the pool, or the transaction of InTx
+	db   conn       // the pool, or the transaction of InTx
+	text *textMatch // how text search is served (textsearch.go)
 }
 
 // conn is what both a pool and a transaction offer; pgx.BeginFunc on a
@@ -34,7 +35,7 @@ type conn interface {
 
 // New returns a Store over pool; the caller owns the pool and closes it.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, db: pool}
+	return &Store{pool: pool, db: pool, text: &textMatch{}}
 }
 
 // InTx runs fn with a Store bound to one transaction, committed when fn
@@ -42,7 +43,7 @@ func New(pool *pgxpool.Pool) *Store {
 // at all.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	return withCause(ctx, pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		return fn(&Store{pool: s.pool, db: tx})
+		return fn(&Store{pool: s.pool, db: tx, text: s.text})
 	}))
 }
 

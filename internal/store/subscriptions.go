@@ -151,21 +151,6 @@ func (s *Store) SubscriptionByServerID(ctx context.Context, gatewayID int64, ser
 	return sub, nil
 }
 
-// ListSubscriptions returns every subscription, newest first. The table is
-// small (one row per serverId ever obtained), so it is not paged.
-func (s *Store) ListSubscriptions(ctx context.Context) ([]domain.Subscription, error) {
-	rows, _ := s.db.Query(ctx, subscriptionSelect+` ORDER BY s.created_at DESC, s.id DESC`)
-	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[subscriptionRow])
-	if err != nil {
-		return nil, fmt.Errorf("store.ListSubscriptions: %w", err)
-	}
-	subs := make([]domain.Subscription, len(rs))
-	for i, r := range rs {
-		subs[i] = r.domain()
-	}
-	return subs, nil
-}
-
 // SetSubscriptionState records a new state and why it changed.
 func (s *Store) SetSubscriptionState(ctx context.Context, id int64, state domain.SubState, reason string) error {
 	tag, err := s.db.Exec(ctx, `UPDATE subscriptions

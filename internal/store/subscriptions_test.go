@@ -123,12 +123,12 @@ func TestListSubscriptionsIsNewestFirst(t *testing.T) {
 	for range 3 {
 		ids = append(ids, createSubscription(t, s, newSubscription(g.ID)).ID)
 	}
-	all, err := s.ListSubscriptions(t.Context())
+	page, err := s.ListSubscriptions(t.Context(), domain.SubscriptionFilter{GatewayID: g.ID}, domain.PageRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []int64
-	for _, sub := range all {
+	for _, sub := range page.Subscriptions {
 		if sub.GatewayID == g.ID {
 			if sub.GatewayName != g.Name {
 				t.Fatalf("gateway name = %q, want %q", sub.GatewayName, g.Name)

@@ -22,6 +22,21 @@ type ListProps struct {
 	ExportQuery string
 	Outcomes    []domain.Outcome
 	Ops         []domain.Operation
+	// TextMatch is how the callback and message terms are matched; with
+	// domain.MatchStart the page says that only the start is searched.
+	TextMatch domain.TextMatch
+}
+
+// ShortTerms are the text search terms given that are matched at the
+// start only, because they are too short to search anywhere.
+func (p ListProps) ShortTerms() []string {
+	var out []string
+	for _, t := range []string{p.Filters.Callback, p.Filters.Message} {
+		if t != "" && p.TextMatch == domain.MatchAnywhere && !domain.MatchesAnywhere(t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // CallProps is the page of one call.

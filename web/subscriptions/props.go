@@ -7,6 +7,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/web/layout"
+	"ccsub/web/view"
 )
 
 // GatewayOption is one choice in the gateway picker.
@@ -35,7 +36,73 @@ type NewProps struct {
 // ListProps is the subscriptions page's model.
 type ListProps struct {
 	Shell         layout.Shell
+	Filters       form.SubscriptionQuery
+	Errors        map[string]string
+	Gateways      []GatewayOption // the gateway filter's choices
 	Subscriptions []domain.Subscription
+	Pages         view.Pages // links to the newest, newer and older pages
+	// Counts are by state, of the gateway filtered on or of all; they
+	// ignore the state and text filters. nil when the filters are refused.
+	Counts domain.SubscriptionCounts
+	// CountsOf names what Counts count: "all gateways" or a gateway's name.
+	CountsOf string
+	// TextMatch is how the search text is matched; with domain.MatchStart
+	// the page says that only the start is searched.
+	TextMatch domain.TextMatch
+}
+
+// ShortText reports whether the search text is matched at the start only
+// because it is too short to search anywhere.
+func (p ListProps) ShortText() bool {
+	return p.Filters.Text != "" && p.TextMatch == domain.MatchAnywhere && !domain.MatchesAnywhere(p.Filters.Text)
+}
+
+// AriaCurrent marks the count link whose list is shown.
+func (p ListProps) AriaCurrent(st domain.SubState) string {
+	if p.StateCurrent(st) {
+		return "page"
+	}
+	return "false"
+}
+
+// Filtered reports whether any filter is given.
+func (p ListProps) Filtered() bool { return len(p.Filters.Values()) > 0 }
+
+// StateLink is the list of the subscriptions in state st (every state
+// when st is ""), keeping the gateway and text filters.
+func (p ListProps) StateLink(st domain.SubState) string {
+	q := p.Filters.WithStates()
+	if st != "" {
+		q = p.Filters.WithStates(st)
+	}
+	return "/subscriptions" + form.EncodeQuery(q.Values())
+}
+
+// StateCurrent says whether the state filter is exactly st ("": none).
+func (p ListProps) StateCurrent(st domain.SubState) bool {
+	if st == "" {
+		return len(p.Filters.States) == 0
+	}
+	return len(p.Filters.States) == 1 && p.Filters.States[0] == st
+}
+
+// Count is Counts' figure for st ("": every state), with thousands
+// separated.
+func (p ListProps) Count(st domain.SubState) string {
+	n := p.Counts[st]
+	if st == "" {
+		n = p.Counts.Total()
+	}
+	return thousands(n)
+}
+
+// thousands writes n with a comma between groups of three digits.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // Limits shown beside the fields before they are hit.
