@@ -31,6 +31,10 @@ type Engine struct {
 	// due work than slots claims again without waiting for the next tick.
 	freed    chan struct{}
 	inflight sync.WaitGroup
+	// claimFailing is when a failed claim was last logged (zero: claims
+	// work): an outage is logged once a minute, not at every tick. Only
+	// the claim loop touches it.
+	claimFailing time.Time
 }
 
 // New builds an engine; zero fields of cfg take their defaults.
@@ -103,10 +107,15 @@ func (e *Engine) dispatch(ctx, work context.Context) bool {
 	claimed := time.Now()
 	subs, err := e.st.ClaimDue(ctx, e.cfg.Owner, e.cfg.Lease, n)
 	if err != nil {
-		if ctx.Err() == nil {
-			e.log.Error("keep-alive: claiming due subscriptions failed", "err", err)
+		if ctx.Err() == nil && time.Since(e.claimFailing) >= time.Minute {
+			e.log.Error("keep-alive: claiming due subscriptions failed; retrying at every tick, logged once a minute", "err", err)
+			e.claimFailing = time.Now()
 		}
 		return false
+	}
+	if !e.claimFailing.IsZero() {
+		e.log.Info("keep-alive: claiming due subscriptions works again")
+		e.claimFailing = time.Time{}
 	}
 	for _, sub := range subs {
 		e.start(work, sub, claimed)
