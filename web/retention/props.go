@@ -10,6 +10,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/web/layout"
+	"ccsub/web/view"
 )
 
 // PageProps is the retention page's model.
@@ -51,7 +52,7 @@ func (p PageProps) Kept(k domain.RetentionKind) string {
 	case domain.RetainCalls:
 		return "Pending calls; the register call of every subscription; the newest unregister call of every subscription that is not cancelled."
 	case domain.RetainRefusedPushes:
-		return "Never more than the newest " + thousands(int64(p.RefusedKept)) + ", whatever their age."
+		return "Never more than the newest " + view.Thousands(int64(p.RefusedKept)) + ", whatever their age."
 	case domain.RetainAudit:
 		return "Deleted only when an administrator sets a window; then from the oldest entry on, never the newest, and verification starts from the hash of the last entry deleted."
 	case domain.RetainHeartbeats:
@@ -93,7 +94,7 @@ func Rows(n int64) string {
 	if n < 0 {
 		return "not estimated yet"
 	}
-	return "≈ " + thousands(n)
+	return "≈ " + view.Thousands(n)
 }
 
 // Deleted is a run's count for a kind ("—" for a kind it did not handle).
@@ -102,7 +103,7 @@ func Deleted(r domain.RetentionRun, k domain.RetentionKind) string {
 	if !ok {
 		return "—"
 	}
-	return thousands(n)
+	return view.Thousands(n)
 }
 
 // Took is how long a run took, or has taken so far.
@@ -128,20 +129,3 @@ func Trigger(r domain.RetentionRun) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}

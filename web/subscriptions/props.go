@@ -93,16 +93,7 @@ func (p ListProps) Count(st domain.SubState) string {
 	if st == "" {
 		n = p.Counts.Total()
 	}
-	return thousands(n)
-}
-
-// thousands writes n with a comma between groups of three digits.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
+	return view.Thousands(n)
 }
 
 // Limits shown beside the fields before they are hit.

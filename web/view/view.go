@@ -4,6 +4,7 @@ package view
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"ccsub/internal/domain"
@@ -131,4 +132,14 @@ type Pages struct {
 	Newest string // set when not on the newest page
 	Newer  string
 	Older  string
+}
+
+// Thousands writes n with a comma between groups of three digits:
+// 1,234,567.
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
