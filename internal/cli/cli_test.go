@@ -296,3 +296,19 @@ func testCAPEM(t *testing.T) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+// TestHelpOfACommandDoesNothingElse: `-h` prints the command's flags and
+// stops; it once went on to seed, or to add a user from an empty stdin.
+func TestHelpOfACommandDoesNothingElse(t *testing.T) {
+	dir := t.TempDir() // no DATABASE_URL: a command that went on would start a private PostgreSQL here
+	env := map[string]string{"CCSUB_DATA_DIR": dir}
+	for _, args := range [][]string{{"dev", "seed", "-h"}, {"user", "add", "--help"}, {"retention", "run", "-h"}, {"migrate", "-h"}} {
+		_, stderr, err := runCLI(t, env, "", args...)
+		if err != nil || !strings.Contains(stderr, "Usage of") {
+			t.Errorf("%v: err %v, stderr %q; want the usage and success", args, err, stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Errorf("help wrote to the data dir: %v", entries)
+	}
+}

@@ -50,9 +50,17 @@ type env struct {
 	stderr io.Writer
 }
 
-// Run runs one command.
+// Run runs one command. A command's -h prints its help and does nothing
+// else.
 func Run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	err := run(ctx, env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func run(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
 		return serve(ctx, e, nil)
 	}
@@ -80,7 +88,7 @@ func Run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	case "healthcheck":
 		return healthcheck(ctx, e, rest)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(e.stdout, usage)
 		return nil
 	default:
 		if len(cmd) > 0 && cmd[0] == '-' {
@@ -90,13 +98,12 @@ func Run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	}
 }
 
-// parseFlags parses a subcommand's flags, printing its help on -h.
+// parseFlags parses a subcommand's flags. On -h it prints the help and
+// returns flag.ErrHelp, which stops the command and which Run turns into
+// success.
 func parseFlags(fs *flag.FlagSet, args []string, e env) error {
 	fs.SetOutput(e.stderr)
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if fs.NArg() > 0 {
