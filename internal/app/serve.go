@@ -24,8 +24,18 @@ const metricsShutdown = 5 * time.Second
 // process left pending, creates the first admin (printing its password
 // once on out), starts the built-in simulator when configured, the
 // keep-alive engine, the pruning and retention, and serves HTTP; on shutdown it
-// drains requests and handshakes in flight.
+// drains requests and handshakes in flight. Stopped while it is still
+// starting, it returns nil: a stop is not a failure.
 func (a *App) Serve(ctx context.Context, out io.Writer) error {
+	err := a.serve(ctx, out)
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		a.Log.Info("stopped while starting", "err", err)
+		return nil
+	}
+	return err
+}
+
+func (a *App) serve(ctx context.Context, out io.Writer) error {
 	// Answers an earlier process kept go in first, so their calls never
 	// show as unknown.
 	if _, err := a.Subscribe.Replay(ctx); err != nil {
