@@ -12,6 +12,7 @@ import (
 	"ccsub/internal/audit"
 	"ccsub/internal/domain"
 	"ccsub/internal/password"
+	"ccsub/internal/store"
 )
 
 // ErrRefused is the one answer for every failed sign-in, so it never tells
@@ -105,23 +106,42 @@ func (s *Service) startSession(ctx context.Context, who domain.Actor, u domain.U
 // disabled is no session (false, nil); only a database failure is an
 // error.
 func (s *Service) SessionUser(ctx context.Context, token string) (domain.User, bool, error) {
+	l := s.SessionLookup(token)
+	if l == nil {
+		return domain.User{}, false, nil
+	}
+	return s.FinishSession(ctx, l)
+}
+
+// SessionLookup prepares the lookup of token's session without running
+// it, so a list page can send it with its own query (store.SessionLookup);
+// nil for no token.
+func (s *Service) SessionLookup(token string) *store.SessionLookup {
 	if token == "" {
+		return nil
+	}
+	return &store.SessionLookup{ID: sessionID(token)}
+}
+
+// FinishSession answers as SessionUser does from l, running its query
+// first if no list query took it along, and records the session's
+// activity when it is due.
+func (s *Service) FinishSession(ctx context.Context, l *store.SessionLookup) (domain.User, bool, error) {
+	if !l.Done {
+		if err := s.store.RunSessionLookup(ctx, l); err != nil {
+			return domain.User{}, false, err
+		}
+	}
+	if !l.Found {
 		return domain.User{}, false, nil
 	}
-	id := sessionID(token)
-	u, stale, err := s.store.SessionUser(ctx, id)
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.User{}, false, nil
-	}
-	if err != nil {
-		return domain.User{}, false, err
-	}
-	if stale {
-		if err := s.store.TouchSession(ctx, id); err != nil {
+	if l.Stale {
+		l.Stale = false // once per request, however often it is asked
+		if err := s.store.TouchSession(ctx, l.ID); err != nil {
 			s.log.Warn("session activity not recorded", "err", err)
 		}
 	}
-	return u, true, nil
+	return l.User, true, nil
 }
 
 // SignOut ends the session on the server, so its cookie is worthless even

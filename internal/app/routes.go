@@ -66,6 +66,9 @@ func (d doors) routes() []Route {
 	const (
 		Public, Reader, Operator = httpkit.Public, httpkit.Reader, httpkit.Operator
 		Admin, Auditing          = httpkit.Admin, httpkit.Auditing
+		// OneTrip: a read-only list page whose session lookup goes to the
+		// database with its list query, in one round trip (issue 10).
+		OneTrip = httpkit.OneTrip
 	)
 	return []Route{
 		// Open: health, static assets, sign-in.
@@ -92,7 +95,7 @@ func (d doors) routes() []Route {
 		{"POST /subscriptions/{id}/close", Operator, h(p.CloseSubscription)},
 
 		// History.
-		{"GET /history", Reader, h(p.History)},
+		{"GET /history", Reader | OneTrip, h(p.History)},
 		{"GET /calls/{id}", Reader, h(p.CallPage)},
 
 		// Gateways.
@@ -107,12 +110,12 @@ func (d doors) routes() []Route {
 		// Notifications: the receiver (no session: the platform authenticates
 		// with service_token) and the inbox.
 		{"POST " + domain.ReceiverPath + "{key}/v100/subscribe/asrevent/asrresult", Public, reserved(http.HandlerFunc(d.receiver.Receive))},
-		{"GET /inbox", Reader, h(p.Inbox)},
-		{"GET /inbox/rows", Reader, h(p.InboxRows)},
+		{"GET /inbox", Reader | OneTrip, h(p.Inbox)},
+		{"GET /inbox/rows", Reader | OneTrip, h(p.InboxRows)},
 		{"GET /subscriptions/{id}/inbox", Reader, h(p.SubscriptionInbox)},
 
 		// Audit trail: admins and auditors; verifying the chain is for admins.
-		{"GET /audit", Auditing, h(p.AuditList)},
+		{"GET /audit", Auditing | OneTrip, h(p.AuditList)},
 		{"GET /audit/verify", Admin, h(p.AuditVerify)},
 
 		// Users: administrators only. Every change ends the user's sessions.

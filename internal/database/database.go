@@ -51,6 +51,15 @@ func OpenWith(ctx context.Context, url string, o Options) (*pgxpool.Pool, error)
 	if o.StatementTimeout > 0 {
 		params["statement_timeout"] = strconv.FormatInt(max(o.StatementTimeout.Milliseconds(), 1), 10)
 	}
+	// Every statement is planned for its own values. pgx names the
+	// statements it prepares, and PostgreSQL may switch a named statement
+	// to a generic plan from its sixth execution; a generic plan cannot see
+	// a search term or a LIKE prefix (issue 10). The list pages' batched
+	// queries (store.SessionLookup) need this; ccsub's statements are small
+	// and cost a fraction of a millisecond to plan.
+	if params["plan_cache_mode"] == "" {
+		params["plan_cache_mode"] = "force_custom_plan"
+	}
 	if o.Name != "" && params["application_name"] == "" {
 		params["application_name"] = o.Name
 	}

@@ -14,6 +14,7 @@ const (
 	userKey ctxKey = iota
 	requestIDKey
 	routeKey
+	pendingKey
 )
 
 // WithUser returns r carrying the signed-in user (or API token's identity).
@@ -21,10 +22,49 @@ func WithUser(r *http.Request, u domain.User) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), userKey, u))
 }
 
-// User returns the request's user, if any.
+// User returns the request's user, if any. A sign-in still pending (see
+// WithPendingUser) is settled here, by a query of its own unless a list
+// query took it along.
 func User(r *http.Request) (domain.User, bool) {
-	u, ok := r.Context().Value(userKey).(domain.User)
+	u, ok, _ := userOf(r)
 	return u, ok
+}
+
+func userOf(r *http.Request) (domain.User, bool, error) {
+	if u, ok := r.Context().Value(userKey).(domain.User); ok {
+		return u, true, nil
+	}
+	if p, _ := r.Context().Value(pendingKey).(*pendingUser); p != nil {
+		return p.get(r.Context())
+	}
+	return domain.User{}, false, nil
+}
+
+// WithPendingUser returns r carrying a sign-in that is not looked up yet:
+// resolve answers who it is. A list page's session lookup goes to the
+// database with its list query (one round trip); Guard settles it before
+// anything is written, every other route before its handler runs.
+func WithPendingUser(r *http.Request, resolve func(context.Context) (domain.User, bool, error)) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), pendingKey, &pendingUser{resolve: resolve}))
+}
+
+type pendingUser struct {
+	resolve func(context.Context) (domain.User, bool, error)
+	done    bool
+	u       domain.User
+	ok      bool
+}
+
+// get resolves once; a failure is not kept, so a retried read tries again.
+func (p *pendingUser) get(ctx context.Context) (domain.User, bool, error) {
+	if !p.done {
+		u, ok, err := p.resolve(ctx)
+		if err != nil {
+			return domain.User{}, false, err
+		}
+		p.done, p.u, p.ok = true, u, ok
+	}
+	return p.u, p.ok, nil
 }
 
 // RequestID is the id RequestLog gave the request, for logs and error pages.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -158,11 +159,20 @@ const (
 	Operator               // operator or admin
 	Admin                  // admin only
 	Auditing               // admin or auditor: the audit trail (operators may not read it)
+
+	// OneTrip, added to a level (Reader|OneTrip), marks a read-only list
+	// page whose session lookup goes to the database in one batch with its
+	// list query (store.SessionLookup): Guard lets the handler read, then
+	// decides before the first byte is written and discards the answer of
+	// a request it refuses. Only for GET handlers that change nothing.
+	OneTrip Access = 1 << 8
 )
+
+func (a Access) level() Access { return a &^ OneTrip }
 
 // Roles lists the roles an access level admits; nil for Public.
 func (a Access) Roles() []domain.Role {
-	switch a {
+	switch a.level() {
 	case Reader:
 		return []domain.Role{domain.RoleAdmin, domain.RoleOperator, domain.RoleAuditor}
 	case Operator:
@@ -180,23 +190,79 @@ func (a Access) Roles() []domain.Role {
 // Answers to signed-in requests are never cached: they carry operational
 // data.
 func Guard(a Access, fail FailFunc, next http.Handler) http.Handler {
-	if a == Public {
+	if a.level() == Public {
 		return next
 	}
 	roles := a.Roles()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, ok := User(r)
+	check := func(r *http.Request) error {
+		u, ok, err := userOf(r)
 		switch {
+		case err != nil:
+			return err
 		case !ok:
-			fail(w, r, ErrSignInRequired)
+			return ErrSignInRequired
 		case !slices.Contains(roles, u.Role):
-			fail(w, r, domain.ErrForbidden)
-		default:
-			w.Header().Set("Cache-Control", "no-store")
-			next.ServeHTTP(w, r)
+			return domain.ErrForbidden
 		}
+		return nil
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a&OneTrip != 0 && r.Context().Value(pendingKey) != nil {
+			g := &guardedWriter{ResponseWriter: w, check: func() error { return check(r) }, before: w.Header().Clone()}
+			next.ServeHTTP(g, r)
+			if g.decide() != nil {
+				fail(w, r, g.refused)
+			}
+			return
+		}
+		if err := check(r); err != nil {
+			fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
 	})
 }
+
+// guardedWriter holds back a OneTrip handler's answer until the request's
+// user is known to be allowed it; a refused answer is dropped whole, the
+// headers the handler set included, and Guard answers the refusal.
+type guardedWriter struct {
+	http.ResponseWriter
+	check   func() error
+	before  http.Header
+	decided bool
+	refused error
+}
+
+func (g *guardedWriter) decide() error {
+	if !g.decided {
+		g.decided = true
+		if g.refused = g.check(); g.refused != nil {
+			h := g.ResponseWriter.Header()
+			clear(h)
+			maps.Copy(h, g.before)
+		} else {
+			g.ResponseWriter.Header().Set("Cache-Control", "no-store")
+		}
+	}
+	return g.refused
+}
+
+func (g *guardedWriter) WriteHeader(code int) {
+	if g.decide() == nil {
+		g.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (g *guardedWriter) Write(b []byte) (int, error) {
+	if g.decide() != nil {
+		return len(b), nil
+	}
+	return g.ResponseWriter.Write(b)
+}
+
+func (g *guardedWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
 // LogPath keeps receiver keys out of logs: the key is what lets the
 // platform's pushes in, so it is treated like a credential.

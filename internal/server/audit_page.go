@@ -21,19 +21,20 @@ func (s *Server) AuditList(w http.ResponseWriter, r *http.Request) error {
 	if perr != "" {
 		errs["page"] = perr
 	}
-	u, _ := currentUser(r)
-	props := auditlog.ListProps{
-		Shell: s.page(w, r, "Audit trail", "audit"), Filters: fv, Errors: errs,
-		Actions: domain.AuditActions, TargetTypes: domain.AuditTargetTypes,
-		Links: auditLinks(u), CanVerify: u.Role == domain.RoleAdmin,
+	props := auditlog.ListProps{Filters: fv, Errors: errs, Actions: domain.AuditActions, TargetTypes: domain.AuditTargetTypes}
+	var res domain.AuditPage
+	if len(errs) == 0 {
+		// The list first: the session's lookup goes with it (Auditing|OneTrip).
+		var err error
+		if res, err = s.store.ListAudit(r.Context(), filter, page); err != nil {
+			return err
+		}
 	}
+	u, _ := currentUser(r)
+	props.Shell, props.Links, props.CanVerify = s.page(w, r, "Audit trail", "audit"), auditLinks(u), u.Role == domain.RoleAdmin
 	if len(errs) > 0 {
 		props.Shell.Flash = flashError(auditErrorSummary(errs))
 		return s.render(w, r, http.StatusBadRequest, auditlog.List(props))
-	}
-	res, err := s.store.ListAudit(r.Context(), filter, page)
-	if err != nil {
-		return err
 	}
 	props.Entries = res.Entries
 	base := fv.Values()

@@ -25,20 +25,20 @@ func (s *Server) History(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	props := history.ListProps{
-		Shell: s.page(w, r, "History", "history"), Filters: fv, Errors: errs,
-		Outcomes: domain.Outcomes, Ops: domain.Operations, TextMatch: match,
-	}
+	props := history.ListProps{Filters: fv, Errors: errs, Outcomes: domain.Outcomes, Ops: domain.Operations, TextMatch: match}
 	if len(errs) > 0 {
+		props.Shell = s.page(w, r, "History", "history")
 		if msg, ok := errs["page"]; ok {
 			props.Shell.Flash = flashError(msg)
 		}
 		return s.render(w, r, http.StatusBadRequest, history.List(props))
 	}
+	// The list first: the session's lookup goes with it (Reader|OneTrip).
 	res, err := s.store.ListCalls(r.Context(), filter, page)
 	if err != nil {
 		return err
 	}
+	props.Shell = s.page(w, r, "History", "history")
 	props.Calls = s.subs.AsShown(res.Calls)
 	base := fv.Values()
 	props.ExportQuery = form.EncodeQuery(base)

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"ccsub/internal/database"
 	"ccsub/internal/domain"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/store"
 	"ccsub/web/layout"
 )
 
@@ -26,27 +28,33 @@ func (s *Server) cookieToken(r *http.Request) string {
 	return tok
 }
 
-// LoadSession puts the signed-in user, if any, into the request. A session
-// that was revoked, expired or idle, or whose user was disabled, is treated
-// as signed out. Requests that never use the console session (assets, the
-// receiver, health checks, the API with its bearer tokens) cost no query.
+// LoadSession puts the request's sign-in, if any, into the request. It is
+// looked up late: a list page's lookup goes to the database with its list
+// query in one batch, every other route's when its Guard asks (see
+// httpkit.WithPendingUser). A session that was revoked, expired or idle,
+// or whose user was disabled, is treated as signed out. Requests that
+// never use the console session (assets, the receiver, health checks, the
+// API with its bearer tokens) and requests without a session cookie cost
+// no query.
 func (s *Server) LoadSession(skip func(*http.Request) bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if skip(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, ok, err := s.access.SessionUser(r.Context(), s.cookieToken(r))
-		if database.Unavailable(err) { // a stale pooled connection after a restart: once more
-			u, ok, err = s.access.SessionUser(r.Context(), s.cookieToken(r))
-		}
-		if err != nil {
-			s.Fail(w, r, err)
+		l := s.access.SessionLookup(s.cookieToken(r))
+		if l == nil {
+			next.ServeHTTP(w, r)
 			return
 		}
-		if ok {
-			r = httpkit.WithUser(r, u)
-		}
+		r = r.WithContext(store.WithSessionLookup(r.Context(), l))
+		r = httpkit.WithPendingUser(r, func(ctx context.Context) (domain.User, bool, error) {
+			u, ok, err := s.access.FinishSession(ctx, l)
+			if database.Unavailable(err) { // a stale pooled connection after a restart: once more
+				u, ok, err = s.access.FinishSession(ctx, l)
+			}
+			return u, ok, err
+		})
 		next.ServeHTTP(w, r)
 	})
 }

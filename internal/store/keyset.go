@@ -96,10 +96,21 @@ func (q keysetQuery) dir() string {
 // index and sorted) from a common one (walk the primary key), nor turn a
 // LIKE prefix into an index range (issue 10; docs/decisions.md "Text
 // search"). Planning costs a fraction of a millisecond.
+//
+// When ctx carries a pending SessionLookup, the session's query and the
+// list go to the database as one batch: one round trip for the page. pgx
+// sends a batch's statements named, so that path relies on the pools'
+// plan_cache_mode = force_custom_plan (database.OpenWith) for the same
+// per-value plans.
 func listPage[R, T any](ctx context.Context, s *Store, op string, q keysetQuery, key func(R) domain.Cursor,
 	conv func(R) T) (out []T, older, newer *domain.Cursor, err error) {
-	rows, _ := s.db.Query(ctx, q.sql, pgx.QueryExecModeCacheDescribe, q.args)
-	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[R])
+	var rs []R
+	if l := pendingLookup(ctx); l != nil {
+		rs, err = listWithSession[R](ctx, s, q, l)
+	} else {
+		rows, _ := s.db.Query(ctx, q.sql, pgx.QueryExecModeCacheDescribe, q.args)
+		rs, err = pgx.CollectRows(rows, pgx.RowToStructByName[R])
+	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("store.%s: %w", op, err)
 	}
@@ -109,6 +120,22 @@ func listPage[R, T any](ctx context.Context, s *Store, op string, q keysetQuery,
 		out[i] = conv(r)
 	}
 	return out, older, newer, nil
+}
+
+// listWithSession sends l's query and the list query q as one batch.
+func listWithSession[R any](ctx context.Context, s *Store, q keysetQuery, l *SessionLookup) (rs []R, err error) {
+	var b pgx.Batch
+	found := *l // filled in only once the whole batch has succeeded
+	b.Queue(sessionUserSQL, l.ID).QueryRow(func(row pgx.Row) error { return found.scan(row) })
+	b.Queue(q.sql, q.args).Query(func(rows pgx.Rows) error {
+		rs, err = pgx.CollectRows(rows, pgx.RowToStructByName[R])
+		return err
+	})
+	if err := s.db.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, err
+	}
+	*l = found
+	return rs, nil
 }
 
 // keysetPage turns the rows read (up to limit+1, in query order) into a

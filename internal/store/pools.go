@@ -135,6 +135,14 @@ func (r *router) Begin(ctx context.Context) (pgx.Tx, error) {
 	return &connTx{Tx: tx, c: c}, nil
 }
 
+func (r *router) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	c, err := r.acquire(ctx)
+	if err != nil {
+		return errBatch{err}
+	}
+	return &connBatch{ctx: ctx, r: c.SendBatch(ctx, b), c: c}
+}
+
 // withCause adds ctx's error to err when ctx ended, so a statement cut off
 // because its client went away reads as a cancellation, never as a
 // statement timeout (both can answer SQLSTATE 57014: see
@@ -234,6 +242,38 @@ func (row *connRow) Scan(dest ...any) error {
 	defer row.c.Release()
 	return withCause(row.ctx, row.r.Scan(dest...))
 }
+
+// connBatch gives its connection back when the batch is closed.
+type connBatch struct {
+	ctx context.Context
+	r   pgx.BatchResults
+	c   *pgxpool.Conn
+}
+
+func (b *connBatch) Exec() (pgconn.CommandTag, error) {
+	tag, err := b.r.Exec()
+	return tag, withCause(b.ctx, err)
+}
+func (b *connBatch) Query() (pgx.Rows, error) { return b.r.Query() }
+func (b *connBatch) QueryRow() pgx.Row        { return b.r.QueryRow() }
+func (b *connBatch) Tx() pgx.Tx               { return b.r.Tx() }
+func (b *connBatch) Close() error {
+	err := b.r.Close()
+	if b.c != nil {
+		b.c.Release()
+		b.c = nil
+	}
+	return withCause(b.ctx, err)
+}
+
+// errBatch carries an error that came before the batch was sent.
+type errBatch struct{ err error }
+
+func (e errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, e.err }
+func (e errBatch) Query() (pgx.Rows, error)         { return errRows{e.err}, e.err }
+func (e errBatch) QueryRow() pgx.Row                { return errRow{e.err} }
+func (e errBatch) Close() error                     { return e.err }
+func (errBatch) Tx() pgx.Tx                         { return nil }
 
 // errRows and errRow carry an error that came before the statement ran.
 type errRows struct{ err error }

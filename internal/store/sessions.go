@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"ccsub/internal/domain"
@@ -44,16 +45,71 @@ func (s *Store) CreateSession(ctx context.Context, n domain.NewSession, replaces
 // last_seen_at is old enough to be refreshed with TouchSession. Times are
 // the database's, so processes with skewed clocks agree.
 func (s *Store) SessionUser(ctx context.Context, id string) (u domain.User, stale bool, err error) {
-	var r userRow
-	err = s.db.QueryRow(ctx, `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
-			s.last_seen_at < now() - interval '`+touchEvery+`'
-		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = $1 AND `+sessionLive+` AND NOT u.disabled`, id).
-		Scan(&r.ID, &r.Username, &r.Role, &r.PasswordHash, &r.Disabled, &r.CreatedAt, &stale)
+	var l SessionLookup
+	err = l.scan(s.db.QueryRow(ctx, sessionUserSQL, id))
 	if err != nil {
-		return domain.User{}, false, fmt.Errorf("store.SessionUser: %w", translate(err))
+		return domain.User{}, false, fmt.Errorf("store.SessionUser: %w", err)
 	}
-	return r.domain(), stale, nil
+	if !l.Found {
+		return domain.User{}, false, fmt.Errorf("store.SessionUser: %w", domain.ErrNotFound)
+	}
+	return l.User, l.Stale, nil
+}
+
+const sessionUserSQL = `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
+		s.last_seen_at < now() - interval '` + touchEvery + `'
+	FROM sessions s JOIN users u ON u.id = s.user_id
+	WHERE s.id = $1 AND ` + sessionLive + ` AND NOT u.disabled`
+
+// SessionLookup is a session's lookup (SessionUser's query) waiting to go
+// to the database in the same round trip as a page's list query: a list
+// method that finds one in its context sends both as one batch and fills
+// it in (issue 10: one round trip per page). The caller must still decide
+// who may see the page from it: the list rows are read before that.
+type SessionLookup struct {
+	ID    string // the session's id (the hash of its token)
+	Done  bool   // the query ran; the fields below hold its answer
+	Found bool   // a live session of an enabled user
+	User  domain.User
+	Stale bool // last seen long enough ago to be touched
+}
+
+func (l *SessionLookup) scan(row pgx.Row) error {
+	var r userRow
+	err := row.Scan(&r.ID, &r.Username, &r.Role, &r.PasswordHash, &r.Disabled, &r.CreatedAt, &l.Stale)
+	if errors.Is(err, pgx.ErrNoRows) {
+		*l = SessionLookup{ID: l.ID, Done: true}
+		return nil
+	}
+	if err != nil {
+		return translate(err)
+	}
+	l.Done, l.Found, l.User = true, true, r.domain()
+	return nil
+}
+
+// WithSessionLookup returns ctx carrying l for the next list query.
+func WithSessionLookup(ctx context.Context, l *SessionLookup) context.Context {
+	return context.WithValue(ctx, sessionLookupKey{}, l)
+}
+
+// pendingLookup returns ctx's session lookup if it has not run yet.
+func pendingLookup(ctx context.Context) *SessionLookup {
+	l, _ := ctx.Value(sessionLookupKey{}).(*SessionLookup)
+	if l == nil || l.Done {
+		return nil
+	}
+	return l
+}
+
+type sessionLookupKey struct{}
+
+// RunSessionLookup runs l on its own, for a page that read no list first.
+func (s *Store) RunSessionLookup(ctx context.Context, l *SessionLookup) error {
+	if err := l.scan(s.db.QueryRow(ctx, sessionUserSQL, l.ID)); err != nil {
+		return fmt.Errorf("store.RunSessionLookup: %w", err)
+	}
+	return nil
 }
 
 // sessionLive is the condition on a sessions row "s" that it can still be
