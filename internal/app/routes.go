@@ -80,8 +80,10 @@ func (d doors) routes() []Route {
 		{"POST /login", Public, h(p.Login)},
 		{"POST /logout", Public, h(p.Logout)},
 
+		// Home: the console at a glance.
+		{"GET /{$}", Reader, h(p.Dashboard)},
+
 		// Subscriptions.
-		{"GET /{$}", Reader, http.RedirectHandler("/subscriptions", http.StatusSeeOther)},
 		{"GET /subscriptions", Reader, h(p.ListSubscriptions)},
 		{"GET /subscriptions/new", Operator, h(p.NewSubscription)},
 		{"POST /subscriptions", Operator, h(p.RegisterSubscription)},

@@ -1,0 +1,112 @@
+// Package dashboard renders the home page: the console at a glance, each
+// part linking to the list behind it.
+package dashboard
+
+import (
+	"net/url"
+	"strconv"
+
+	"ccsub/internal/domain"
+	"ccsub/web/layout"
+	"ccsub/web/view"
+)
+
+// Props is the home page's model.
+type Props struct {
+	Shell       layout.Shell
+	D           domain.Dashboard
+	CanRegister bool // operators and admins
+	CanAddGW    bool // admins
+}
+
+// Total counts every subscription.
+func (p Props) Total() int64 {
+	var n int64
+	for _, c := range p.D.Counts {
+		n += c
+	}
+	return n
+}
+
+// NeedAttention counts the subscriptions in a state that needs someone.
+func (p Props) NeedAttention() int64 {
+	return p.D.Counts[domain.SubUnknown] + p.D.Counts[domain.SubDegraded] + p.D.Counts[domain.SubLapsed]
+}
+
+func stateLink(s domain.SubState) string { return "/subscriptions?state=" + url.QueryEscape(string(s)) }
+func count(n int64) string               { return view.Thousands(n) }
+func subLink(id int64) string            { return "/subscriptions/" + strconv.FormatInt(id, 10) }
+func callLink(id int64) string           { return "/calls/" + strconv.FormatInt(id, 10) }
+func gatewayHistory(id int64) string     { return "/history?gateway=" + strconv.FormatInt(id, 10) }
+
+// retcodeLink lists the calls of the last two days (the history's filter
+// is by day) that answered code; "" is "no answer".
+func (p Props) retcodeLink(code string) string {
+	q := url.Values{"from": {p.D.At.AddDate(0, 0, -1).Format("2006-01-02")}, "to": {p.D.At.Format("2006-01-02")}}
+	if code == "" {
+		q.Set("outcome", string(domain.OutcomeFailed))
+	} else {
+		q.Set("retcode", code)
+	}
+	return "/history?" + q.Encode()
+}
+
+func statusLabel(s domain.GatewayStatus) string {
+	switch s {
+	case domain.GatewayRefusing:
+		return "refusing the password"
+	case domain.GatewayUnreachable:
+		return "unreachable"
+	case domain.GatewaySignedIn:
+		return "signed in"
+	case domain.GatewayFailing:
+		return "answering, not signed in"
+	}
+	return "not used yet"
+}
+
+// statusClass maps a status to the badge colours the stylesheet has.
+func statusClass(s domain.GatewayStatus) string {
+	switch s {
+	case domain.GatewaySignedIn:
+		return "badge success"
+	case domain.GatewayRefusing, domain.GatewayUnreachable:
+		return "badge rejected"
+	case domain.GatewayFailing:
+		return "badge degraded"
+	}
+	return "badge"
+}
+
+func share(n, of int64) string {
+	if of == 0 {
+		return ""
+	}
+	return strconv.FormatInt(n*100/of, 10) + " %"
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// subName names a subscription by its serverId, or by its number while it
+// has none (an unknown register).
+func subName(s domain.Subscription) string {
+	if s.ServerID != "" {
+		return s.ServerID
+	}
+	return "subscription " + itoa(s.ID) + " (no serverId)"
+}
+
+// retcodeText shows a call without a gateway answer as such, not as a dash.
+func retcodeText(code string) string {
+	if code == "" {
+		return "no answer"
+	}
+	return code
+}
+
+func meaning(code string) string {
+	if code == "" {
+		return "the gateway did not answer, or ccsub did not send the request"
+	}
+	return view.Meaning(code)
+}
