@@ -106,7 +106,7 @@ func TestHere(t *testing.T) {
 	r.Header.Set("Accept-Language", "zh-CN")
 	h.ServeHTTP(httptest.NewRecorder(), r)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/subscriptions?x=1", nil))
-	if want := []string{"/history?q=a%20b zh-Hans", "/subscriptions en"}; got[0] != want[0] || got[1] != want[1] {
+	if want := []string{"/history?q=a%20b zh-Hans", "/ en"}; got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("Here, Lang = %q, want %q", got, want)
 	}
 }

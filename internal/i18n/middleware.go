@@ -60,13 +60,14 @@ func FromAcceptLanguage(header string) string {
 }
 
 // here is the local address to come back to after switching language: the
-// page itself for a GET, its path for anything else (a form's answer is
-// not worth sending again).
+// page itself for a GET; the console's start for the answer to a form
+// (its address may have no page, e.g. POST /users/1/role, and what was
+// typed is not kept anyway).
 func here(r *http.Request) string {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return r.URL.RequestURI()
 	}
-	return r.URL.Path
+	return "/"
 }
 
 // SetCookie remembers lang (a supported tag) in the browser for a year.
