@@ -8,6 +8,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/export"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/internal/ratelimit"
 	"ccsub/internal/receiver"
 	"ccsub/internal/server"
@@ -79,6 +80,7 @@ func (d doors) routes() []Route {
 		{"GET /login", Public, h(p.LoginPage)},
 		{"POST /login", Public, h(p.Login)},
 		{"POST /logout", Public, h(p.Logout)},
+		{"POST /language", Public, h(p.SetLanguage)},
 
 		// Home: the console at a glance.
 		{"GET /{$}", Reader, h(p.Dashboard)},
@@ -173,7 +175,7 @@ func (d doors) routes() []Route {
 }
 
 // Handler is every route behind the middleware, composed here once:
-// recover → request log → security headers → cross-origin protection →
+// language (no query: a cookie or Accept-Language) → recover → request log → security headers → cross-origin protection →
 // session (pages) → API token (/api/) → per route: require a user of the
 // route's roles.
 func (a *App) Handler(sessionKeys [][]byte) http.Handler {
@@ -186,16 +188,17 @@ func (a *App) Handler(sessionKeys [][]byte) http.Handler {
 	// A refused cross-site request gets ccsub's own error page (or JSON on
 	// the API), with the same headers as every other answer.
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d.fail(w, r, httpkit.Fail(http.StatusForbidden,
-			"Cross-origin request refused: this form was sent from another site. Use the forms on ccsub's own pages."))
+		d.fail(w, r, httpkit.Fail(http.StatusForbidden, i18n.T(r.Context(), "problem.cross_origin")))
 	}))
-	return httpkit.Recover(d.fail, httpkit.RequestLog(a.Log, a.Metrics,
-		httpkit.SecurityHeaders(a.Config.SecureCookies(), cop.Handler(d.pages.LoadSession(sessionless, d.api.Authenticate(mux))))))
+	return i18n.Middleware(sessionless, httpkit.Recover(d.fail, httpkit.RequestLog(a.Log, a.Metrics,
+		httpkit.SecurityHeaders(a.Config.SecureCookies(), cop.Handler(d.pages.LoadSession(sessionless, d.api.Authenticate(mux)))))))
 }
 
 // sessionless reports requests that never use the console session, so a
 // signed-in browser's asset fetches, the platform's pushes, health checks
-// and API calls (bearer tokens only) cost no session query.
+// and API calls (bearer tokens only) cost no session query. They are not
+// translated either: programs (the API, the platform) get stable English
+// words, and assets no Vary on the language.
 func sessionless(r *http.Request) bool {
 	p := r.URL.Path
 	return api.Is(r) || p == "/healthz" || p == "/readyz" || p == "/favicon.ico" ||

@@ -48,6 +48,7 @@ var allowed = map[string][]caller{
 	"GET /login":       everyone,
 	"POST /login":      everyone,
 	"POST /logout":     everyone,
+	"POST /language":   everyone,
 	"/":                everyone,
 	"POST /receiver/{key}/v100/subscribe/asrevent/asrresult": everyone,
 

@@ -51,7 +51,7 @@ var (
 	foundations = []string{
 		"internal/config", "internal/secret", "internal/password", "internal/apitoken", "internal/database",
 		"internal/pgembed", "internal/metrics", "internal/httpkit", "internal/form", "internal/ratelimit",
-		"internal/journal",
+		"internal/journal", "internal/i18n",
 	}
 )
 
@@ -61,7 +61,7 @@ var Rules = []Rule{
 	{
 		Why:  "views never import the store, the gateway client, pgx or an action",
 		From: views,
-		Only: []string{"web/...", "internal/domain", "internal/form", "static"},
+		Only: []string{"web/...", "internal/domain", "internal/form", "internal/i18n", "static"},
 		Deny: []string{"github.com/jackc/pgx/..."},
 	},
 	// 2-5. The lower layers lean only on the domain, or on nothing of ours.
@@ -102,6 +102,7 @@ var Rules = []Rule{
 	{Why: "config imports nothing of ours", From: []string{"internal/config"}, Only: none},
 	{Why: "the rate limiter imports nothing of ours", From: []string{"internal/ratelimit"}, Only: none},
 	{Why: "the journal imports nothing of ours", From: []string{"internal/journal"}, Only: none},
+	{Why: "the message catalogs import nothing of ours", From: []string{"internal/i18n"}, Only: none},
 	{Why: "metrics never imports the store", From: []string{"internal/metrics"}, Deny: []string{"internal/store"}},
 	// 11. Starting a private Postgres belongs to the process, tests and scripts.
 	{

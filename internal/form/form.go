@@ -4,12 +4,15 @@
 package form
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"ccsub/internal/i18n"
 )
 
 // Errors maps a field name (as in the HTML form) to its message.
@@ -24,11 +27,13 @@ func (e Errors) Add(field, msg string) {
 }
 
 // duplicated reports fields sent more than once: a browser never does that
-// for our forms, so it is a crafted request and gets a specific message.
-func duplicated(v url.Values, errs Errors, fields ...string) {
+// for our forms, so it is a crafted request and gets a specific message, in
+// the language of ctx. (Forms whose area is not yet in the catalogs pass
+// context.TODO(), which is English.)
+func duplicated(ctx context.Context, v url.Values, errs Errors, fields ...string) {
 	for _, f := range fields {
 		if len(v[f]) > 1 {
-			errs.Add(f, "This field was sent more than once; send it once.")
+			errs.Add(f, i18n.T(ctx, "form.duplicated"))
 		}
 	}
 }

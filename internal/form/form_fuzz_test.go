@@ -1,6 +1,7 @@
 package form
 
 import (
+	"context"
 	"math"
 	"net/url"
 	"strings"
@@ -203,8 +204,8 @@ func FuzzLoginForm(f *testing.F) {
 	f.Add("next=https://evil.example/&password=" + strings.Repeat("x", 300))
 	f.Add("next=%2F%09%2Fevil.example")
 	f.Fuzz(func(t *testing.T, raw string) {
-		l := ParseLogin(fuzzValues(raw))
-		if !l.Validate() {
+		l := ParseLogin(context.Background(), fuzzValues(raw))
+		if !l.Validate(context.Background()) {
 			checkErrors(t, l.Errors, "username", "password")
 		}
 		next := SafeNext(l.Next)

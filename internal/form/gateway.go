@@ -1,6 +1,7 @@
 package form
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -38,7 +39,7 @@ func ParseGateway(v url.Values, editing bool) Gateway {
 		CAPEM: v.Get("caPem"), Editing: editing, Errors: Errors{},
 	}
 	f.Normalize()
-	duplicated(v, f.Errors, "name", "baseUrl", "agentId", "password", "caPem")
+	duplicated(context.TODO(), v, f.Errors, "name", "baseUrl", "agentId", "password", "caPem")
 	return f
 }
 

@@ -1,6 +1,11 @@
 package form
 
-import "net/url"
+import (
+	"context"
+	"net/url"
+
+	"ccsub/internal/i18n"
+)
 
 // Login is the sign-in form. The password is never re-displayed.
 type Login struct {
@@ -10,24 +15,25 @@ type Login struct {
 	Errors   Errors
 }
 
-// ParseLogin reads the login form.
-func ParseLogin(v url.Values) Login {
+// ParseLogin reads the login form; its messages are in the language of ctx.
+func ParseLogin(ctx context.Context, v url.Values) Login {
 	f := Login{Username: get(v, "username"), Password: v.Get("password"), Next: get(v, "next"), Errors: Errors{}}
-	duplicated(v, f.Errors, "username", "password")
+	duplicated(ctx, v, f.Errors, "username", "password")
 	return f
 }
 
 // Validate checks only shape: whether the account exists is never revealed.
-func (f *Login) Validate() bool {
+// Its messages are in the language of ctx.
+func (f *Login) Validate(ctx context.Context) bool {
 	if f.Username == "" {
-		f.Errors.Add("username", "Enter your user name.")
+		f.Errors.Add("username", i18n.T(ctx, "auth.signin.username_required"))
 	} else if len(f.Username) > 64 || badChar(f.Username) != "" {
-		f.Errors.Add("username", "User names are at most 64 characters, without invisible characters.")
+		f.Errors.Add("username", i18n.T(ctx, "auth.signin.username_invalid"))
 	}
 	if f.Password == "" {
-		f.Errors.Add("password", "Enter your password.")
+		f.Errors.Add("password", i18n.T(ctx, "auth.signin.password_required"))
 	} else if len(f.Password) > 256 {
-		f.Errors.Add("password", "At most 256 bytes.")
+		f.Errors.Add("password", i18n.T(ctx, "auth.signin.password_too_long"))
 	}
 	return len(f.Errors) == 0
 }

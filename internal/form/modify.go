@@ -1,6 +1,7 @@
 package form
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
@@ -26,7 +27,7 @@ func ParseModify(v url.Values) Modify {
 	f.Normalize()
 	f.NLPFlag = checkbox(v, "nlpFlag", f.Errors)
 	f.UseReceiver = checkbox(v, "useReceiver", f.Errors)
-	duplicated(v, f.Errors, "serviceCallBackUri", "nlpFlag", "flowAccessCode", "useReceiver", "receiverKey")
+	duplicated(context.TODO(), v, f.Errors, "serviceCallBackUri", "nlpFlag", "flowAccessCode", "useReceiver", "receiverKey")
 	return f
 }
 

@@ -1,6 +1,7 @@
 package form
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -58,7 +59,7 @@ func ParseSubscription(v url.Values) Subscription {
 	f.UseReceiver = checkbox(v, "useReceiver", f.Errors)
 	f.AutoReregister = checkbox(v, "autoReregister", f.Errors)
 	f.NLPFlag = checkbox(v, "nlpFlag", f.Errors)
-	duplicated(v, f.Errors, "gateway", "subscribeType", "serviceToken", "serviceCallBackUri", "nlpFlag", "flowAccessCode",
+	duplicated(context.TODO(), v, f.Errors, "gateway", "subscribeType", "serviceToken", "serviceCallBackUri", "nlpFlag", "flowAccessCode",
 		"idempotencyKey", "useReceiver", "receiverKey", "autoReregister")
 	return f
 }

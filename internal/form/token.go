@@ -1,6 +1,7 @@
 package form
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 
@@ -26,7 +27,7 @@ type Token struct {
 // ParseToken reads the token form; it never fails.
 func ParseToken(v url.Values) Token {
 	f := Token{Name: get(v, "name"), Role: get(v, "role"), Days: get(v, "days"), Errors: Errors{}}
-	duplicated(v, f.Errors, "name", "role", "days")
+	duplicated(context.TODO(), v, f.Errors, "name", "role", "days")
 	return f
 }
 

@@ -1,6 +1,7 @@
 package form
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
@@ -29,7 +30,7 @@ type User struct {
 // ParseUser reads whichever of the user fields were sent; it never fails.
 func ParseUser(v url.Values) User {
 	f := User{Username: get(v, "username"), Role: get(v, "role"), Password: v.Get("password"), Errors: Errors{}}
-	duplicated(v, f.Errors, "username", "role", "password")
+	duplicated(context.TODO(), v, f.Errors, "username", "role", "password")
 	return f
 }
 

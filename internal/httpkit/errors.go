@@ -8,11 +8,11 @@ package httpkit
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"ccsub/internal/database"
 	"ccsub/internal/domain"
+	"ccsub/internal/i18n"
 )
 
 // Error is a failure whose message is safe and useful to show. Err is the
@@ -56,7 +56,8 @@ var ErrSignInRequired = errors.New("sign-in required")
 // Problem is what a door shows for an error.
 type Problem struct {
 	Status   int
-	Title    string
+	Title    string // in the viewer's language
+	Reason   string // the title in English, for the log
 	Detail   string
 	Fields   map[string]string
 	Internal bool // a fault of ccsub's: logged at error level, the cause never shown
@@ -78,68 +79,78 @@ const (
 // client went away before the answer (nginx's 499); it is never read.
 const StatusClientClosedRequest = 499
 
-// Classify is the one table from error to status and words.
-func Classify(err error) Problem {
+// Classify is the one table from error to status and words, in English
+// (the JSON API's words).
+func Classify(err error) Problem { return ClassifyIn(context.Background(), err) }
+
+// ClassifyIn is Classify in the language of ctx (see i18n), for the error
+// page. Reason stays in English, for the log.
+func ClassifyIn(ctx context.Context, err error) Problem {
+	p, titleID := classify(ctx, err)
+	p.Title, p.Reason = i18n.T(ctx, titleID), i18n.InEnglish(titleID, nil)
+	return p
+}
+
+// classify returns the problem of err with its detail in the language of
+// ctx, and the message ID of its title.
+func classify(ctx context.Context, err error) (Problem, string) {
 	var (
 		e    *Error
 		mbe  *http.MaxBytesError
 		kept *domain.AnswerKept
 	)
+	t := func(id string) string { return i18n.T(ctx, id) }
 	switch {
 	case errors.As(err, &kept):
 		// Before the outage's own row: the person must learn what the
 		// gateway did, and not to send it again.
-		return Problem{Status: http.StatusServiceUnavailable, Title: "Answered, not yet recorded", RetryAfter: retryAfterOutage,
-			Detail: kept.Explain()}
+		return Problem{Status: http.StatusServiceUnavailable, RetryAfter: retryAfterOutage,
+			Detail: kept.Explain()}, "problem.answer_kept.title"
 	case errors.As(err, &e):
-		return Problem{Status: e.Status, Title: title(e.Status), Detail: e.Msg, Fields: e.Fields}
+		return Problem{Status: e.Status, Detail: e.Msg, Fields: e.Fields}, title(e.Status)
 	case errors.As(err, &mbe):
-		return Problem{Status: http.StatusRequestEntityTooLarge, Title: "Too much data",
-			Detail: fmt.Sprintf("The request is larger than ccsub accepts (%d bytes). Shorten the values and try again.", mbe.Limit)}
+		return Problem{Status: http.StatusRequestEntityTooLarge,
+			Detail: i18n.Tf(ctx, "problem.too_large.detail", i18n.D{"Limit": i18n.Number(ctx, mbe.Limit)})}, "problem.too_large.title"
 	case errors.Is(err, ErrSignInRequired):
-		return Problem{Status: http.StatusUnauthorized, Title: "Sign-in required", Detail: "Sign in to use this."}
+		return Problem{Status: http.StatusUnauthorized, Detail: t("problem.sign_in_required.detail")}, "problem.sign_in_required.title"
 	case errors.Is(err, domain.ErrNotFound):
-		return Problem{Status: http.StatusNotFound, Title: "Not found",
-			Detail: "There is nothing at this address. It may have been removed, or the link may be mistyped."}
+		return Problem{Status: http.StatusNotFound, Detail: t("problem.not_found.detail")}, "problem.not_found.title"
 	case errors.Is(err, domain.ErrForbidden):
-		return Problem{Status: http.StatusForbidden, Title: "Not allowed",
-			Detail: "Your role does not allow this. Ask an administrator if you need it."}
+		return Problem{Status: http.StatusForbidden, Detail: t("problem.forbidden.detail")}, "problem.forbidden.title"
 	case errors.Is(err, domain.ErrIdempotencyConflict):
-		return Problem{Status: http.StatusUnprocessableEntity, Title: "Key already used",
-			Detail: "This Idempotency-Key was already used with another request body; use a new key for a new request."}
+		return Problem{Status: http.StatusUnprocessableEntity,
+			Detail: t("problem.idempotency_conflict.detail")}, "problem.idempotency_conflict.title"
 	case errors.Is(err, domain.ErrDuplicateSubmission):
-		return Problem{Status: http.StatusConflict, Title: "Already submitted",
-			Detail: "This was already submitted; nothing was sent again."}
+		return Problem{Status: http.StatusConflict, Detail: t("problem.duplicate.detail")}, "problem.duplicate.title"
 	case errors.Is(err, domain.ErrConflict):
-		return Problem{Status: http.StatusConflict, Title: "Conflict",
-			Detail: "This clashes with what is on record, or it changed meanwhile. Reload and try again."}
+		return Problem{Status: http.StatusConflict, Detail: t("problem.conflict.detail")}, "problem.conflict.title"
 	case errors.Is(err, context.Canceled):
 		// The client went away, and its queries were cancelled with it:
 		// nobody reads this answer, but the log and the metrics do.
-		return Problem{Status: StatusClientClosedRequest, Title: "Request cancelled",
-			Detail: "The request was cancelled before it finished: nothing more was done for it."}
+		return Problem{Status: StatusClientClosedRequest, Detail: t("problem.cancelled.detail")}, "problem.cancelled.title"
 	case errors.Is(err, domain.ErrBusy):
-		return Problem{Status: http.StatusServiceUnavailable, Title: "ccsub is busy", RetryAfter: retryAfterBusy,
-			Detail: "Every database connection for requests is in use, by slow searches or many requests at once. Nothing was done: try again in a few seconds."}
+		return Problem{Status: http.StatusServiceUnavailable, RetryAfter: retryAfterBusy,
+			Detail: t("problem.busy.detail")}, "problem.busy.title"
 	case database.TimedOut(err):
-		return Problem{Status: http.StatusUnprocessableEntity, Title: "This took too long",
-			Detail: "The database stopped this request because it ran too long. Narrow your filters (a shorter date range, a gateway, an outcome) and try again."}
+		return Problem{Status: http.StatusUnprocessableEntity, Detail: t("problem.timeout.detail")}, "problem.timeout.title"
 	case database.Unavailable(err):
-		return Problem{Status: http.StatusServiceUnavailable, Title: "The database is not answering", RetryAfter: retryAfterOutage,
-			Detail: "ccsub cannot reach its database at the moment. Nothing was lost: try again in a few seconds; ccsub reconnects by itself once the database is back."}
+		return Problem{Status: http.StatusServiceUnavailable, RetryAfter: retryAfterOutage,
+			Detail: t("problem.unavailable.detail")}, "problem.unavailable.title"
 	}
-	return Problem{Status: http.StatusInternalServerError, Title: "Something went wrong", Internal: true,
-		Detail: "ccsub could not complete this request. Nothing was lost: try again, and tell an administrator if it keeps happening."}
+	return Problem{Status: http.StatusInternalServerError, Internal: true,
+		Detail: t("problem.internal.detail")}, "problem.internal.title"
 }
 
+// title is the message ID of the title of a refusal whose words come from
+// the handler.
 func title(status int) string {
 	switch status {
 	case http.StatusNotFound:
-		return "Not found"
+		return "problem.not_found.title"
 	case http.StatusForbidden:
-		return "Not allowed"
+		return "problem.forbidden.title"
 	case http.StatusConflict:
-		return "Conflict"
+		return "problem.conflict.title"
 	}
-	return "That request could not be handled"
+	return "problem.refused.title"
 }

@@ -282,5 +282,5 @@ func LogProblem(log *slog.Logger, r *http.Request, p Problem, err error) {
 		log.Error("request failed", "id", RequestID(r), "method", r.Method, "path", LogPath(r), "err", err)
 		return
 	}
-	log.Info("request refused", "id", RequestID(r), "method", r.Method, "path", LogPath(r), "status", p.Status, "reason", p.Title)
+	log.Info("request refused", "id", RequestID(r), "method", r.Method, "path", LogPath(r), "status", p.Status, "reason", p.Reason)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/i18n"
 )
 
 // MaxFormBody caps a urlencoded form and a JSON body; a gateway's CA
@@ -21,7 +22,7 @@ func ParseForm(w http.ResponseWriter, r *http.Request) error {
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return BadRequest("The form data could not be read: " + err.Error())
+		return BadRequest(i18n.Tf(r.Context(), "problem.form_unreadable", i18n.D{"Cause": err.Error()}))
 	}
 	return nil
 }

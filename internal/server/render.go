@@ -9,6 +9,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/web/errorpage"
 	"ccsub/web/layout"
 
@@ -41,9 +42,9 @@ func (s *Server) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return
 	}
-	pr := httpkit.Classify(err)
+	pr := httpkit.ClassifyIn(r.Context(), err)
 	httpkit.LogProblem(s.log, r, pr, err)
-	p := errorpage.Props{Shell: s.shell(r, "Error", ""), RequestID: httpkit.RequestID(r),
+	p := errorpage.Props{Shell: s.shell(r, i18n.T(r.Context(), "errorpage.title"), ""), RequestID: httpkit.RequestID(r),
 		Status: pr.Status, Heading: pr.Title, Detail: pr.Detail}
 	var buf bytes.Buffer
 	if rerr := errorpage.Page(p).Render(r.Context(), &buf); rerr != nil {

@@ -1,8 +1,20 @@
 // ccsub progressive enhancement. Every page works without this file.
+
+// pageLocale is the locale dates are written in: the page's language, in
+// the browser's own variant of it when it has one (en-GB keeps day/month).
+function pageLocale() {
+  "use strict";
+  var lang = document.documentElement.lang || "en";
+  var prefs = navigator.languages || [navigator.language || ""];
+  for (var i = 0; i < prefs.length; i++) {
+    if (prefs[i] && prefs[i].split("-")[0] === lang.split("-")[0]) { return prefs[i].indexOf("zh") === 0 ? lang : prefs[i]; }
+  }
+  return lang;
+}
 (function () {
   "use strict";
   // Show times in the viewer's own time zone; the server renders UTC.
-  var fmt = new Intl.DateTimeFormat(undefined, {
+  var fmt = new Intl.DateTimeFormat(pageLocale(), {
     year: "numeric", month: "2-digit", day: "2-digit",
     hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short"
   });
@@ -46,7 +58,7 @@
   var table = body.closest("table");
   var empty = document.getElementById("inbox-empty");
   var status = document.getElementById("inbox-status");
-  var fmt = new Intl.DateTimeFormat(undefined, {
+  var fmt = new Intl.DateTimeFormat(pageLocale(), {
     year: "numeric", month: "2-digit", day: "2-digit",
     hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short"
   });

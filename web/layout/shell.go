@@ -1,6 +1,12 @@
 // Package layout is the page shell every console page renders into.
 package layout
 
+import (
+	"context"
+
+	"ccsub/internal/i18n"
+)
+
 // Shell is what the frame of every page needs to know.
 type Shell struct {
 	Title    string
@@ -21,4 +27,17 @@ func current(s Shell, nav string) string {
 		return "page"
 	}
 	return "false"
+}
+
+// roleLabel is a role's name in the viewer's language.
+func roleLabel(ctx context.Context, role string) string {
+	switch role {
+	case "admin":
+		return i18n.T(ctx, "layout.role.admin")
+	case "operator":
+		return i18n.T(ctx, "layout.role.operator")
+	case "auditor":
+		return i18n.T(ctx, "layout.role.auditor")
+	}
+	return role
 }

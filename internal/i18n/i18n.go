@@ -1,0 +1,161 @@
+// Package i18n holds ccsub's message catalogs and the few functions every
+// view and handler uses to speak the viewer's language.
+//
+// The catalogs are TOML files embedded from locales/<language>/<area>.toml,
+// one file per area and language, read by go-i18n. English (en) is the
+// source language; Simplified Chinese (zh-Hans) must be complete (the
+// catalog tests fail otherwise). Message IDs start with their area:
+// "layout.nav.history" lives in locales/*/layout.toml.
+//
+// The language of a request is chosen once by Middleware and kept in the
+// request's context; T, Tf, Number and DateTime read it from there, so a
+// templ component (which gets ctx) and a handler (r.Context()) use the same
+// calls. A context without a language (background jobs, the JSON API, the
+// CLI) speaks English.
+package i18n
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+
+	"github.com/BurntSushi/toml"
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+// The languages ccsub speaks. English is the source and the fallback.
+const (
+	English = "en"
+	Chinese = "zh-Hans"
+)
+
+// Language is one language the viewer can choose.
+type Language struct {
+	Tag  string // BCP 47, as in <html lang> and the ccsub_lang cookie
+	Name string // the language's own name, shown in the switcher in every language
+}
+
+// Languages are the languages offered, English first.
+var Languages = []Language{{English, "English"}, {Chinese, "简体中文"}}
+
+// D is the data of a message's placeholders: Tf(ctx, id, i18n.D{"Name": n})
+// fills {{.Name}}. A "Count" entry also picks the plural form.
+type D = map[string]any
+
+//go:embed locales
+var files embed.FS
+
+var (
+	bundle     = goi18n.NewBundle(language.English)
+	localizers = map[string]*goi18n.Localizer{}
+)
+
+func init() {
+	if err := load(bundle, files); err != nil {
+		panic("i18n: " + err.Error())
+	}
+	for _, l := range Languages {
+		localizers[l.Tag] = goi18n.NewLocalizer(bundle, l.Tag)
+	}
+}
+
+// load reads every locales/<language>/<area>.toml into b. The language
+// comes from the folder (go-i18n would read it from the file name).
+func load(b *goi18n.Bundle, fsys fs.FS) error {
+	return fs.WalkDir(fsys, "locales", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if path.Ext(p) != ".toml" {
+			return fmt.Errorf("%s: only .toml catalogs belong in locales", p)
+		}
+		tag, err := language.Parse(path.Base(path.Dir(p)))
+		if err != nil {
+			return fmt.Errorf("%s: the folder must be a language tag: %w", p, err)
+		}
+		buf, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		if _, err := b.ParseMessageBytes(tag, buf, toml.Unmarshal); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		return nil
+	})
+}
+
+type ctxKey struct{}
+
+// state is what the middleware leaves in a request's context.
+type state struct {
+	lang string
+	loc  *goi18n.Localizer
+	here string // the page to come back to after switching language
+}
+
+// WithLanguage returns ctx speaking lang (one of Languages' tags; anything
+// else is English). here is the local path the language switcher returns
+// to; "" means "/".
+func WithLanguage(ctx context.Context, lang, here string) context.Context {
+	lang = Supported(lang)
+	return context.WithValue(ctx, ctxKey{}, &state{lang: lang, loc: localizers[lang], here: here})
+}
+
+func from(ctx context.Context) *state {
+	if s, ok := ctx.Value(ctxKey{}).(*state); ok {
+		return s
+	}
+	return &state{lang: English, loc: localizers[English]}
+}
+
+// Lang is the language of ctx, for <html lang>: "en" or "zh-Hans".
+func Lang(ctx context.Context) string { return from(ctx).lang }
+
+// Here is the local path (with its query) of the page being shown, where
+// the language switcher sends the viewer back to.
+func Here(ctx context.Context) string {
+	if h := from(ctx).here; h != "" {
+		return h
+	}
+	return "/"
+}
+
+// Supported returns lang when ccsub speaks it, else English.
+func Supported(lang string) string {
+	for _, l := range Languages {
+		if l.Tag == lang {
+			return lang
+		}
+	}
+	return English
+}
+
+// T is the message id in the language of ctx, for messages without
+// placeholders.
+func T(ctx context.Context, id string) string { return Tf(ctx, id, nil) }
+
+// Tf is the message id with its placeholders filled from data. When data
+// has a "Count", it also chooses the plural form ("one", "other") of the
+// language. A message missing in the language falls back to English; one
+// missing everywhere shows its id (the catalog tests make sure neither
+// ships).
+func Tf(ctx context.Context, id string, data D) string {
+	lc := &goi18n.LocalizeConfig{MessageID: id, TemplateData: data}
+	if n, ok := data["Count"]; ok {
+		lc.PluralCount = n
+	}
+	msg, err := from(ctx).loc.Localize(lc)
+	if msg == "" && err != nil {
+		return id
+	}
+	return msg
+}
+
+// InEnglish is the message id in English whatever the viewer's language:
+// for logs and audit entries, which stay in one language.
+func InEnglish(id string, data D) string {
+	return Tf(context.Background(), id, data)
+}
