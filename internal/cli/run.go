@@ -53,6 +53,15 @@ type env struct {
 // Run runs one command.
 func Run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	// A command asked for its help (-h) printed it and did nothing else.
+	if err := run(ctx, e, args); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+func run(ctx context.Context, e env, args []string) error {
+	stdout := e.stdout
 	if len(args) == 0 {
 		return serve(ctx, e, nil)
 	}
@@ -90,13 +99,12 @@ func Run(ctx context.Context, args []string, getenv config.Getenv, stdin io.Read
 	}
 }
 
-// parseFlags parses a subcommand's flags, printing its help on -h.
+// parseFlags parses a subcommand's flags. On -h it prints the help and
+// returns flag.ErrHelp, so the command stops there (Run makes it a success):
+// `ccsub retention run -h` must not run retention.
 func parseFlags(fs *flag.FlagSet, args []string, e env) error {
 	fs.SetOutput(e.stderr)
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if fs.NArg() > 0 {
