@@ -108,3 +108,21 @@ func TestCLIDevSeedChecksItsOptions(t *testing.T) {
 		})
 	}
 }
+
+// -h prints a command's flags and stops there: `dev seed -h` once seeded the
+// database it was pointed at, and `retention run -h` ran retention.
+func TestCLIHelpFlagDoesNothingElse(t *testing.T) {
+	env := seedEnv(t)
+	for _, args := range [][]string{{"dev", "seed", "-h"}, {"dev", "seed", "--help"}, {"retention", "run", "-h"}} {
+		stdout, stderr, err := runCLI(t, env, "", args...)
+		if err != nil || stdout != "" || !strings.Contains(stderr, "Usage of ") {
+			t.Errorf("%v: err %v, stdout %q, stderr %q; want the usage on stderr only", args, err, stdout, stderr)
+		}
+	}
+	if n := countIn(t, env["DATABASE_URL"], "SELECT count(*) FROM calls"); n != 0 {
+		t.Errorf("%d calls after dev seed -h, want none", n)
+	}
+	if n := countIn(t, env["DATABASE_URL"], "SELECT count(*) FROM retention_runs"); n != 0 {
+		t.Errorf("%d retention runs after retention run -h, want none", n)
+	}
+}
