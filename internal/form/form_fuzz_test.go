@@ -223,7 +223,7 @@ func FuzzLoginForm(f *testing.F) {
 	})
 }
 
-var callQueryFields = []string{"retcode", "outcome", "operation", "serverId", "callback", "message", "from", "to"}
+var callQueryFields = []string{"retcode", "outcome", "operation", "gateway", "serverId", "callback", "message", "from", "to"}
 
 func FuzzCallQuery(f *testing.F) {
 	f.Add("retcode=107-027&outcome=rejected&operation=register&serverId=2014&callback=crm&from=2026-01-01&to=2026-01-31")

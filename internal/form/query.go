@@ -23,6 +23,7 @@ type CallQuery struct {
 	Retcode   string
 	Outcome   string
 	Operation string
+	Gateway   string // a gateway's id
 	ServerID  string // a whole serverId, or its start followed by "*"
 	Callback  string
 	Message   string
@@ -35,7 +36,7 @@ type CallQuery struct {
 func ParseCallQuery(q url.Values) (CallQuery, domain.CallFilter, Errors) {
 	fv := CallQuery{
 		Retcode: strings.TrimSpace(q.Get("retcode")), Outcome: q.Get("outcome"), Operation: q.Get("operation"),
-		ServerID: strings.TrimSpace(q.Get("serverId")), Callback: strings.TrimSpace(q.Get("callback")),
+		Gateway: strings.TrimSpace(q.Get("gateway")), ServerID: strings.TrimSpace(q.Get("serverId")), Callback: strings.TrimSpace(q.Get("callback")),
 		Message: strings.TrimSpace(q.Get("message")), From: q.Get("from"), To: q.Get("to"),
 	}
 	errs := Errors{}
@@ -64,6 +65,13 @@ func ParseCallQuery(q url.Values) (CallQuery, domain.CallFilter, Errors) {
 			errs["operation"] = "Choose an operation from the list."
 		}
 	}
+	if fv.Gateway != "" {
+		id, err := strconv.ParseInt(fv.Gateway, 10, 64)
+		if err != nil || id <= 0 {
+			errs["gateway"] = "Choose a gateway from the list."
+		}
+		f.GatewayID = id
+	}
 	f.From, f.To = days(fv.From, fv.To, errs)
 	return fv, f, errs
 }
@@ -71,6 +79,7 @@ func ParseCallQuery(q url.Values) (CallQuery, domain.CallFilter, Errors) {
 // Values is the query string of the filters given.
 func (fv CallQuery) Values() url.Values {
 	return nonEmpty(map[string]string{"retcode": fv.Retcode, "outcome": fv.Outcome, "operation": fv.Operation,
+		"gateway":  fv.Gateway,
 		"serverId": fv.ServerID, "callback": fv.Callback, "message": fv.Message, "from": fv.From, "to": fv.To})
 }
 

@@ -105,6 +105,7 @@ func (s *Server) saveGateway(w http.ResponseWriter, r *http.Request, id int64) e
 	if err != nil {
 		return err
 	}
+	s.forgetGatewayNames()
 	return s.flash(w, r, "ok", fmt.Sprintf("Gateway %q saved. Use \"Test connection\" to check it.", g.Name), "/gateways")
 }
 

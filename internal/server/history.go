@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"ccsub/internal/domain"
@@ -25,7 +26,17 @@ func (s *Server) History(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	props := history.ListProps{Filters: fv, Errors: errs, Outcomes: domain.Outcomes, Ops: domain.Operations, TextMatch: match}
+	gws, err := s.gatewayChoices(r.Context())
+	if err != nil {
+		return err
+	}
+	props := history.ListProps{Filters: fv, Errors: errs, Outcomes: domain.Outcomes, Ops: domain.Operations, TextMatch: match,
+		Gateways: gws}
+	if _, bad := errs["gateway"]; !bad && filter.GatewayID != 0 && !slices.ContainsFunc(gws, func(g domain.Gateway) bool {
+		return g.ID == filter.GatewayID
+	}) {
+		errs["gateway"] = form.NoSuchGateway
+	}
 	if len(errs) > 0 {
 		props.Shell = s.page(w, r, "History", "history")
 		if msg, ok := errs["page"]; ok {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -122,5 +123,35 @@ func TestHistoryWithoutPgTrgmSaysSoAndMatchesTheStart(t *testing.T) {
 		if rows := historyRowTexts(e.Page(c, "/history?"+query, http.StatusOK)); len(rows) != want {
 			t.Errorf("%s: %d rows, want %d: %q", query, len(rows), want, rows)
 		}
+	}
+}
+
+// TestHistoryFiltersByGateway: the overview links each gateway to its
+// calls; an id that is not a gateway's is said so, not an empty page.
+func TestHistoryFiltersByGateway(t *testing.T) {
+	e := newEnv(t)
+	c, _ := e.User(domain.RoleAuditor)
+	_, word := searchCalls(t, e) // three calls on e.Gw
+	other := e.AddGateway(apptest.Uniq("other-gw"), e.Sim.URL(), string(e.Sim.CAPEM()), apptest.SimPassword)
+	call, err := e.St.BeginCall(t.Context(), domain.NewCall{GatewayID: other.ID, GatewayName: other.Name, Actor: "alice",
+		Operation: domain.OpRegister, CallbackURI: "https://" + word + ".example.com/asr", SubscribeType: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[int64]int{e.Gw.ID: 3, other.ID: 1} {
+		q := url.Values{"gateway": {strconv.FormatInt(id, 10)}, "callback": {word}}
+		doc := e.Page(c, "/history?"+q.Encode(), http.StatusOK)
+		if rows := historyRowTexts(doc); len(rows) != want {
+			t.Errorf("gateway %d: %d rows, want %d: %q", id, len(rows), want, rows)
+		}
+		if got := doc.Find("#f-gateway option[selected]").AttrOr("value", ""); got != strconv.FormatInt(id, 10) {
+			t.Errorf("gateway %d: the filter shows %q selected", id, got)
+		}
+	}
+	if doc := e.Page(c, "/history?gateway="+strconv.FormatInt(call.ID+1e6, 10), http.StatusBadRequest); !strings.Contains(doc.Find("#f-gateway").Parent().Text(), "No gateway has this id") {
+		t.Error("an unknown gateway id is not explained")
+	}
+	if doc := e.Page(c, "/history?gateway=x", http.StatusBadRequest); !strings.Contains(doc.Find("#f-gateway").Parent().Text(), "Choose a gateway") {
+		t.Error("a gateway that is not a number is not explained")
 	}
 }

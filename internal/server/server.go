@@ -46,6 +46,7 @@ type Server struct {
 	sessions *sessions.CookieStore
 	public   string
 	interval time.Duration
+	gwNames  *gatewayNames
 }
 
 // New builds the pages.
@@ -62,5 +63,5 @@ func New(d Deps) *Server {
 	}
 	cs.MaxAge(cs.Options.MaxAge)
 	return &Server{store: d.Store, subs: d.Subscribe, gws: d.Gateways, access: d.Access, audit: d.Audit, retain: d.Retention, log: d.Log,
-		sessions: cs, public: d.PublicURL, interval: d.Interval}
+		sessions: cs, public: d.PublicURL, interval: d.Interval, gwNames: &gatewayNames{}}
 }

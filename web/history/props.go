@@ -22,6 +22,7 @@ type ListProps struct {
 	ExportQuery string
 	Outcomes    []domain.Outcome
 	Ops         []domain.Operation
+	Gateways    []domain.Gateway // the gateway filter's choices
 	// TextMatch is how the callback and message terms are matched; with
 	// domain.MatchStart the page says that only the start is searched.
 	TextMatch domain.TextMatch
@@ -73,3 +74,5 @@ func (p CallProps) RetcodeAction() string {
 	}
 	return view.RetcodeAction(p.Call.Retcode)
 }
+
+func gatewayValue(g domain.Gateway) string { return strconv.FormatInt(g.ID, 10) }
