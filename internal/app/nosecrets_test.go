@@ -166,7 +166,7 @@ func (e *testEnv) secretsSubscriptions(c *capture, op *http.Client, gwID int64, 
 // registeredVia registers through the form and returns the subscription id.
 func (e *testEnv) registeredVia(c *capture, op *http.Client, name string, f url.Values) int64 {
 	e.T.Helper()
-	id := apptest.CallIDFrom(e.T, c.keep(name, e.Post(op, "/subscriptions", f)))
+	id := e.RegisterCallFrom(e.T, c.keep(name, e.Post(op, "/subscriptions", f)))
 	call, err := e.St.Call(context.Background(), id)
 	if err != nil || call.SubscriptionID == nil {
 		e.T.Fatalf("%s: call %d: %v, outcome %s %s", name, id, err, call.Outcome, call.Error)

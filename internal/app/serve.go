@@ -39,6 +39,9 @@ func (a *App) Serve(ctx context.Context, out io.Writer) error {
 		a.Log.Warn("gateway answers kept in the journal are not all recorded yet; retrying in the background", "err", err)
 	}
 	if _, err := a.Subscribe.RecoverInterrupted(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: a stop, not a failure
+		}
 		return err
 	}
 	pw, err := a.Access.FirstAdmin(ctx)

@@ -81,13 +81,14 @@ func TestZeroConfigurationStart(t *testing.T) {
 	}
 }
 
-var callPath = regexp.MustCompile(`^/calls/[0-9]+$`)
+var subscriptionPath = regexp.MustCompile(`^/subscriptions/[0-9]+$`)
 
 // serviceToken is what registerOverHTTP sends; it must never reach a log.
 const serviceToken = "zero-config-token-1"
 
 // registerOverHTTP submits the register form as a browser would (without
-// JavaScript) and returns the serverId shown on the call's page.
+// JavaScript) and returns the serverId shown on the new subscription's
+// page, where the register lands.
 func registerOverHTTP(t *testing.T, c *client, callback string) string {
 	t.Helper()
 	form := c.page("/subscriptions/new")
@@ -102,15 +103,15 @@ func registerOverHTTP(t *testing.T, c *client, callback string) string {
 		"serviceToken": {serviceToken}, "idempotencyKey": {key},
 	})
 	loc := res.Header.Get("Location")
-	if res.StatusCode != http.StatusSeeOther || !callPath.MatchString(loc) {
-		t.Fatalf("POST /subscriptions: status %d, Location %q; want 303 to /calls/{id}\n%s", res.StatusCode, loc, body)
+	if res.StatusCode != http.StatusSeeOther || !subscriptionPath.MatchString(loc) {
+		t.Fatalf("POST /subscriptions: status %d, Location %q; want 303 to /subscriptions/{id}\n%s", res.StatusCode, loc, body)
 	}
-	call := c.page(loc)
-	serverID := strings.TrimSpace(call.Find("#call-server-id").Text())
+	sub := c.page(loc)
+	serverID := strings.TrimSpace(sub.Find("#sub-server-id").Text())
 	if serverID == "" || serverID == "—" {
-		t.Fatalf("no serverId on %s; flash: %q", loc, call.Find(".flash").Text())
+		t.Fatalf("no serverId on %s; flash: %q", loc, sub.Find(".flash").Text())
 	}
-	if flash := call.Find(".flash.ok").Text(); !strings.Contains(flash, serverID) {
+	if flash := sub.Find(".flash.ok").Text(); !strings.Contains(flash, serverID) {
 		t.Errorf("flash %q does not name serverId %s", flash, serverID)
 	}
 	return serverID
