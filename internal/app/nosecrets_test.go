@@ -192,7 +192,8 @@ func (e *testEnv) secretsAPI(c *capture, apiToken string, gwID int64, token stri
 func (e *testEnv) secretsPages(c *capture, admin *http.Client, apiToken string, gwID int64, subs []int64) {
 	e.T.Helper()
 	paths := []string{"/history", "/subscriptions", "/gateways", fmt.Sprintf("/gateways/%d", gwID), "/inbox", "/audit",
-		"/history/export.csv", "/history/export.json", "/audit/export.csv", "/audit/export.json"}
+		"/history/export.csv", "/history/export-excel.csv", "/history/export.json", "/audit/export.csv", "/audit/export-excel.csv",
+		"/audit/export.json"}
 	for _, id := range subs {
 		paths = append(paths, fmt.Sprintf("/subscriptions/%d", id), fmt.Sprintf("/subscriptions/%d/inbox", id))
 	}

@@ -152,8 +152,10 @@ func (d doors) routes() []Route {
 
 		// Exports: streamed, with the pages' filters; audited.
 		{"GET /history/export.csv", Reader, h(x.HistoryCSV)},
+		{"GET /history/export-excel.csv", Reader, h(x.HistoryExcel)},
 		{"GET /history/export.json", Reader, h(x.HistoryJSON)},
 		{"GET /audit/export.csv", Auditing, h(x.AuditCSV)},
+		{"GET /audit/export-excel.csv", Auditing, h(x.AuditExcel)},
 		{"GET /audit/export.json", Auditing, h(x.AuditJSON)},
 
 		// Retention: administrators only. A run deletes rows past their

@@ -61,6 +61,7 @@ var allowed = map[string][]caller{
 	"GET /inbox":                            signedIn,
 	"GET /inbox/rows":                       signedIn,
 	"GET /history/export.csv":               signedIn,
+	"GET /history/export-excel.csv":         signedIn,
 	"GET /history/export.json":              signedIn,
 	"GET /subscriptions/new":                operators,
 	"POST /subscriptions":                   operators,
@@ -80,10 +81,11 @@ var allowed = map[string][]caller{
 	"POST /gateways/{id}/reveal":            admins,
 	"POST /subscriptions/{id}/reveal-token": admins,
 
-	"GET /audit":             adminsAndAuditors,
-	"GET /audit/export.csv":  adminsAndAuditors,
-	"GET /audit/export.json": adminsAndAuditors,
-	"GET /audit/verify":      admins,
+	"GET /audit":                  adminsAndAuditors,
+	"GET /audit/export.csv":       adminsAndAuditors,
+	"GET /audit/export-excel.csv": adminsAndAuditors,
+	"GET /audit/export.json":      adminsAndAuditors,
+	"GET /audit/verify":           admins,
 
 	"GET /users":                admins,
 	"GET /users/new":            admins,
