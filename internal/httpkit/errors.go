@@ -81,9 +81,10 @@ const StatusClientClosedRequest = 499
 // Classify is the one table from error to status and words.
 func Classify(err error) Problem {
 	var (
-		e    *Error
-		mbe  *http.MaxBytesError
-		kept *domain.AnswerKept
+		e     *Error
+		mbe   *http.MaxBytesError
+		kept  *domain.AnswerKept
+		inUse *domain.GatewayInUse
 	)
 	switch {
 	case errors.As(err, &kept):
@@ -110,6 +111,11 @@ func Classify(err error) Problem {
 	case errors.Is(err, domain.ErrDuplicateSubmission):
 		return Problem{Status: http.StatusConflict, Title: "Already submitted",
 			Detail: "This was already submitted; nothing was sent again."}
+	case errors.As(err, &inUse):
+		return Problem{Status: http.StatusConflict, Title: "Gateway in use", Detail: inUse.Error()}
+	case errors.Is(err, domain.ErrGatewayNotUsable):
+		return Problem{Status: http.StatusConflict, Title: "Gateway disabled",
+			Detail: "This gateway is disabled or removed: nothing can be registered on it. Choose another gateway, or ask an administrator to enable it."}
 	case errors.Is(err, domain.ErrConflict):
 		return Problem{Status: http.StatusConflict, Title: "Conflict",
 			Detail: "This clashes with what is on record, or it changed meanwhile. Reload and try again."}

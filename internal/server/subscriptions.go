@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"ccsub/internal/form"
 	"ccsub/internal/httpkit"
 	"ccsub/internal/secret"
+	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 	"ccsub/web/subscriptions"
 	"ccsub/web/view"
@@ -123,7 +125,9 @@ func (s *Server) renderRegisterForm(w http.ResponseWriter, r *http.Request, stat
 	}
 	opts := make([]subscriptions.GatewayOption, 0, len(gws))
 	for _, g := range gws {
-		opts = append(opts, subscriptions.GatewayOption{ID: g.ID, Name: g.Name, URL: g.BaseURL})
+		if g.Usable() { // a disabled gateway takes no new register
+			opts = append(opts, subscriptions.GatewayOption{ID: g.ID, Name: g.Name, URL: g.BaseURL})
+		}
 	}
 	if len(opts) == 1 && f.Gateway == "" {
 		f.Gateway = opts[0].Value()
@@ -161,11 +165,11 @@ func (s *Server) RegisterSubscription(w http.ResponseWriter, r *http.Request) er
 	f.ReceiverBase = s.public
 	valid := f.Validate()
 	if f.GatewayID != 0 {
-		if _, err := s.store.Gateway(r.Context(), f.GatewayID); errors.Is(err, domain.ErrNotFound) {
-			f.Errors.Add("gateway", "This gateway does not exist (any more). Choose one from the list.")
-			valid = false
-		} else if err != nil {
+		if msg, err := registrable(r.Context(), s.store, f.GatewayID); err != nil {
 			return err
+		} else if msg != "" {
+			f.Errors.Add("gateway", msg)
+			valid = false
 		}
 	}
 	if f.ReceiverKey == "" {
@@ -230,6 +234,21 @@ func flashKind(o domain.Outcome) string {
 }
 
 func callURL(id int64) string { return fmt.Sprintf("/calls/%d", id) }
+
+// registrable is why a register may not go to the gateway ("" when it
+// may): removed or disabled.
+func registrable(ctx context.Context, st *store.Store, id int64) (string, error) {
+	g, err := st.CurrentGateway(ctx, id)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return form.GatewayGone, nil
+	case err != nil:
+		return "", err
+	case g.Disabled:
+		return form.GatewayDisabled, nil
+	}
+	return "", nil
+}
 
 // newKey is a form's one-time idempotency key.
 func newKey() string {
