@@ -147,7 +147,7 @@ func TestAPIRegisterReachesTheGatewayExactlyLikeTheForm(t *testing.T) {
 
 	f := e.RegisterForm()
 	f.Set("serviceToken", token)
-	apptest.CallIDFrom(t, e.Post(browser, "/subscriptions", f))
+	apptest.SubscriptionIDFrom(t, e.Post(browser, "/subscriptions", f))
 	r := e.Call(op, "POST", "/api/v1/subscriptions", e.RegisterJSON(token)).Want(t, http.StatusCreated)
 
 	regs := e.Sim.RequestsFor("register")

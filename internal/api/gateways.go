@@ -31,7 +31,7 @@ func (a *API) ListGateways(w http.ResponseWriter, r *http.Request) error {
 
 // Gateway is GET /api/v1/gateways/{id}.
 func (a *API) Gateway(w http.ResponseWriter, r *http.Request) error {
-	g, err := httpkit.Load(r, a.store.Gateway)
+	g, err := httpkit.Load(r, a.store.CurrentGateway)
 	if err != nil {
 		return err
 	}
@@ -41,13 +41,19 @@ func (a *API) Gateway(w http.ResponseWriter, r *http.Request) error {
 
 // gatewayBody is the body of create and update. The password is
 // write-only: it is never returned. On update, a field left out keeps its
-// stored value.
+// stored value; disabled is for update only.
 type gatewayBody struct {
 	Name     *string `json:"name"`
 	BaseURL  *string `json:"baseUrl"`
 	AgentID  *int64  `json:"agentId"`
 	Password *string `json:"password"`
 	CAPEM    *string `json:"caPem"`
+	Disabled *bool   `json:"disabled"`
+}
+
+// settings reports whether the body changes any setting but disabled.
+func (b gatewayBody) settings() bool {
+	return b.Name != nil || b.BaseURL != nil || b.AgentID != nil || b.Password != nil || b.CAPEM != nil
 }
 
 // form fills the gateway form from the body over the stored values, so
@@ -79,6 +85,9 @@ func (a *API) CreateGateway(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
+	if b.Disabled != nil {
+		return httpkit.Invalid(form.Errors{"disabled": "A new gateway starts enabled: disable it with PATCH once it exists."})
+	}
 	g, err := a.saveGateway(r, domain.Gateway{}, b)
 	if err != nil {
 		return err
@@ -90,7 +99,7 @@ func (a *API) CreateGateway(w http.ResponseWriter, r *http.Request) error {
 
 // UpdateGateway is PATCH /api/v1/gateways/{id}.
 func (a *API) UpdateGateway(w http.ResponseWriter, r *http.Request) error {
-	old, err := httpkit.Load(r, a.store.Gateway)
+	old, err := httpkit.Load(r, a.store.CurrentGateway)
 	if err != nil {
 		return err
 	}
@@ -98,11 +107,38 @@ func (a *API) UpdateGateway(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
-	g, err := a.saveGateway(r, old, b)
+	// The settings are checked before disabled is applied, so a body
+	// refused for its fields changes nothing; a refused disable (409)
+	// comes before the settings are saved.
+	if f := b.form(old); b.settings() && !f.Validate() {
+		return httpkit.Invalid(f.Errors)
+	}
+	g := old
+	if b.Disabled != nil {
+		if g, err = a.gws.SetDisabled(r.Context(), httpkit.Actor(r), old.ID, *b.Disabled); err != nil {
+			return err
+		}
+	}
+	if b.settings() {
+		if g, err = a.saveGateway(r, g, b); err != nil {
+			return err
+		}
+	}
+	a.writeJSON(w, http.StatusOK, jsonview.GatewayOf(g))
+	return nil
+}
+
+// RemoveGateway is DELETE /api/v1/gateways/{id}: 204, or 409 naming the
+// live subscriptions that depend on it.
+func (a *API) RemoveGateway(w http.ResponseWriter, r *http.Request) error {
+	g, err := httpkit.Load(r, a.store.CurrentGateway)
 	if err != nil {
 		return err
 	}
-	a.writeJSON(w, http.StatusOK, jsonview.GatewayOf(g))
+	if _, err := a.gws.Remove(r.Context(), httpkit.Actor(r), g.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -180,11 +180,16 @@ func (a *API) validateRegister(r *http.Request, f *form.Subscription, b register
 		valid = false
 	}
 	if f.GatewayID != 0 {
-		if _, err := a.store.Gateway(r.Context(), f.GatewayID); errors.Is(err, domain.ErrNotFound) {
+		g, err := a.store.CurrentGateway(r.Context(), f.GatewayID)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
 			f.Errors.Add("gateway", "This gateway does not exist (any more).")
 			valid = false
-		} else if err != nil {
+		case err != nil:
 			return err
+		case g.Disabled:
+			f.Errors.Add("gateway", form.GatewayDisabled)
+			valid = false
 		}
 	}
 	if !valid {

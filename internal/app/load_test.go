@@ -23,7 +23,8 @@ import (
 type loadLog struct {
 	mu       sync.Mutex
 	statuses map[string]map[int]int
-	calls    []int64  // register calls a 303 led to
+	calls    []int64  // register calls a 303 led to (the gateway granted nothing)
+	subs     []int64  // subscriptions a 303 led to (the gateway granted one)
 	pushes   []string // curcallid of every push answered 200
 	errs     []string
 	done     atomic.Int64 // requests answered, for the test's progress checks
@@ -47,6 +48,24 @@ func (l *loadLog) fail(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.errs = append(l.errs, fmt.Sprintf(format, args...))
+}
+
+// landed records where a submit's 303 led: a call or a subscription.
+func (l *loadLog) landed(loc string) {
+	list := &l.calls
+	rest, ok := strings.CutPrefix(loc, "/calls/")
+	if !ok {
+		rest, ok = strings.CutPrefix(loc, "/subscriptions/")
+		list = &l.subs
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	if !ok || err != nil {
+		l.fail("a submit redirected to %q", loc)
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	*list = append(*list, id)
 }
 
 // noRedirect is a signed-in browser that shows each answer as it is.
@@ -129,7 +148,16 @@ func TestMixedLoadWhileTheDatabaseRestartsTwice(t *testing.T) {
 	if l.outage.Load() == 0 {
 		t.Error("no request met the outages: the test did not test them")
 	}
-	// Every 303 of a submit led to a committed, answered call.
+	// Every 303 of a submit led to a committed, answered call, or to a
+	// committed subscription with its register call answered.
+	for _, id := range l.subs {
+		sub, err := e.St.Subscription(context.Background(), id)
+		if err != nil {
+			t.Errorf("subscription %d a submit was sent to: %v", id, err)
+			continue
+		}
+		l.calls = append(l.calls, sub.RegisterCallID)
+	}
 	for _, id := range l.calls {
 		call, err := e.St.Call(context.Background(), id)
 		if err != nil {
@@ -190,14 +218,7 @@ func submitter(e *testEnv, l *loadLog, c *http.Client, stop <-chan struct{}) {
 			status, loc := send(l, c, http.MethodPost, e.Srv.URL+"/subscriptions", f)
 			l.saw("submit", status)
 			if status == http.StatusSeeOther {
-				id, err := strconv.ParseInt(strings.TrimPrefix(loc, "/calls/"), 10, 64)
-				if err != nil {
-					l.fail("a submit redirected to %q", loc)
-				} else {
-					l.mu.Lock()
-					l.calls = append(l.calls, id)
-					l.mu.Unlock()
-				}
+				l.landed(loc)
 			}
 			if status != http.StatusServiceUnavailable && status != 0 {
 				break

@@ -166,7 +166,7 @@ func (e *testEnv) secretsSubscriptions(c *capture, op *http.Client, gwID int64, 
 // registeredVia registers through the form and returns the subscription id.
 func (e *testEnv) registeredVia(c *capture, op *http.Client, name string, f url.Values) int64 {
 	e.T.Helper()
-	id := apptest.CallIDFrom(e.T, c.keep(name, e.Post(op, "/subscriptions", f)))
+	id := e.RegisterCallFrom(e.T, c.keep(name, e.Post(op, "/subscriptions", f)))
 	call, err := e.St.Call(context.Background(), id)
 	if err != nil || call.SubscriptionID == nil {
 		e.T.Fatalf("%s: call %d: %v, outcome %s %s", name, id, err, call.Outcome, call.Error)
@@ -192,7 +192,8 @@ func (e *testEnv) secretsAPI(c *capture, apiToken string, gwID int64, token stri
 func (e *testEnv) secretsPages(c *capture, admin *http.Client, apiToken string, gwID int64, subs []int64) {
 	e.T.Helper()
 	paths := []string{"/history", "/subscriptions", "/gateways", fmt.Sprintf("/gateways/%d", gwID), "/inbox", "/audit",
-		"/history/export.csv", "/history/export.json", "/audit/export.csv", "/audit/export.json"}
+		"/history/export.csv", "/history/export-excel.csv", "/history/export.json", "/audit/export.csv", "/audit/export-excel.csv",
+		"/audit/export.json"}
 	for _, id := range subs {
 		paths = append(paths, fmt.Sprintf("/subscriptions/%d", id), fmt.Sprintf("/subscriptions/%d/inbox", id))
 	}

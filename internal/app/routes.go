@@ -110,6 +110,9 @@ func (d doors) routes() []Route {
 		{"POST /gateways/{id}", Admin, h(p.UpdateGateway)},
 		{"POST /gateways/{id}/test", Operator, h(p.TestGateway)},
 		{"POST /gateways/{id}/retry-login", Admin, h(p.RetryGatewayLogin)},
+		{"POST /gateways/{id}/disable", Admin, h(p.DisableGateway)},
+		{"POST /gateways/{id}/enable", Admin, h(p.EnableGateway)},
+		{"POST /gateways/{id}/remove", Admin, h(p.RemoveGateway)},
 
 		// Notifications: the receiver (no session: the platform authenticates
 		// with service_token) and the inbox.
@@ -146,6 +149,7 @@ func (d doors) routes() []Route {
 		{"POST /api/v1/gateways", Admin, h(j.CreateGateway)},
 		{"GET /api/v1/gateways/{id}", Reader, h(j.Gateway)},
 		{"PATCH /api/v1/gateways/{id}", Admin, h(j.UpdateGateway)},
+		{"DELETE /api/v1/gateways/{id}", Admin, h(j.RemoveGateway)},
 		{"GET /api/v1/subscriptions", Reader, h(j.ListSubscriptions)},
 		{"POST /api/v1/subscriptions", Operator, h(j.Register)},
 		{"GET /api/v1/subscriptions/counts", Reader, h(j.SubscriptionCounts)},
@@ -159,8 +163,10 @@ func (d doors) routes() []Route {
 
 		// Exports: streamed, with the pages' filters; audited.
 		{"GET /history/export.csv", Reader, h(x.HistoryCSV)},
+		{"GET /history/export-excel.csv", Reader, h(x.HistoryExcel)},
 		{"GET /history/export.json", Reader, h(x.HistoryJSON)},
 		{"GET /audit/export.csv", Auditing, h(x.AuditCSV)},
+		{"GET /audit/export-excel.csv", Auditing, h(x.AuditExcel)},
 		{"GET /audit/export.json", Auditing, h(x.AuditJSON)},
 
 		// Retention: administrators only. A run deletes rows past their

@@ -20,12 +20,12 @@ import (
 // flight; a scrape's own database queries time out sooner.
 const metricsShutdown = 5 * time.Second
 
-// Serve runs the console until ctx ends: it settles calls an earlier
-// process left pending, creates the first admin (printing its password
-// once on out), starts the built-in simulator when configured, the
-// keep-alive engine, the pruning and retention, and serves HTTP; on shutdown it
-// drains requests and handshakes in flight. Stopped while it is still
-// starting, it returns nil: a stop is not a failure.
+// Serve runs the console until ctx ends: it binds its listeners, settles
+// calls an earlier process left pending, creates the first admin (printing
+// its password once on out), starts the built-in simulator when
+// configured, the keep-alive engine, the pruning and retention, and serves
+// HTTP; on shutdown it drains requests and handshakes in flight. Stopped
+// while it is still starting, it returns nil: a stop is not a failure.
 func (a *App) Serve(ctx context.Context, out io.Writer) error {
 	err := a.serve(ctx, out)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
@@ -36,12 +36,22 @@ func (a *App) Serve(ctx context.Context, out io.Writer) error {
 }
 
 func (a *App) serve(ctx context.Context, out io.Writer) error {
+	// The listeners come first: a busy port must fail the start before a
+	// one-time password is printed for an admin nobody could then reach.
+	lns, err := listen(a.Config)
+	if err != nil {
+		return err
+	}
+	defer lns.close() // a no-op once the servers own them
 	// Answers an earlier process kept go in first, so their calls never
 	// show as unknown.
 	if _, err := a.Subscribe.Replay(ctx); err != nil {
 		a.Log.Warn("gateway answers kept in the journal are not all recorded yet; retrying in the background", "err", err)
 	}
 	if _, err := a.Subscribe.RecoverInterrupted(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: a stop, not a failure
+		}
 		return err
 	}
 	pw, err := a.Access.FirstAdmin(ctx)
@@ -79,22 +89,46 @@ func (a *App) serve(ctx context.Context, out io.Writer) error {
 	defer a.Retention.Stop() // a run an administrator started ends as "stopped", recorded
 	defer background.Wait()  // on shutdown: in-flight handshakes finish or release their leases
 	defer stopBackground()
-	return listenAndServe(ctx, a.Config, a.Handler(sessKeys), a.Metrics.Handler(), out, a.Log)
+	return serveHTTP(ctx, a.Config, lns, a.Handler(sessKeys), a.Metrics.Handler(), out, a.Log)
 }
 
-// listenAndServe serves until ctx ends, then drains requests in flight.
-// The metrics listener, when configured, starts before the console's
-// address is announced and stops after its requests are drained.
-func listenAndServe(ctx context.Context, cfg config.Config, h, metricsHandler http.Handler, out io.Writer, log *slog.Logger) error {
+// listeners are the console's bound addresses: its own and, when
+// configured, the metrics one.
+type listeners struct {
+	console, metrics net.Listener
+}
+
+// listen binds the console's address and the metrics one, or neither.
+func listen(cfg config.Config) (*listeners, error) {
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (set LISTEN_ADDR or --listen to another address)", cfg.ListenAddr, err)
+		return nil, fmt.Errorf("listen on %s: %w (set LISTEN_ADDR or --listen to another address)", cfg.ListenAddr, err)
 	}
-	stopMetrics, err := startMetrics(cfg, metricsHandler, out, log)
-	if err != nil {
-		_ = ln.Close()
-		return err
+	lns := &listeners{console: ln}
+	if cfg.MetricsAddr != "" {
+		if lns.metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			_ = ln.Close()
+			return nil, fmt.Errorf("listen on %s: %w (set CCSUB_METRICS_ADDR to another address, or leave it empty to serve no metrics)", cfg.MetricsAddr, err)
+		}
 	}
+	return lns, nil
+}
+
+// close closes both listeners; closing one an http.Server already shut
+// down only returns an error, which is ignored.
+func (l *listeners) close() {
+	_ = l.console.Close()
+	if l.metrics != nil {
+		_ = l.metrics.Close()
+	}
+}
+
+// serveHTTP serves on the bound listeners until ctx ends, then drains
+// requests in flight. The metrics listener starts serving before the
+// console's address is announced and stops after its requests are drained.
+func serveHTTP(ctx context.Context, cfg config.Config, lns *listeners, h, metricsHandler http.Handler, out io.Writer, log *slog.Logger) error {
+	ln := lns.console
+	stopMetrics := startMetrics(lns.metrics, metricsHandler, out, log)
 	defer stopMetrics()
 	hs := &http.Server{
 		Handler:           h,
@@ -132,17 +166,14 @@ func listenAndServe(ctx context.Context, cfg config.Config, h, metricsHandler ht
 	return nil
 }
 
-// startMetrics serves GET /metrics on CCSUB_METRICS_ADDR, a listener of
-// its own: Prometheus scrapes without credentials, so the metrics stay off
-// the console's port and off by default. It prints the address like the
-// console's and returns a function that shuts the listener down.
-func startMetrics(cfg config.Config, h http.Handler, out io.Writer, log *slog.Logger) (stop func(), err error) {
-	if cfg.MetricsAddr == "" {
-		return func() {}, nil
-	}
-	ln, err := net.Listen("tcp", cfg.MetricsAddr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w (set CCSUB_METRICS_ADDR to another address, or leave it empty to serve no metrics)", cfg.MetricsAddr, err)
+// startMetrics serves GET /metrics on ln, CCSUB_METRICS_ADDR's listener of
+// its own (nil when unset): Prometheus scrapes without credentials, so the
+// metrics stay off the console's port and off by default. It prints the
+// address like the console's and returns a function that shuts the
+// listener down.
+func startMetrics(ln net.Listener, h http.Handler, out io.Writer, log *slog.Logger) (stop func()) {
+	if ln == nil {
+		return func() {}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
@@ -170,7 +201,7 @@ func startMetrics(cfg config.Config, h http.Handler, out io.Writer, log *slog.Lo
 			_ = hs.Close()
 		}
 		<-done
-	}, nil
+	}
 }
 
 // sweepPending settles, every minute, the calls no process can still

@@ -46,15 +46,47 @@ func CallIDFrom(t *testing.T, res *http.Response) int64 {
 	return id
 }
 
+// SubscriptionIDFrom is the subscription a form's 303 leads to (a
+// register the gateway granted).
+func SubscriptionIDFrom(t *testing.T, res *http.Response) int64 {
+	t.Helper()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("status %d, want 303", res.StatusCode)
+	}
+	loc := res.Header.Get("Location")
+	id, err := strconv.ParseInt(strings.TrimPrefix(loc, "/subscriptions/"), 10, 64)
+	if err != nil || !strings.HasPrefix(loc, "/subscriptions/") {
+		t.Fatalf("redirect to %q, want /subscriptions/{id}", loc)
+	}
+	return id
+}
+
+// RegisterCallFrom is the register call behind the register form's 303:
+// the call itself when it leads to the call's page (the gateway granted
+// nothing, or the form was sent twice), or the call that registered the
+// subscription it leads to.
+func (e *Env) RegisterCallFrom(t *testing.T, res *http.Response) int64 {
+	t.Helper()
+	if !strings.HasPrefix(res.Header.Get("Location"), "/subscriptions/") {
+		return CallIDFrom(t, res)
+	}
+	sub, err := e.St.Subscription(context.Background(), SubscriptionIDFrom(t, res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub.RegisterCallID
+}
+
 // Registered registers from the form as c (edit changes the form first)
-// and returns the subscription the gateway granted.
+// and returns the subscription the register left: the one the gateway
+// granted, or an unknown one when its answer was lost.
 func (e *Env) Registered(c *http.Client, edit func(url.Values)) domain.Subscription {
 	e.T.Helper()
 	f := e.RegisterForm()
 	if edit != nil {
 		edit(f)
 	}
-	id := CallIDFrom(e.T, e.Post(c, "/subscriptions", f))
+	id := e.RegisterCallFrom(e.T, e.Post(c, "/subscriptions", f))
 	call, err := e.St.Call(context.Background(), id)
 	if err != nil || call.SubscriptionID == nil {
 		e.T.Fatalf("register call %d: %v, subscription %v", id, err, call.SubscriptionID)

@@ -53,7 +53,7 @@ func TestBrowserJourney(t *testing.T) {
 				t.Errorf("signed in as %q, want %s (operator)", who, name)
 			}
 		}},
-		{"the register form fills a generated token and submits to the call page", func(t *testing.T) {
+		{"the register form fills a generated token and lands on the new subscription, which links to its call", func(t *testing.T) {
 			browsertest.Do(t, ctx,
 				chromedp.Navigate(c.URL+"/subscriptions/new"),
 				chromedp.WaitVisible(chromedp.ID("serviceCallBackUri")),
@@ -66,9 +66,19 @@ func TestBrowserJourney(t *testing.T) {
 				chromedp.SendKeys(chromedp.ID("serviceCallBackUri"), callback),
 				chromedp.Click(chromedp.ID("nlpFlag")),
 				chromedp.Click(chromedp.CSS(`form[action="/subscriptions"] button[type=submit]`)),
+				chromedp.WaitVisible(chromedp.ID("sub-server-id")),
+			)
+			serverID = strings.TrimSpace(text(t, ctx, chromedp.ID("sub-server-id")))
+			if flash := text(t, ctx, chromedp.CSS(".flash.ok")); !strings.Contains(flash, serverID) {
+				t.Errorf("the flash %q does not name serverId %s", flash, serverID)
+			}
+			browsertest.Do(t, ctx,
+				chromedp.Click(chromedp.ID("sub-register-call")),
 				chromedp.WaitVisible(chromedp.ID("call-server-id")),
 			)
-			serverID = strings.TrimSpace(text(t, ctx, chromedp.ID("call-server-id")))
+			if got := strings.TrimSpace(text(t, ctx, chromedp.ID("call-server-id"))); got != serverID {
+				t.Errorf("the register call shows serverId %q, want %q", got, serverID)
+			}
 			page := text(t, ctx, chromedp.CSS("main"))
 			if serverID == "" || serverID == "—" {
 				t.Fatalf("no serverId on the call page:\n%s", page)

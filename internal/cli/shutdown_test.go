@@ -79,8 +79,8 @@ func TestShutdownDrainsARegisterInFlight(t *testing.T) {
 	default:
 	}
 	a := <-done
-	if a.status != http.StatusSeeOther || !strings.HasPrefix(a.location, "/calls/") {
-		t.Fatalf("the request in flight got %d %q, want 303 to its call", a.status, a.location)
+	if a.status != http.StatusSeeOther || !strings.HasPrefix(a.location, "/subscriptions/") {
+		t.Fatalf("the request in flight got %d %q, want 303 to its subscription", a.status, a.location)
 	}
 	if err := <-stopped; err != nil {
 		t.Fatalf("run returned %v", err)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -80,13 +81,14 @@ func TestZeroConfigurationStart(t *testing.T) {
 	}
 }
 
-var callPath = regexp.MustCompile(`^/calls/[0-9]+$`)
+var subscriptionPath = regexp.MustCompile(`^/subscriptions/[0-9]+$`)
 
 // serviceToken is what registerOverHTTP sends; it must never reach a log.
 const serviceToken = "zero-config-token-1"
 
 // registerOverHTTP submits the register form as a browser would (without
-// JavaScript) and returns the serverId shown on the call's page.
+// JavaScript) and returns the serverId shown on the new subscription's
+// page, where the register lands.
 func registerOverHTTP(t *testing.T, c *client, callback string) string {
 	t.Helper()
 	form := c.page("/subscriptions/new")
@@ -101,15 +103,15 @@ func registerOverHTTP(t *testing.T, c *client, callback string) string {
 		"serviceToken": {serviceToken}, "idempotencyKey": {key},
 	})
 	loc := res.Header.Get("Location")
-	if res.StatusCode != http.StatusSeeOther || !callPath.MatchString(loc) {
-		t.Fatalf("POST /subscriptions: status %d, Location %q; want 303 to /calls/{id}\n%s", res.StatusCode, loc, body)
+	if res.StatusCode != http.StatusSeeOther || !subscriptionPath.MatchString(loc) {
+		t.Fatalf("POST /subscriptions: status %d, Location %q; want 303 to /subscriptions/{id}\n%s", res.StatusCode, loc, body)
 	}
-	call := c.page(loc)
-	serverID := strings.TrimSpace(call.Find("#call-server-id").Text())
+	sub := c.page(loc)
+	serverID := strings.TrimSpace(sub.Find("#sub-server-id").Text())
 	if serverID == "" || serverID == "—" {
-		t.Fatalf("no serverId on %s; flash: %q", loc, call.Find(".flash").Text())
+		t.Fatalf("no serverId on %s; flash: %q", loc, sub.Find(".flash").Text())
 	}
-	if flash := call.Find(".flash.ok").Text(); !strings.Contains(flash, serverID) {
+	if flash := sub.Find(".flash.ok").Text(); !strings.Contains(flash, serverID) {
 		t.Errorf("flash %q does not name serverId %s", flash, serverID)
 	}
 	return serverID
@@ -173,4 +175,54 @@ func readPostmasterPID(t *testing.T, path string) (pid int, sockDir, port string
 		t.Fatalf("postmaster.pid line 1 %q is not a PID", lines[0])
 	}
 	return pid, strings.TrimSpace(lines[4]), strings.TrimSpace(lines[3])
+}
+
+// A first start on a taken port fails before it creates the admin: the
+// error names the address, nothing password-like is printed, and the
+// next start (on a free port) still creates the admin and shows its
+// password.
+func TestFirstStartOnATakenPortCreatesNoAdmin(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	db := freshDatabase(t)
+	env := map[string]string{"DATABASE_URL": db, "CCSUB_DATA_DIR": t.TempDir(), "CCSUB_SIMULATOR": "off",
+		"LISTEN_ADDR": addr, "CCSUB_SECRET_KEY": testSecretKey}
+	stdout, stderr, err := runCLI(t, env, "", "serve")
+	if err == nil || !strings.Contains(err.Error(), "listen on "+addr) || !strings.Contains(err.Error(), "LISTEN_ADDR") {
+		t.Fatalf("serve on a taken port returned %v, want an error naming %s and LISTEN_ADDR", err, addr)
+	}
+	for _, out := range []string{stdout, stderr} {
+		if strings.Contains(strings.ToLower(out), "password") || strings.Contains(out, "first console user") {
+			t.Errorf("a failed start printed something about a password:\n%s", out)
+		}
+	}
+	assertUsers := func(t *testing.T, want int) {
+		t.Helper()
+		conn, err := pgx.Connect(t.Context(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		var n int
+		if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM users").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Errorf("%d user(s) in the database, want %d", n, want)
+		}
+	}
+	assertUsers(t, 0)
+
+	t.Run("the next start on a free port creates the admin and prints its password once", func(t *testing.T) {
+		env["LISTEN_ADDR"] = "127.0.0.1:0"
+		c := startConsole(t, env)
+		if c.AdminPassword == "" {
+			t.Fatalf("no admin password on stdout:\n%s", c.Stdout)
+		}
+		assertUsers(t, 1)
+	})
 }

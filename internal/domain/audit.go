@@ -15,6 +15,7 @@ const (
 	AuditGatewayUpdate AuditAction = "gateway_update"
 	AuditGatewayTest   AuditAction = "gateway_test"
 	AuditGatewayRetry  AuditAction = "gateway_login_retry" // an admin's one login with a password the gateway refused
+	AuditGatewayRemove AuditAction = "gateway_remove"      // hidden from lists, kept for the history
 	AuditSubRegister   AuditAction = "subscription_register"
 	AuditSubModify     AuditAction = "subscription_modify"
 	AuditSubCancel     AuditAction = "subscription_cancel"
@@ -93,7 +94,7 @@ type AuditBreak struct {
 // as a filter. Add a new action here too.
 var AuditActions = []AuditAction{
 	AuditLogin, AuditLoginFailed, AuditLogout, AuditUserCreate, AuditUserUpdate,
-	AuditGatewayCreate, AuditGatewayUpdate, AuditGatewayTest, AuditGatewayRetry,
+	AuditGatewayCreate, AuditGatewayUpdate, AuditGatewayTest, AuditGatewayRetry, AuditGatewayRemove,
 	AuditSubRegister, AuditSubModify, AuditSubCancel, AuditSubReplace, AuditSubPolicy, AuditSubResolve, AuditSubClose,
 	AuditSecretReveal, AuditSecretsRotate, AuditExport, AuditTokenCreate, AuditTokenRevoke, AuditRetentionRun,
 }

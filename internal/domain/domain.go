@@ -79,7 +79,17 @@ type Gateway struct {
 	// password or agent ID, a retry that logged in); a process's own memory
 	// of a refusal from before the last end no longer counts.
 	RefusalsEnded int64
+	// Disabled: no new register goes to it and the keep-alive engine does
+	// not log in to it. Only a gateway without live subscriptions can be.
+	Disabled bool
+	// RemovedAt is set once an administrator removed it: hidden from every
+	// list and picker, kept so the calls and subscriptions it served still
+	// name it.
+	RemovedAt *time.Time
 }
+
+// Usable reports whether new registrations may go to the gateway.
+func (g Gateway) Usable() bool { return !g.Disabled && g.RemovedAt == nil }
 
 // LoginRefusal is a gateway login refused with a code after which more
 // tries lock the account (107-003, 107-004). It is kept on the gateway's

@@ -33,10 +33,24 @@ import (
 // only as "set" or "none", and the request and response bodies (already
 // redacted) are left out altogether.
 
+// The formats. Excel's CSV is the plain CSV for a spreadsheet: it starts
+// with a UTF-8 byte-order mark (without one Excel reads UTF-8 as the
+// local code page and garbles Chinese text), ends lines with CRLF, and
+// writes times as "2006-01-02 15:04:05.000" in columns named *_utc, which
+// Excel reads as date-times (an ISO 8601 "T…Z" stays text there). The
+// plain CSV keeps ISO 8601 times with their "Z", for programs.
 const (
-	formatCSV  = "csv"
-	formatJSON = "json"
+	formatCSV   = "csv"
+	formatExcel = "csv-excel"
+	formatJSON  = "json"
 )
+
+// utf8BOM opens the Excel CSV.
+const utf8BOM = "\uFEFF"
+
+// excelTime is the time layout of the Excel CSV (UTC, stated in the
+// column names).
+const excelTime = "2006-01-02 15:04:05.000"
 
 // Deps are what the exports need; all are built by the composition root.
 type Deps struct {
@@ -64,6 +78,11 @@ func (s *Exports) HistoryCSV(w http.ResponseWriter, r *http.Request) error {
 	return s.exportHistory(w, r, formatCSV)
 }
 
+// HistoryExcel is GET /history/export-excel.csv.
+func (s *Exports) HistoryExcel(w http.ResponseWriter, r *http.Request) error {
+	return s.exportHistory(w, r, formatExcel)
+}
+
 // HistoryJSON is GET /history/export.json.
 func (s *Exports) HistoryJSON(w http.ResponseWriter, r *http.Request) error {
 	return s.exportHistory(w, r, formatJSON)
@@ -74,11 +93,18 @@ func (s *Exports) AuditCSV(w http.ResponseWriter, r *http.Request) error {
 	return s.exportAudit(w, r, formatCSV)
 }
 
+// AuditExcel is GET /audit/export-excel.csv.
+func (s *Exports) AuditExcel(w http.ResponseWriter, r *http.Request) error {
+	return s.exportAudit(w, r, formatExcel)
+}
+
 // AuditJSON is GET /audit/export.json.
 func (s *Exports) AuditJSON(w http.ResponseWriter, r *http.Request) error {
 	return s.exportAudit(w, r, formatJSON)
 }
 
+// The CSV headers; the time columns (named in csvTimeColumns) get a
+// "_utc" suffix in Excel's CSV, whose times carry no zone of their own.
 var callCSVHeader = []string{"id", "started_at", "finished_at", "duration_ms", "gateway_id", "gateway", "actor",
 	"operation", "outcome", "http_status", "retcode", "retcode_meaning", "message", "server_id", "callback_uri",
 	"subscribe_type", "nlp_flag", "flow_access_code", "service_token", "error", "attempts", "subscription_id"}
@@ -89,11 +115,12 @@ func (s *Exports) exportHistory(w http.ResponseWriter, r *http.Request, format s
 		return httpkit.BadRequest("The export's filters cannot be used: " + describeErrors(errs))
 	}
 	s.audit.Record(r.Context(), httpkit.Actor(r), exportEntry(domain.TargetHistory, format, fv.Values()))
+	tc := timeCellFor(format)
 	return s.streamExport(w, r, format, "ccsub-history", callCSVHeader, func(before *domain.Cursor) (exportBatch, error) {
 		page, err := s.store.ListCalls(r.Context(), filter, domain.PageRequest{Before: before, Limit: store.MaxCallLimit})
 		b := exportBatch{older: page.Older}
 		for _, c := range s.subs.AsShown(page.Calls) {
-			b.cells, b.objs = append(b.cells, callCells(c)), append(b.objs, jsonview.CallOf(c))
+			b.cells, b.objs = append(b.cells, callCells(c, tc)), append(b.objs, jsonview.CallOf(c))
 		}
 		return b, err
 	})
@@ -110,11 +137,12 @@ func (s *Exports) exportAudit(w http.ResponseWriter, r *http.Request, format str
 	// Recorded before reading, so the export itself is the newest entry
 	// and appears in what it exports when the filters admit it.
 	s.audit.Record(r.Context(), httpkit.Actor(r), exportEntry(domain.TargetAudit, format, fv.Values()))
+	tc := timeCellFor(format)
 	return s.streamExport(w, r, format, "ccsub-audit", auditCSVHeader, func(before *domain.Cursor) (exportBatch, error) {
 		page, err := s.store.ListAudit(r.Context(), filter, domain.PageRequest{Before: before, Limit: store.MaxCallLimit})
 		b := exportBatch{older: page.Older}
 		for _, e := range page.Entries {
-			b.cells, b.objs = append(b.cells, auditCells(e)), append(b.objs, jsonview.AuditOf(e))
+			b.cells, b.objs = append(b.cells, auditCells(e, tc)), append(b.objs, jsonview.AuditOf(e))
 		}
 		return b, err
 	})
@@ -192,14 +220,23 @@ type exportWriter struct {
 }
 
 func startExport(w http.ResponseWriter, format, name string, header []string) *exportWriter {
-	filename := fmt.Sprintf("%s-%s.%s", name, time.Now().UTC().Format("2006-01-02"), format)
+	ext := format
+	if format == formatExcel {
+		name, ext = name+"-excel", "csv"
+		header = excelHeader(header)
+	}
+	filename := fmt.Sprintf("%s-%s.%s", name, time.Now().UTC().Format("2006-01-02"), ext)
 	h := w.Header()
 	h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	h.Set("Cache-Control", "no-store")
 	x := &exportWriter{w: w, rc: http.NewResponseController(w)}
-	if format == formatCSV {
+	if format == formatCSV || format == formatExcel {
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 		x.csv = csv.NewWriter(w)
+		if format == formatExcel {
+			_, _ = w.Write([]byte(utf8BOM))
+			x.csv.UseCRLF = true
+		}
 		_ = x.csv.Write(header)
 		return x
 	}
@@ -259,7 +296,35 @@ func neutralizeFormula(c string) string {
 	return c
 }
 
-func callCells(c domain.Call) []string {
+// csvTimeColumns are the columns that hold times.
+var csvTimeColumns = map[string]bool{"started_at": true, "finished_at": true, "at": true}
+
+// excelHeader names the time columns with their zone.
+func excelHeader(header []string) []string {
+	out := slices.Clone(header)
+	for i, h := range out {
+		if csvTimeColumns[h] {
+			out[i] = h + "_utc"
+		}
+	}
+	return out
+}
+
+// timeCellFor is how a format writes a time: ISO 8601 with "Z", or
+// Excel's layout in UTC.
+func timeCellFor(format string) func(*time.Time) string {
+	if format == formatExcel {
+		return func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.UTC().Format(excelTime)
+		}
+	}
+	return timeCell
+}
+
+func callCells(c domain.Call, timeCell func(*time.Time) string) []string {
 	meaning := ""
 	if c.Retcode != "" {
 		meaning = view.Meaning(c.Retcode)
@@ -271,7 +336,7 @@ func callCells(c domain.Call) []string {
 		jsonview.SecretState(c.TokenPresent), c.Error, strconv.Itoa(c.Attempts), optI64(c.SubscriptionID)}
 }
 
-func auditCells(e domain.AuditEntry) []string {
+func auditCells(e domain.AuditEntry, timeCell func(*time.Time) string) []string {
 	diff, _ := json.Marshal(e.Diff)
 	return []string{i64(e.ID), timeCell(&e.At), e.Actor, e.SourceAddr, e.UserAgent, string(e.Action), e.TargetType,
 		e.TargetID, e.TargetName, e.Outcome, string(diff), hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash)}

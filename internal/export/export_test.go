@@ -248,10 +248,12 @@ func TestListPagesLinkToExportsWithTheirFilters(t *testing.T) {
 	e := newEnv(t)
 	auditor, _ := e.User(domain.RoleAuditor)
 	tests := []struct {
-		name, page, csv, json string
+		name, page, csv, excel, json string
 	}{
-		{"the history page", "/history?outcome=rejected", "/history/export.csv?outcome=rejected", "/history/export.json?outcome=rejected"},
-		{"the audit page", "/audit?action=export", "/audit/export.csv?action=export", "/audit/export.json?action=export"},
+		{"the history page", "/history?outcome=rejected", "/history/export.csv?outcome=rejected",
+			"/history/export-excel.csv?outcome=rejected", "/history/export.json?outcome=rejected"},
+		{"the audit page", "/audit?action=export", "/audit/export.csv?action=export",
+			"/audit/export-excel.csv?action=export", "/audit/export.json?action=export"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" links to its exports with the same filters", func(t *testing.T) {
@@ -259,9 +261,98 @@ func TestListPagesLinkToExportsWithTheirFilters(t *testing.T) {
 			if got, _ := d.Find("#export-csv").Attr("href"); got != tt.csv {
 				t.Errorf("CSV link %q, want %q", got, tt.csv)
 			}
+			if got, _ := d.Find("#export-excel").Attr("href"); got != tt.excel {
+				t.Errorf("CSV for Excel link %q, want %q", got, tt.excel)
+			}
+			if !strings.Contains(d.Find(".exports").Text(), "UTC") {
+				t.Error("the exports do not say their time zone")
+			}
 			if got, _ := d.Find("#export-json").Attr("href"); got != tt.json {
 				t.Errorf("JSON link %q, want %q", got, tt.json)
 			}
 		})
 	}
+}
+
+// The CSV for Excel is the plain CSV with a byte-order mark, CRLF line
+// ends and times Excel reads, in columns named *_utc; the plain CSV has
+// no mark and ISO 8601 times ending in Z. Chinese text survives both.
+func TestTheExcelCSVHasAByteOrderMarkAndThePlainOneNone(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	auditor, _ := e.User(domain.RoleAuditor)
+	marker := apptest.Uniq("excel")
+	const actor, message = "张三", "订阅失败：语音识别结果未推送"
+	call, err := e.St.BeginCall(ctx, domain.NewCall{GatewayID: e.Gw.ID, GatewayName: e.Gw.Name, Actor: actor,
+		Operation: domain.OpRegister, CallbackURI: "https://crm.example.com/回调/" + marker, SubscribeType: "1", RequestBody: "{}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := e.St.CompleteCall(ctx, call.ID, domain.CallResult{Outcome: domain.OutcomeRejected, HTTPStatus: 200,
+		Retcode: "107-027", Message: message, Attempts: 1, Duration: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "?callback=" + url.QueryEscape(marker)
+	const bom = "\uFEFF"
+
+	t.Run("the plain CSV has no byte-order mark and states UTC with a Z", func(t *testing.T) {
+		res, body := e.export(auditor, "/history/export.csv"+q)
+		if res.StatusCode != http.StatusOK || strings.HasPrefix(body, bom) || strings.Contains(body, "\r\n") {
+			t.Fatalf("status %d; starts with a BOM: %v; CRLF: %v", res.StatusCode, strings.HasPrefix(body, bom), strings.Contains(body, "\r\n"))
+		}
+		_, rows := parseCSV(t, body)
+		if len(rows) != 1 || rows[0]["actor"] != actor || rows[0]["message"] != message || rows[0]["callback_uri"] != call.CallbackURI {
+			t.Fatalf("rows %v; want the Chinese text as it was stored", rows)
+		}
+		if at, err := time.Parse(time.RFC3339Nano, rows[0]["started_at"]); err != nil || !strings.HasSuffix(rows[0]["started_at"], "Z") || !at.Equal(call.StartedAt) {
+			t.Errorf("started_at %q (%v), want %s in ISO 8601 UTC", rows[0]["started_at"], err, call.StartedAt)
+		}
+	})
+	t.Run("the CSV for Excel starts with a byte-order mark, ends lines with CRLF and names its times UTC", func(t *testing.T) {
+		res, body := e.export(auditor, "/history/export-excel.csv"+q)
+		if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+			t.Fatalf("status %d, type %q", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		want := `attachment; filename="ccsub-history-excel-` + time.Now().UTC().Format("2006-01-02") + `.csv"`
+		if got := res.Header.Get("Content-Disposition"); got != want {
+			t.Errorf("Content-Disposition %q, want %q", got, want)
+		}
+		rest, ok := strings.CutPrefix(body, bom)
+		if !ok {
+			t.Fatalf("no byte-order mark: starts with %q", body[:min(len(body), 8)])
+		}
+		if lines := strings.Count(rest, "\n"); lines != 2 || strings.Count(rest, "\r\n") != lines {
+			t.Errorf("%d lines, %d of them end with CRLF; want 2 and 2", lines, strings.Count(rest, "\r\n"))
+		}
+		header, rows := parseCSV(t, rest)
+		if !slices.Contains(header, "started_at_utc") || !slices.Contains(header, "finished_at_utc") || slices.Contains(header, "started_at") {
+			t.Errorf("header %v, want the time columns named *_utc", header)
+		}
+		if len(rows) != 1 || rows[0]["actor"] != actor || rows[0]["message"] != message || rows[0]["callback_uri"] != call.CallbackURI {
+			t.Fatalf("rows %v; want the Chinese text as it was stored", rows)
+		}
+		if got, want := rows[0]["finished_at_utc"], done.FinishedAt.UTC().Format("2006-01-02 15:04:05.000"); got != want {
+			t.Errorf("finished_at_utc %q, want %q", got, want)
+		}
+	})
+	t.Run("the audit trail's CSV for Excel has the mark and at_utc", func(t *testing.T) {
+		res, body := e.export(auditor, "/audit/export-excel.csv?action=export")
+		rest, ok := strings.CutPrefix(body, bom)
+		if res.StatusCode != http.StatusOK || !ok {
+			t.Fatalf("status %d; byte-order mark: %v", res.StatusCode, ok)
+		}
+		header, rows := parseCSV(t, rest)
+		if header[1] != "at_utc" || len(rows) == 0 {
+			t.Errorf("header %v and %d rows", header, len(rows))
+		}
+		if _, body := e.export(auditor, "/audit/export.csv?action=export"); strings.HasPrefix(body, bom) {
+			t.Error("the plain audit CSV starts with a byte-order mark")
+		}
+	})
+	t.Run("the CSV for Excel is audited as its own format", func(t *testing.T) {
+		if len(e.AuditEntries(domain.AuditExport, "history.csv-excel")) == 0 {
+			t.Error("no audit entry for the history's CSV for Excel")
+		}
+	})
 }

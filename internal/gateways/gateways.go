@@ -92,6 +92,81 @@ func (s *Service) save(ctx context.Context, who domain.Actor, before *domain.Gat
 	return g, nil
 }
 
+// dependentsShown is how many live subscriptions a refusal to disable or
+// remove a gateway names; the rest are counted.
+const dependentsShown = 20
+
+// SetDisabled disables or enables the gateway. Disabling is refused with
+// a *domain.GatewayInUse while live subscriptions or a register waiting
+// for its answer depend on it; the flag, the check and the audit entry
+// commit together. Setting what is already set changes and audits nothing.
+func (s *Service) SetDisabled(ctx context.Context, who domain.Actor, id int64, disabled bool) (domain.Gateway, error) {
+	var g domain.Gateway
+	err := s.audit.Change(ctx, who, func(tx *store.Store) (domain.AuditEntry, error) {
+		before, err := tx.Gateway(ctx, id)
+		if err == nil && before.RemovedAt != nil {
+			err = domain.ErrNotFound // removed is gone for every change
+		}
+		if err != nil {
+			return domain.AuditEntry{}, err
+		}
+		if g = before; before.Disabled == disabled {
+			return domain.AuditEntry{}, nil
+		}
+		if g, err = tx.SetGatewayDisabled(ctx, id, disabled); err != nil {
+			return domain.AuditEntry{}, err
+		}
+		if disabled {
+			if err := inUse(ctx, tx, g, "disabled"); err != nil {
+				return domain.AuditEntry{}, err
+			}
+		}
+		return domain.AuditEntry{Action: domain.AuditGatewayUpdate, TargetType: domain.TargetGateway,
+			TargetID: audit.ID(g.ID), TargetName: g.Name,
+			Diff: map[string]domain.FieldChange{"disabled": {Before: before.Disabled, After: disabled}}}, nil
+	})
+	if err != nil {
+		return domain.Gateway{}, fmt.Errorf("gateways.SetDisabled %d: %w", id, err)
+	}
+	s.client.Forget(id)
+	return g, nil
+}
+
+// Remove removes the gateway: hidden from every list, kept for the
+// history. Refused like SetDisabled while anything depends on it.
+func (s *Service) Remove(ctx context.Context, who domain.Actor, id int64) (domain.Gateway, error) {
+	var g domain.Gateway
+	err := s.audit.Change(ctx, who, func(tx *store.Store) (domain.AuditEntry, error) {
+		var err error
+		if g, err = tx.RemoveGateway(ctx, id); err != nil {
+			return domain.AuditEntry{}, err
+		}
+		if err := inUse(ctx, tx, g, "removed"); err != nil {
+			return domain.AuditEntry{}, err
+		}
+		return domain.AuditEntry{Action: domain.AuditGatewayRemove, TargetType: domain.TargetGateway,
+			TargetID: audit.ID(g.ID), TargetName: g.Name,
+			Diff: map[string]domain.FieldChange{"removed": {Before: false, After: true}}}, nil
+	})
+	if err != nil {
+		return domain.Gateway{}, fmt.Errorf("gateways.Remove %d: %w", id, err)
+	}
+	s.client.Forget(id)
+	return g, nil
+}
+
+// inUse is the refusal to disable or remove g when anything depends on it.
+func inUse(ctx context.Context, tx *store.Store, g domain.Gateway, action string) error {
+	deps, more, pending, err := tx.GatewayDependents(ctx, g.ID, dependentsShown)
+	if err != nil {
+		return err
+	}
+	if len(deps) > 0 || pending > 0 {
+		return &domain.GatewayInUse{Gateway: g.Name, Action: action, Dependents: deps, More: more, PendingCalls: pending}
+	}
+	return nil
+}
+
 // RevealPassword opens a gateway's password for an administrator. Every
 // reveal is audited, also one that fails.
 func (s *Service) RevealPassword(ctx context.Context, who domain.Actor, g domain.Gateway) (string, error) {

@@ -95,9 +95,10 @@ func ClassifyIn(ctx context.Context, err error) Problem {
 // ctx, and the message ID of its title.
 func classify(ctx context.Context, err error) (Problem, string) {
 	var (
-		e    *Error
-		mbe  *http.MaxBytesError
-		kept *domain.AnswerKept
+		e     *Error
+		mbe   *http.MaxBytesError
+		kept  *domain.AnswerKept
+		inUse *domain.GatewayInUse
 	)
 	t := func(id string) string { return i18n.T(ctx, id) }
 	switch {
@@ -122,6 +123,10 @@ func classify(ctx context.Context, err error) (Problem, string) {
 			Detail: t("problem.idempotency_conflict.detail")}, "problem.idempotency_conflict.title"
 	case errors.Is(err, domain.ErrDuplicateSubmission):
 		return Problem{Status: http.StatusConflict, Detail: t("problem.duplicate.detail")}, "problem.duplicate.title"
+	case errors.As(err, &inUse):
+		return Problem{Status: http.StatusConflict, Detail: inUse.Error()}, "problem.gateway_in_use.title"
+	case errors.Is(err, domain.ErrGatewayNotUsable):
+		return Problem{Status: http.StatusConflict, Detail: t("problem.gateway_disabled.detail")}, "problem.gateway_disabled.title"
 	case errors.Is(err, domain.ErrConflict):
 		return Problem{Status: http.StatusConflict, Detail: t("problem.conflict.detail")}, "problem.conflict.title"
 	case errors.Is(err, context.Canceled):

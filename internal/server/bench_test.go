@@ -251,8 +251,8 @@ func (e *benchEnv) register(b *testing.B, c *http.Client) string {
 		b.Fatal(err)
 	}
 	drain(res)
-	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/calls/") {
-		b.Fatalf("register: status %d to %q, want 303 to /calls/{id}", res.StatusCode, loc)
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/subscriptions/") {
+		b.Fatalf("register: status %d to %q, want 303 to /subscriptions/{id}", res.StatusCode, loc)
 	}
 	return res.Header.Get("Location")
 }

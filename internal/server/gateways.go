@@ -35,7 +35,7 @@ func (s *Server) NewGateway(w http.ResponseWriter, r *http.Request) error {
 
 // EditGateway is GET /gateways/{id}.
 func (s *Server) EditGateway(w http.ResponseWriter, r *http.Request) error {
-	g, err := httpkit.Load(r, s.store.Gateway)
+	g, err := httpkit.Load(r, s.store.CurrentGateway)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,9 @@ func (s *Server) EditGateway(w http.ResponseWriter, r *http.Request) error {
 	return s.renderGatewayForm(w, r, http.StatusOK, g.ID, f)
 }
 
-func (s *Server) renderGatewayForm(w http.ResponseWriter, r *http.Request, status int, id int64, f form.Gateway) error {
+// renderGatewayForm shows the add (id 0) or edit page; refusal, when it is
+// a *domain.GatewayInUse, is said at the top.
+func (s *Server) renderGatewayForm(w http.ResponseWriter, r *http.Request, status int, id int64, f form.Gateway, refusal ...error) error {
 	f.Password = "" // never echoed
 	action := "/gateways"
 	title := "Add a gateway"
@@ -52,11 +54,18 @@ func (s *Server) renderGatewayForm(w http.ResponseWriter, r *http.Request, statu
 	}
 	p := gatewayviews.FormProps{Shell: s.page(w, r, title, "gateways"), ID: id, Form: f, Action: action}
 	if id != 0 {
-		g, err := s.store.Gateway(r.Context(), id)
+		g, err := s.store.CurrentGateway(r.Context(), id)
 		if err != nil {
 			return err
 		}
-		p.Refused = g.LoginRefused
+		p.Refused, p.Disabled = g.LoginRefused, g.Disabled
+		if p.Dependents, p.MoreDependents, p.PendingRegisters, err = s.store.GatewayDependents(r.Context(), id, 20); err != nil {
+			return err
+		}
+		var inUse *domain.GatewayInUse
+		if errors.As(errors.Join(refusal...), &inUse) {
+			p.Shell.Flash = flashError(inUse.Error())
+		}
 		if p.History, err = s.recentAudit(r, domain.TargetGateway, id); err != nil {
 			return err
 		}
@@ -71,7 +80,7 @@ func (s *Server) CreateGateway(w http.ResponseWriter, r *http.Request) error {
 
 // UpdateGateway is POST /gateways/{id}.
 func (s *Server) UpdateGateway(w http.ResponseWriter, r *http.Request) error {
-	g, err := httpkit.Load(r, s.store.Gateway)
+	g, err := httpkit.Load(r, s.store.CurrentGateway)
 	if err != nil {
 		return err
 	}
@@ -162,4 +171,45 @@ func (s *Server) RetryGatewayLogin(w http.ResponseWriter, r *http.Request) error
 		msg += " " + call.Error + ". The password was not judged; the refusal stays."
 	}
 	return s.flash(w, r, flashKind(call.Outcome), msg, "/gateways")
+}
+
+// DisableGateway is POST /gateways/{id}/disable.
+func (s *Server) DisableGateway(w http.ResponseWriter, r *http.Request) error {
+	return s.changeGateway(w, r, "disabled: nothing new is registered on it and nothing is sent to it", func(id int64) (domain.Gateway, error) {
+		return s.gws.SetDisabled(r.Context(), httpkit.Actor(r), id, true)
+	})
+}
+
+// EnableGateway is POST /gateways/{id}/enable.
+func (s *Server) EnableGateway(w http.ResponseWriter, r *http.Request) error {
+	return s.changeGateway(w, r, "enabled", func(id int64) (domain.Gateway, error) {
+		return s.gws.SetDisabled(r.Context(), httpkit.Actor(r), id, false)
+	})
+}
+
+// RemoveGateway is POST /gateways/{id}/remove.
+func (s *Server) RemoveGateway(w http.ResponseWriter, r *http.Request) error {
+	return s.changeGateway(w, r, "removed; its calls and subscriptions in the history still name it", func(id int64) (domain.Gateway, error) {
+		return s.gws.Remove(r.Context(), httpkit.Actor(r), id)
+	})
+}
+
+// changeGateway runs one of the changes above and says what became of the
+// gateway; a refusal because subscriptions depend on it comes back on the
+// gateway's page, with them listed.
+func (s *Server) changeGateway(w http.ResponseWriter, r *http.Request, done string, change func(id int64) (domain.Gateway, error)) error {
+	old, err := httpkit.Load(r, s.store.CurrentGateway)
+	if err != nil {
+		return err
+	}
+	g, err := change(old.ID)
+	if inUse := (*domain.GatewayInUse)(nil); errors.As(err, &inUse) {
+		f := form.Gateway{Name: old.Name, BaseURL: old.BaseURL, AgentID: strconv.FormatInt(old.AgentID, 10), CAPEM: old.CAPEM,
+			Editing: true, Errors: form.Errors{}}
+		return s.renderGatewayForm(w, r, http.StatusConflict, old.ID, f, err)
+	}
+	if err != nil {
+		return err
+	}
+	return s.flash(w, r, "ok", fmt.Sprintf("Gateway %q %s.", g.Name, done), "/gateways")
 }

@@ -70,6 +70,9 @@ func (s *Server) CallPage(w http.ResponseWriter, r *http.Request) error {
 		TokenMasked: tokenMask(c), Hint: domain.RetcodeHint(c.Retcode),
 		Interrupted: wasPending && c.Outcome == domain.OutcomeUnknown || strings.HasPrefix(c.Error, "interrupted"),
 	}
+	if u, ok := httpkit.User(r); ok {
+		props.CanOperate = u.Role == domain.RoleAdmin || u.Role == domain.RoleOperator
+	}
 	if c.SubscriptionID != nil {
 		sub, err := s.store.Subscription(r.Context(), *c.SubscriptionID)
 		if err != nil && !errors.Is(err, domain.ErrNotFound) {

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"testing"
 
-	"ccsub/internal/apptest"
 	"ccsub/internal/domain"
 	"ccsub/internal/gatewaysim"
 )
@@ -37,7 +36,7 @@ func TestHostileGatewayAnswersNeverMakeA500(t *testing.T) {
 			before := len(e.Sim.RequestsFor("register"))
 			tt.fault.Op = "register"
 			e.Sim.Inject(tt.fault)
-			id := apptest.CallIDFrom(t, e.Post(c, "/subscriptions", e.RegisterForm()))
+			id := e.RegisterCallFrom(t, e.Post(c, "/subscriptions", e.RegisterForm()))
 			if res := e.Get(c, "/calls/"+strconv.FormatInt(id, 10)); res.StatusCode != http.StatusOK {
 				t.Fatalf("the call page answered %d", res.StatusCode)
 			}

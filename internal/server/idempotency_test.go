@@ -90,7 +90,7 @@ func TestARegisterFormResubmittedWithOtherValuesIsRefused(t *testing.T) {
 	e := newEnv(t)
 	c, _ := e.User(domain.RoleOperator)
 	f := e.RegisterForm()
-	first := apptest.CallIDFrom(t, e.Post(c, "/subscriptions", f))
+	first := e.RegisterCallFrom(t, e.Post(c, "/subscriptions", f))
 
 	var newKey string
 	for _, tc := range []struct {
@@ -122,14 +122,14 @@ func TestARegisterFormResubmittedWithOtherValuesIsRefused(t *testing.T) {
 		}
 	}
 	// The very same form is still the first submit.
-	if again := apptest.CallIDFrom(t, e.Post(c, "/subscriptions", f)); again != first {
+	if again := e.RegisterCallFrom(t, e.Post(c, "/subscriptions", f)); again != first {
 		t.Errorf("the same form went to call %d, want %d", again, first)
 	}
 	// The changed values with the key the page gave them are a new request.
 	changed := copyForm(f)
 	changed.Set("serviceCallBackUri", "https://new.example.com/cc")
 	changed.Set("idempotencyKey", newKey)
-	if second := apptest.CallIDFrom(t, e.Post(c, "/subscriptions", changed)); second == first || len(e.Sim.RequestsFor("register")) != 2 {
+	if second := e.RegisterCallFrom(t, e.Post(c, "/subscriptions", changed)); second == first || len(e.Sim.RequestsFor("register")) != 2 {
 		t.Errorf("the form with its new key went to call %d (first %d), %d registers", second, first, len(e.Sim.RequestsFor("register")))
 	}
 }
@@ -178,7 +178,7 @@ func TestACallRefusedByCcsubShowsNotSent(t *testing.T) {
 		gw := e.AddGateway(apptest.Uniq("refused"), tt.url, tt.ca, apptest.SimPassword)
 		f := e.RegisterForm()
 		f.Set("gateway", strconv.FormatInt(gw.ID, 10))
-		id := apptest.CallIDFrom(t, e.Post(c, "/subscriptions", f))
+		id := e.RegisterCallFrom(t, e.Post(c, "/subscriptions", f))
 		page := e.Page(c, "/calls/"+strconv.FormatInt(id, 10), http.StatusOK)
 		got := strings.Join(strings.Fields(page.Find("#call-not-sent").Text()), " ")
 		if !strings.HasPrefix(got, "Not sent: ccsub refused it before sending — ") || !strings.Contains(got, tt.reason) {
@@ -192,7 +192,7 @@ func TestACallRefusedByCcsubShowsNotSent(t *testing.T) {
 		t.Errorf("the simulator saw %d requests", n)
 	}
 	t.Run("a call the gateway answered shows no such line", func(t *testing.T) {
-		id := apptest.CallIDFrom(t, e.Post(c, "/subscriptions", e.RegisterForm()))
+		id := e.RegisterCallFrom(t, e.Post(c, "/subscriptions", e.RegisterForm()))
 		if e.Page(c, "/calls/"+strconv.FormatInt(id, 10), http.StatusOK).Find("#call-not-sent").Length() != 0 {
 			t.Error("a sent call says it was not sent")
 		}

@@ -16,7 +16,7 @@ import (
 
 // RevealGatewayPassword is POST /gateways/{id}/reveal.
 func (s *Server) RevealGatewayPassword(w http.ResponseWriter, r *http.Request) error {
-	g, err := httpkit.Load(r, s.store.Gateway)
+	g, err := httpkit.Load(r, s.store.CurrentGateway)
 	if err != nil {
 		return err
 	}

@@ -1,16 +1,20 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/httpkit"
 	"ccsub/internal/secret"
+	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 	"ccsub/web/subscriptions"
 	"ccsub/web/view"
@@ -62,23 +66,68 @@ func (s *Server) ListSubscriptions(w http.ResponseWriter, r *http.Request) error
 	return s.render(w, r, http.StatusOK, subscriptions.List(props))
 }
 
-// NewSubscription is GET /subscriptions/new.
+// NewSubscription is GET /subscriptions/new; ?retry={call} fills the
+// form with what that register call sent ("Try again" on its page).
 func (s *Server) NewSubscription(w http.ResponseWriter, r *http.Request) error {
 	f := form.Subscription{SubscribeType: "1", Errors: form.Errors{}, IdempotencyKey: newKey(), ReceiverKey: domain.NewReceiverKey()}
-	if g := r.URL.Query().Get("gateway"); g != "" {
+	q := r.URL.Query()
+	if g := q.Get("gateway"); g != "" {
 		f.Gateway = g
 	}
-	return s.renderRegisterForm(w, r, http.StatusOK, f)
+	var retryOf int64
+	if raw := q.Get("retry"); raw != "" {
+		c, err := s.retried(r, raw)
+		if err != nil {
+			return err
+		}
+		s.fillFromCall(&f, c)
+		retryOf = c.ID
+	}
+	return s.renderRegisterForm(w, r, http.StatusOK, f, retryOf)
 }
 
-func (s *Server) renderRegisterForm(w http.ResponseWriter, r *http.Request, status int, f form.Subscription) error {
+// retried is the register call named by ?retry=, or a clear refusal.
+func (s *Server) retried(r *http.Request, raw string) (domain.Call, error) {
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return domain.Call{}, httpkit.BadRequest("retry= must be the number of a register call: open the call's page and use its Try again link.")
+	}
+	c, err := s.store.Call(r.Context(), id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return c, httpkit.Fail(http.StatusNotFound, fmt.Sprintf("There is no call #%d to try again.", id))
+	}
+	if err == nil && c.Operation != domain.OpRegister {
+		err = httpkit.BadRequest(fmt.Sprintf("Call #%d is a %s, not a register: only a register can be tried again from this form.", id, c.Operation))
+	}
+	return c, err
+}
+
+// fillFromCall puts a register call's values into the form. The token is
+// a secret and never comes back; a callback to ccsub's own receiver
+// becomes "use the receiver" with the form's fresh key.
+func (s *Server) fillFromCall(f *form.Subscription, c domain.Call) {
+	f.Gateway = strconv.FormatInt(c.GatewayID, 10)
+	if c.SubscribeType != "" {
+		f.SubscribeType = c.SubscribeType
+	}
+	f.NLPFlag, f.FlowAccessCode = c.NLPFlag, c.FlowAccessCode
+	if strings.HasPrefix(c.CallbackURI, domain.ReceiverURL(s.public, "")) {
+		f.UseReceiver = true
+	} else {
+		f.ServiceCallBackURI = c.CallbackURI
+	}
+}
+
+func (s *Server) renderRegisterForm(w http.ResponseWriter, r *http.Request, status int, f form.Subscription, retryOf int64) error {
 	gws, err := s.store.ListGateways(r.Context())
 	if err != nil {
 		return err
 	}
 	opts := make([]subscriptions.GatewayOption, 0, len(gws))
 	for _, g := range gws {
-		opts = append(opts, subscriptions.GatewayOption{ID: g.ID, Name: g.Name, URL: g.BaseURL})
+		if g.Usable() { // a disabled gateway takes no new register
+			opts = append(opts, subscriptions.GatewayOption{ID: g.ID, Name: g.Name, URL: g.BaseURL})
+		}
 	}
 	if len(opts) == 1 && f.Gateway == "" {
 		f.Gateway = opts[0].Value()
@@ -96,13 +145,14 @@ func (s *Server) renderRegisterForm(w http.ResponseWriter, r *http.Request, stat
 	sh := s.page(w, r, "Register a subscription", "new")
 	return s.render(w, r, status, subscriptions.New(subscriptions.NewProps{
 		Shell: sh, Gateways: opts, Form: f, SuggestedToken: token,
-		ReceiverURL: domain.ReceiverURL(s.public, f.ReceiverKey),
+		ReceiverURL: domain.ReceiverURL(s.public, f.ReceiverKey), RetryOf: retryOf,
 	}))
 }
 
 // RegisterSubscription is POST /subscriptions: it validates the form and,
 // only when it is valid, records and sends the register call, then shows
-// the call's page.
+// the subscription the gateway granted, or the call's page when it
+// granted none (the call's page links to what the call left behind).
 func (s *Server) RegisterSubscription(w http.ResponseWriter, r *http.Request) error {
 	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
@@ -115,18 +165,18 @@ func (s *Server) RegisterSubscription(w http.ResponseWriter, r *http.Request) er
 	f.ReceiverBase = s.public
 	valid := f.Validate()
 	if f.GatewayID != 0 {
-		if _, err := s.store.Gateway(r.Context(), f.GatewayID); errors.Is(err, domain.ErrNotFound) {
-			f.Errors.Add("gateway", "This gateway does not exist (any more). Choose one from the list.")
-			valid = false
-		} else if err != nil {
+		if msg, err := registrable(r.Context(), s.store, f.GatewayID); err != nil {
 			return err
+		} else if msg != "" {
+			f.Errors.Add("gateway", msg)
+			valid = false
 		}
 	}
 	if f.ReceiverKey == "" {
 		f.ReceiverKey = domain.NewReceiverKey()
 	}
 	if !valid {
-		return s.renderRegisterForm(w, r, http.StatusUnprocessableEntity, f)
+		return s.renderRegisterForm(w, r, http.StatusUnprocessableEntity, f, 0)
 	}
 	call, err := s.subs.Register(r.Context(), httpkit.Actor(r), subscribe.RegisterInput{
 		IdempotencyKey: f.IdempotencyKey, GatewayID: f.GatewayID, SubscribeType: f.SubscribeType,
@@ -140,10 +190,13 @@ func (s *Server) RegisterSubscription(w http.ResponseWriter, r *http.Request) er
 		// The key stands for its first submit; these values get a new one.
 		f.IdempotencyKey = newKey()
 		f.Errors.Add("idempotencyKey", form.OneTimeKeySpent)
-		return s.renderRegisterForm(w, r, http.StatusUnprocessableEntity, f)
+		return s.renderRegisterForm(w, r, http.StatusUnprocessableEntity, f, 0)
 	}
 	if domain.CallFailed(call, err) {
 		return err
+	}
+	if call.Outcome == domain.OutcomeSuccess && call.SubscriptionID != nil {
+		return s.flash(w, r, "ok", registerSummary(call), subPath(*call.SubscriptionID))
 	}
 	return s.flash(w, r, flashKind(call.Outcome), registerSummary(call), callURL(call.ID))
 }
@@ -181,6 +234,21 @@ func flashKind(o domain.Outcome) string {
 }
 
 func callURL(id int64) string { return fmt.Sprintf("/calls/%d", id) }
+
+// registrable is why a register may not go to the gateway ("" when it
+// may): removed or disabled.
+func registrable(ctx context.Context, st *store.Store, id int64) (string, error) {
+	g, err := st.CurrentGateway(ctx, id)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return form.GatewayGone, nil
+	case err != nil:
+		return "", err
+	case g.Disabled:
+		return form.GatewayDisabled, nil
+	}
+	return "", nil
+}
 
 // newKey is a form's one-time idempotency key.
 func newKey() string {

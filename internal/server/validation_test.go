@@ -52,7 +52,7 @@ func TestRegisterFormRulesAtTheirBoundaries(t *testing.T) {
 			res := e.Post(c, "/subscriptions", f)
 			sent := len(e.Sim.RequestsFor("register")) - before
 			if tc.field == "" {
-				apptest.CallIDFrom(t, res)
+				e.RegisterCallFrom(t, res)
 				if sent != 1 {
 					t.Errorf("valid form: %d registers sent, want 1", sent)
 				}

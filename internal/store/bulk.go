@@ -376,7 +376,7 @@ type SeedGateway struct {
 // EnsureGateway returns the id of the gateway named g.Name, inserting it
 // when there is none; created says which.
 func (b *Bulk) EnsureGateway(ctx context.Context, g SeedGateway) (id int64, created bool, err error) {
-	err = b.tx.QueryRow(ctx, `SELECT id FROM gateways WHERE lower(name) = lower($1)`, g.Name).Scan(&id)
+	err = b.tx.QueryRow(ctx, `SELECT id FROM gateways WHERE lower(name) = lower($1) AND removed_at IS NULL`, g.Name).Scan(&id)
 	if err == nil || !errors.Is(err, pgx.ErrNoRows) {
 		return id, false, err
 	}

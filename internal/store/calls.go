@@ -86,6 +86,11 @@ func (r callRow) domain() domain.Call {
 func (s *Store) BeginCall(ctx context.Context, c domain.NewCall) (domain.Call, error) {
 	var call domain.Call
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		if c.Operation == domain.OpRegister {
+			if err := gatewayUsable(ctx, tx, c.GatewayID); err != nil {
+				return err
+			}
+		}
 		var err error
 		if call, err = insertCall(ctx, tx, c); err != nil || c.IdempotencyKey == "" {
 			return err
@@ -104,13 +109,30 @@ func (s *Store) BeginCall(ctx context.Context, c domain.NewCall) (domain.Call, e
 		}
 		return domain.ErrDuplicateSubmission // rolls back the call inserted above
 	})
-	if errors.Is(err, domain.ErrDuplicateSubmission) || errors.Is(err, domain.ErrIdempotencyConflict) {
+	if errors.Is(err, domain.ErrDuplicateSubmission) || errors.Is(err, domain.ErrIdempotencyConflict) ||
+		errors.Is(err, domain.ErrGatewayNotUsable) {
 		return call, fmt.Errorf("store.BeginCall %s gateway %d: %w", c.Operation, c.GatewayID, err)
 	}
 	if err != nil {
 		return domain.Call{}, fmt.Errorf("store.BeginCall %s gateway %d: %w", c.Operation, c.GatewayID, translate(err))
 	}
 	return call, nil
+}
+
+// gatewayUsable refuses a register to a disabled or removed gateway with
+// domain.ErrGatewayNotUsable. FOR SHARE waits for a disable or removal in
+// progress and then reads its outcome; held until the call is recorded,
+// it makes that disable or removal wait and then see the pending call.
+func gatewayUsable(ctx context.Context, tx pgx.Tx, id int64) error {
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT NOT disabled AND removed_at IS NULL FROM gateways WHERE id = $1 FOR SHARE`, id).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.ErrNotFound
+	}
+	if err == nil && !ok {
+		err = domain.ErrGatewayNotUsable
+	}
+	return err
 }
 
 func insertCall(ctx context.Context, tx pgx.Tx, c domain.NewCall) (domain.Call, error) {

@@ -17,7 +17,7 @@ import (
 const gatewayColumns = `id, name, base_url, agent_id, password_sealed, ca_pem, created_at, updated_at,
 	last_test_at, last_test_outcome, last_test_message,
 	CASE WHEN login_refused_password = password_sealed THEN login_refused_at END AS login_refused_at,
-	login_refused_retcode, login_refused_message, login_refusals_ended`
+	login_refused_retcode, login_refused_message, login_refusals_ended, disabled, removed_at`
 
 type gatewayRow struct {
 	ID              int64      `db:"id"`
@@ -35,6 +35,8 @@ type gatewayRow struct {
 	RefusedRetcode  string     `db:"login_refused_retcode"`
 	RefusedMessage  string     `db:"login_refused_message"`
 	RefusalsEnded   int64      `db:"login_refusals_ended"`
+	Disabled        bool       `db:"disabled"`
+	RemovedAt       *time.Time `db:"removed_at"`
 }
 
 func (r gatewayRow) domain() domain.Gateway {
@@ -56,6 +58,8 @@ func (r gatewayRow) domain() domain.Gateway {
 		LastTestMessage: r.LastTestMessage,
 		LoginRefused:    refused,
 		RefusalsEnded:   r.RefusalsEnded,
+		Disabled:        r.Disabled,
+		RemovedAt:       r.RemovedAt,
 	}
 }
 
@@ -99,7 +103,7 @@ func (s *Store) UpdateGateway(ctx context.Context, id int64, in domain.GatewayIn
 			login_refused_password = CASE WHEN `+kept+` THEN login_refused_password END,
 			login_retry_at = CASE WHEN `+kept+` THEN login_retry_at END,
 			login_refusals_ended = login_refusals_ended + CASE WHEN `+kept+` THEN 0 ELSE 1 END
-		WHERE id = @id
+		WHERE id = @id AND removed_at IS NULL
 		RETURNING `+gatewayColumns, args)
 	if err != nil {
 		return domain.Gateway{}, fmt.Errorf("store.UpdateGateway %d: %w", id, err)
@@ -115,7 +119,7 @@ func (s *Store) UpdateGateway(ctx context.Context, id int64, in domain.GatewayIn
 func (s *Store) UpsertGatewayByName(ctx context.Context, in domain.GatewayInput) (domain.Gateway, error) {
 	g, err := s.oneGateway(ctx, `INSERT INTO gateways (name, base_url, agent_id, password_sealed, ca_pem)
 		VALUES (@name, @base_url, @agent_id, @password_sealed, @ca_pem)
-		ON CONFLICT (lower(name)) DO UPDATE SET name = EXCLUDED.name, base_url = EXCLUDED.base_url,
+		ON CONFLICT (lower(name)) WHERE removed_at IS NULL DO UPDATE SET name = EXCLUDED.name, base_url = EXCLUDED.base_url,
 			agent_id = EXCLUDED.agent_id,
 			password_sealed = EXCLUDED.password_sealed,
 			ca_pem = EXCLUDED.ca_pem, updated_at = now(),
@@ -127,7 +131,8 @@ func (s *Store) UpsertGatewayByName(ctx context.Context, in domain.GatewayInput)
 	return g, nil
 }
 
-// Gateway finds a gateway by id.
+// Gateway finds a gateway by id, a removed one too (its calls and
+// subscriptions still name it): callers that act on it check RemovedAt.
 func (s *Store) Gateway(ctx context.Context, id int64) (domain.Gateway, error) {
 	g, err := s.oneGateway(ctx, `SELECT `+gatewayColumns+` FROM gateways WHERE id = $1`, id)
 	if err != nil {
@@ -136,18 +141,30 @@ func (s *Store) Gateway(ctx context.Context, id int64) (domain.Gateway, error) {
 	return g, nil
 }
 
-// GatewayByName finds a gateway by name, ignoring case.
+// CurrentGateway finds a gateway that is not removed: a removed one is
+// domain.ErrNotFound, for every page and call that acts on it.
+func (s *Store) CurrentGateway(ctx context.Context, id int64) (domain.Gateway, error) {
+	g, err := s.oneGateway(ctx, `SELECT `+gatewayColumns+` FROM gateways WHERE id = $1 AND removed_at IS NULL`, id)
+	if err != nil {
+		return domain.Gateway{}, fmt.Errorf("store.CurrentGateway %d: %w", id, err)
+	}
+	return g, nil
+}
+
+// GatewayByName finds a gateway that is not removed by name, ignoring case.
 func (s *Store) GatewayByName(ctx context.Context, name string) (domain.Gateway, error) {
-	g, err := s.oneGateway(ctx, `SELECT `+gatewayColumns+` FROM gateways WHERE lower(name) = lower($1)`, name)
+	g, err := s.oneGateway(ctx, `SELECT `+gatewayColumns+` FROM gateways
+		WHERE lower(name) = lower($1) AND removed_at IS NULL`, name)
 	if err != nil {
 		return domain.Gateway{}, fmt.Errorf("store.GatewayByName %q: %w", name, err)
 	}
 	return g, nil
 }
 
-// ListGateways returns every gateway ordered by name (ignoring case).
+// ListGateways returns every gateway that is not removed, ordered by name
+// (ignoring case); disabled ones too, marked.
 func (s *Store) ListGateways(ctx context.Context) ([]domain.Gateway, error) {
-	rows, _ := s.db.Query(ctx, `SELECT `+gatewayColumns+` FROM gateways ORDER BY lower(name), id`)
+	rows, _ := s.db.Query(ctx, `SELECT `+gatewayColumns+` FROM gateways WHERE removed_at IS NULL ORDER BY lower(name), id`)
 	rs, err := pgx.CollectRows(rows, pgx.RowToStructByName[gatewayRow])
 	if err != nil {
 		return nil, fmt.Errorf("store.ListGateways: %w", err)
@@ -241,6 +258,57 @@ func (s *Store) ReleaseLoginRetry(ctx context.Context, id int64) error {
 		return fmt.Errorf("store.ReleaseLoginRetry %d: %w", id, err)
 	}
 	return nil
+}
+
+// SetGatewayDisabled sets whether the gateway is disabled and returns it
+// as stored; a removed gateway is domain.ErrNotFound. Call it in the
+// transaction that then checks GatewayDependents: the row lock this update
+// takes makes a register starting meanwhile wait for the transaction and
+// then see the flag (BeginCall), and lets the check see a register that
+// started before it.
+func (s *Store) SetGatewayDisabled(ctx context.Context, id int64, disabled bool) (domain.Gateway, error) {
+	g, err := s.oneGateway(ctx, `UPDATE gateways SET disabled = $2, updated_at = now()
+		WHERE id = $1 AND removed_at IS NULL RETURNING `+gatewayColumns, id, disabled)
+	if err != nil {
+		return domain.Gateway{}, fmt.Errorf("store.SetGatewayDisabled %d: %w", id, err)
+	}
+	return g, nil
+}
+
+// RemoveGateway marks the gateway removed (see SetGatewayDisabled for the
+// transaction it belongs in). The row stays: subscriptions reference it
+// and the history names it. A gateway already removed is
+// domain.ErrNotFound.
+func (s *Store) RemoveGateway(ctx context.Context, id int64) (domain.Gateway, error) {
+	g, err := s.oneGateway(ctx, `UPDATE gateways SET removed_at = now(), updated_at = now()
+		WHERE id = $1 AND removed_at IS NULL RETURNING `+gatewayColumns, id)
+	if err != nil {
+		return domain.Gateway{}, fmt.Errorf("store.RemoveGateway %d: %w", id, err)
+	}
+	return g, nil
+}
+
+// GatewayDependents is what keeps a gateway from being disabled or
+// removed: up to limit of its live subscriptions (any state but
+// cancelled), oldest first, how many more there are, and how many
+// registers sent to it still wait for an answer.
+func (s *Store) GatewayDependents(ctx context.Context, id int64, limit int) (deps []domain.GatewayDependent, more, pending int, err error) {
+	rows, _ := s.db.Query(ctx, `SELECT id, server_id, state, count(*) OVER () AS total FROM subscriptions
+		WHERE gateway_id = $1 AND state <> 'cancelled' ORDER BY id LIMIT $2`, id, limit)
+	total := 0
+	deps, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.GatewayDependent, error) {
+		var d domain.GatewayDependent
+		err := row.Scan(&d.ID, &d.ServerID, &d.State, &total)
+		return d, err
+	})
+	if err == nil {
+		err = s.db.QueryRow(ctx, `SELECT count(*) FROM calls
+			WHERE outcome = 'pending' AND operation = 'register' AND gateway_id = $1`, id).Scan(&pending)
+	}
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("store.GatewayDependents %d: %w", id, err)
+	}
+	return deps, total - len(deps), pending, nil
 }
 
 func (s *Store) oneGateway(ctx context.Context, sql string, args ...any) (domain.Gateway, error) {

@@ -19,12 +19,15 @@ import (
 // due and that no live lease holds, to owner for lease. SKIP LOCKED lets
 // several engines claim at once without waiting on, or taking, each other's
 // rows; an expired lease is free again, which is how a dead engine's work
-// moves to the others.
+// moves to the others. A disabled or removed gateway's subscriptions are
+// never claimed (none should be live: see GatewayDependents), so the
+// engine does not log in to it.
 func (s *Store) ClaimDue(ctx context.Context, owner string, lease time.Duration, limit int) ([]domain.Subscription, error) {
 	rows, _ := s.db.Query(ctx, `WITH due AS (
 			SELECT id FROM subscriptions
 			WHERE state IN ('active', 'degraded') AND next_due_at <= now()
 				AND (lease_until IS NULL OR lease_until < now())
+				AND gateway_id IN (SELECT id FROM gateways WHERE NOT disabled AND removed_at IS NULL)
 			ORDER BY next_due_at
 			LIMIT @limit
 			FOR UPDATE SKIP LOCKED),

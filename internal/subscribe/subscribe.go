@@ -91,6 +91,9 @@ func (s *Service) register(ctx context.Context, who domain.Actor, in RegisterInp
 	if err != nil {
 		return domain.Call{}, err
 	}
+	if !gw.Usable() { // checked again, under a lock, as the call is recorded
+		return domain.Call{}, fmt.Errorf("subscribe.Register gateway %d: %w", gw.ID, domain.ErrGatewayNotUsable)
+	}
 	req := gateway.RegisterRequest{
 		SubscribeType: in.SubscribeType, ServiceToken: in.ServiceToken,
 		ServiceCallBackURI: in.CallbackURI, NLPFlag: in.NLPFlag, FlowAccessCode: in.FlowAccessCode,
@@ -193,7 +196,7 @@ func (s *Service) AsShown(calls []domain.Call) []domain.Call {
 func (s *Service) Forget(gatewayID int64) { s.client.Forget(gatewayID) }
 
 func (s *Service) target(ctx context.Context, gatewayID int64) (domain.Gateway, gateway.Target, error) {
-	gw, err := s.store.Gateway(ctx, gatewayID)
+	gw, err := s.store.CurrentGateway(ctx, gatewayID) // a removed gateway gets no call
 	if err != nil {
 		return gw, gateway.Target{}, err
 	}

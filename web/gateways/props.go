@@ -26,6 +26,23 @@ type FormProps struct {
 	History auditlog.Recent // audit entries about this gateway
 	// Refused is the gateway's remembered login refusal, if any.
 	Refused *domain.LoginRefusal
+	// Disabled, and what keeps the gateway from being disabled or removed:
+	// its live subscriptions (the first ones, and how many more) and the
+	// registers sent to it that wait for an answer.
+	Disabled         bool
+	Dependents       []domain.GatewayDependent
+	MoreDependents   int
+	PendingRegisters int
+}
+
+// InUse reports whether anything keeps the gateway from being disabled or
+// removed.
+func (p FormProps) InUse() bool { return len(p.Dependents) > 0 || p.PendingRegisters > 0 }
+
+func subPath(id int64) string { return "/subscriptions/" + strconv.FormatInt(id, 10) }
+
+func removeConfirm(name string) string {
+	return "Remove gateway " + name + "? It disappears from every list; the history keeps its calls."
 }
 
 func editPath(id int64) string { return "/gateways/" + strconv.FormatInt(id, 10) }

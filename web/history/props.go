@@ -48,6 +48,32 @@ type CallProps struct {
 	TokenMasked  string
 	Hint         string // what an administrator should check for the retcode (domain.RetcodeHint), if anything
 	Interrupted  bool   // pending for longer than any call can take
+	CanOperate   bool   // the viewer may register (offered "Try again")
+}
+
+// TryAgain reports whether the page offers to send a register again: it
+// failed, so the gateway holds no subscription from it. An unknown
+// outcome is not offered (the gateway may have acted on it: its
+// subscription is settled from its own page).
+func (p CallProps) TryAgain() bool {
+	c := p.Call
+	return p.CanOperate && c.Operation == domain.OpRegister && c.SubscriptionID == nil &&
+		(c.Outcome == domain.OutcomeRejected || c.Outcome == domain.OutcomeFailed)
+}
+
+func subPath(id int64) string { return "/subscriptions/" + strconv.FormatInt(id, 10) }
+
+func retryPath(callID int64) string {
+	return "/subscriptions/new?retry=" + strconv.FormatInt(callID, 10)
+}
+
+// subLabel names a subscription by its serverId, or by its number while
+// it has none (an unknown register).
+func subLabel(s domain.Subscription) string {
+	if s.ServerID != "" {
+		return s.ServerID
+	}
+	return "#" + strconv.FormatInt(s.ID, 10)
 }
 
 func callPath(id int64) string { return "/calls/" + strconv.FormatInt(id, 10) }

@@ -35,6 +35,7 @@ type Gateway struct {
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 	LastTest  *LastTest `json:"lastTest"`
+	Disabled  bool      `json:"disabled"`
 }
 
 type LastTest struct {
@@ -45,7 +46,8 @@ type LastTest struct {
 
 func GatewayOf(g domain.Gateway) Gateway {
 	v := Gateway{ID: g.ID, Name: g.Name, BaseURL: g.BaseURL, AgentID: g.AgentID,
-		Password: SecretState(len(g.PasswordSealed) > 0), CAPEM: g.CAPEM, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
+		Password: SecretState(len(g.PasswordSealed) > 0), CAPEM: g.CAPEM, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
+		Disabled: g.Disabled}
 	if g.LastTestAt != nil {
 		v.LastTest = &LastTest{At: *g.LastTestAt, Outcome: g.LastTestOutcome, Message: g.LastTestMessage}
 	}

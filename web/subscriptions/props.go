@@ -31,6 +31,9 @@ type NewProps struct {
 	SuggestedToken string
 	// ReceiverURL is the callback URI used when ccsub is the target.
 	ReceiverURL string
+	// RetryOf is the register call whose values fill the form ("Try
+	// again" on its page), or 0.
+	RetryOf int64
 }
 
 // ListProps is the subscriptions page's model.
