@@ -57,6 +57,15 @@ func TestTheOverviewShowsWhatNeedsSomeoneAndLinksToIt(t *testing.T) {
 		t.Error("the last 24 hours' retcodes do not link 107-002 to its calls")
 	}
 
+	t.Run("in Chinese", func(t *testing.T) {
+		d := e.Page(speaking(op, "zh-CN"), "/", http.StatusOK)
+		if h := d.Find("h1").Text(); h != "概览" {
+			t.Errorf("the Chinese overview's heading is %q", h)
+		}
+		if got := d.Find(`[data-gateway="` + refused.Name + `"]`).Text(); !strings.Contains(got, "拒绝密码") {
+			t.Errorf("the refused gateway reads %q in Chinese", got)
+		}
+	})
 	t.Run("an auditor is not offered to add a gateway or to register", func(t *testing.T) {
 		aud, _ := e.User(domain.RoleAuditor)
 		d := e.Page(aud, "/", http.StatusOK)

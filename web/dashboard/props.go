@@ -3,10 +3,12 @@
 package dashboard
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/i18n"
 	"ccsub/web/layout"
 	"ccsub/web/view"
 )
@@ -34,10 +36,10 @@ func (p Props) NeedAttention() int64 {
 }
 
 func stateLink(s domain.SubState) string { return "/subscriptions?state=" + url.QueryEscape(string(s)) }
-func count(n int64) string               { return view.Thousands(n) }
-func subLink(id int64) string            { return "/subscriptions/" + strconv.FormatInt(id, 10) }
-func callLink(id int64) string           { return "/calls/" + strconv.FormatInt(id, 10) }
-func gatewayHistory(id int64) string     { return "/history?gateway=" + strconv.FormatInt(id, 10) }
+func subLink(id int64) string            { return "/subscriptions/" + itoa(id) }
+func callLink(id int64) string           { return "/calls/" + itoa(id) }
+func gatewayHistory(id int64) string     { return "/history?gateway=" + itoa(id) }
+func itoa(n int64) string                { return strconv.FormatInt(n, 10) }
 
 // retcodeLink lists the calls of the last two days (the history's filter
 // is by day) that answered code; "" is "no answer".
@@ -51,18 +53,18 @@ func (p Props) retcodeLink(code string) string {
 	return "/history?" + q.Encode()
 }
 
-func statusLabel(s domain.GatewayStatus) string {
+func statusLabel(ctx context.Context, s domain.GatewayStatus) string {
 	switch s {
 	case domain.GatewayRefusing:
-		return "refusing the password"
+		return i18n.T(ctx, "dashboard.status.refusing")
 	case domain.GatewayUnreachable:
-		return "unreachable"
+		return i18n.T(ctx, "dashboard.status.unreachable")
 	case domain.GatewaySignedIn:
-		return "signed in"
+		return i18n.T(ctx, "dashboard.status.signed_in")
 	case domain.GatewayFailing:
-		return "answering, not signed in"
+		return i18n.T(ctx, "dashboard.status.failing")
 	}
-	return "not used yet"
+	return i18n.T(ctx, "dashboard.status.unused")
 }
 
 // statusClass maps a status to the badge colours the stylesheet has.
@@ -85,28 +87,26 @@ func share(n, of int64) string {
 	return strconv.FormatInt(n*100/of, 10) + " %"
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
 // subName names a subscription by its serverId, or by its number while it
 // has none (an unknown register).
-func subName(s domain.Subscription) string {
+func subName(ctx context.Context, s domain.Subscription) string {
 	if s.ServerID != "" {
 		return s.ServerID
 	}
-	return "subscription " + itoa(s.ID) + " (no serverId)"
+	return i18n.Tf(ctx, "dashboard.subs.no_server_id", i18n.D{"ID": itoa(s.ID)})
 }
 
 // retcodeText shows a call without a gateway answer as such, not as a dash.
-func retcodeText(code string) string {
+func retcodeText(ctx context.Context, code string) string {
 	if code == "" {
-		return "no answer"
+		return i18n.T(ctx, "dashboard.retcodes.no_answer")
 	}
 	return code
 }
 
-func meaning(code string) string {
+func meaning(ctx context.Context, code string) string {
 	if code == "" {
-		return "the gateway did not answer, or ccsub did not send the request"
+		return i18n.T(ctx, "dashboard.retcodes.no_answer_meaning")
 	}
 	return view.Meaning(code)
 }
