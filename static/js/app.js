@@ -33,7 +33,7 @@
   // its button hidden. Escape closes it and returns to the button.
   var menu = document.getElementById("menu");
   if (menu && window.matchMedia) {
-    var narrow = window.matchMedia("(max-width: 56rem)");
+    var narrow = window.matchMedia("(max-width: 48rem)");
     var sync = function () { menu.open = !narrow.matches; };
     sync();
     narrow.addEventListener("change", sync);
