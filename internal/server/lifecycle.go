@@ -35,7 +35,8 @@ func (s *Server) renderSubscription(w http.ResponseWriter, r *http.Request, stat
 // renderSubscriptionWith renders the subscription page with the errors of
 // whichever of its forms was refused.
 func (s *Server) renderSubscriptionWith(w http.ResponseWriter, r *http.Request, status int, sub domain.Subscription, m form.Modify, replaceErr, resolveErr string) error {
-	since := time.Now().Add(-24 * time.Hour).Truncate(5 * time.Minute)
+	now := time.Now()
+	since := stripStart(now)
 	beats, err := s.store.Heartbeats(r.Context(), sub.ID, since)
 	if err != nil {
 		return err
@@ -54,7 +55,7 @@ func (s *Server) renderSubscriptionWith(w http.ResponseWriter, r *http.Request, 
 	if sub.ReceiverKey != "" {
 		p.ReceiverURL = domain.ReceiverURL(s.public, sub.ReceiverKey)
 	}
-	p.Strip, p.Gaps = heartbeatStrip(sub, beats, since, time.Now())
+	p.Strip, p.Gaps = heartbeatStrip(sub, beats, since, now)
 	if p.DroppedCallID, err = s.droppedCall(r, sub); err != nil {
 		return err
 	}
@@ -87,9 +88,17 @@ func (s *Server) serverIDOf(r *http.Request, id *int64) string {
 	return sub.ServerID
 }
 
-// heartbeatStrip lays the last 24 hours out as 288 five-minute cells. An
-// empty cell while the subscription was kept alive is a gap: the platform
-// drops a subscription after 5 minutes without a handshake.
+// stripStart is where the heartbeat strip begins: the start of the hour 23
+// hours before the current one, so the strip is 24 whole clock hours, the
+// last of them the current hour (its later slots are still to come).
+func stripStart(now time.Time) time.Time {
+	return now.Truncate(time.Hour).Add(-23 * time.Hour)
+}
+
+// heartbeatStrip lays 24 clock hours from since out as 288 five-minute
+// cells, 12 an hour. An empty cell while the subscription was kept alive is
+// a gap: the platform drops a subscription after 5 minutes without a
+// handshake. Cells that start after now are "future".
 func heartbeatStrip(sub domain.Subscription, beats []domain.HeartbeatBucket, since, now time.Time) ([]subscriptions.StripCell, int) {
 	byStart := make(map[int64]domain.HeartbeatBucket, len(beats))
 	for _, b := range beats {
@@ -101,10 +110,13 @@ func heartbeatStrip(sub domain.Subscription, beats []domain.HeartbeatBucket, sin
 	}
 	cells := make([]subscriptions.StripCell, 0, 288)
 	gaps := 0
-	for t := since; t.Before(now); t = t.Add(5 * time.Minute) {
+	for i := 0; i < 288; i++ {
+		t := since.Add(time.Duration(i) * 5 * time.Minute)
 		b := byStart[t.Unix()]
 		c := subscriptions.StripCell{Start: t, OK: b.OK, Fail: b.Failed}
 		switch {
+		case t.After(now):
+			c.Class = "future"
 		case b.OK > 0 && b.Failed > 0:
 			c.Class = "mixed"
 		case b.OK > 0:

@@ -12,6 +12,8 @@ import (
 	"ccsub/internal/apptest"
 	"ccsub/internal/domain"
 	"ccsub/internal/gatewaysim"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 func subURL(sub domain.Subscription, action string) string {
@@ -150,9 +152,17 @@ func TestTheSubscriptionPageShowsStateCountersAndTheStrip(t *testing.T) {
 	if strings.TrimSpace(doc.Find("#sub-server-id").Text()) != sub.ServerID || doc.Find(".badge.active").Length() == 0 {
 		t.Error("the page does not show the serverId and the active state")
 	}
-	if n := doc.Find(".strip .cell").Length(); n < 287 || n > 289 {
+	if n := doc.Find(".strip .cell").Length(); n != 288 {
 		t.Errorf("the strip has %d cells, want 288", n)
 	}
+	if n := doc.Find(".strip .strip-hour").Length(); n != 24 {
+		t.Errorf("the strip has %d lines, want one per hour: 24", n)
+	}
+	doc.Find(".strip .strip-hour").Each(func(i int, l *goquery.Selection) {
+		if n := l.Find(".cell").Length(); n != 12 {
+			t.Errorf("line %d (%s) has %d cells, want 12", i, l.Find(".strip-label").Text(), n)
+		}
+	})
 	if doc.Find("form[action$='/modify']").Length() != 0 {
 		t.Error("an auditor is offered the modify form")
 	}

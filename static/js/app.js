@@ -39,6 +39,23 @@ function pageLocale() {
       if (!window.confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); }
     });
   });
+  // The navigation is a <details> that the page sends open, so it works
+  // without this file. On a narrow screen (the stylesheet's breakpoint) it
+  // starts closed behind its "Menu" button; on a wide one it stays open,
+  // its button hidden. Escape closes it and returns to the button.
+  var menu = document.getElementById("menu");
+  if (menu && window.matchMedia) {
+    var narrow = window.matchMedia("(max-width: 48rem)");
+    var sync = function () { menu.open = !narrow.matches; };
+    sync();
+    narrow.addEventListener("change", sync);
+    menu.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && narrow.matches && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+  }
   // Prevent a double submit of forms that call the gateway.
   document.querySelectorAll("form[data-once]").forEach(function (f) {
     f.addEventListener("submit", function () {

@@ -16,7 +16,13 @@ type StripCell struct {
 	Start time.Time
 	OK    int
 	Fail  int
-	Class string // ok, mixed, fail, gap (kept alive but no handshake), none
+	Class string // ok, mixed, fail, gap (kept alive but no handshake), none, future
+}
+
+// StripHour is one line of the heartbeat strip: an hour's 12 cells.
+type StripHour struct {
+	Label string // the hour's start, "15:00" (UTC)
+	Cells []StripCell
 }
 
 // Title describes the cell for a tooltip and screen readers.
@@ -27,6 +33,8 @@ func (c StripCell) Title() string {
 		return t + "no handshake in these 5 minutes"
 	case "none":
 		return t + "not kept alive"
+	case "future":
+		return t + "still to come"
 	}
 	return t + strconv.Itoa(c.OK) + " ok, " + strconv.Itoa(c.Fail) + " failed"
 }
@@ -50,6 +58,21 @@ type DetailProps struct {
 	DroppedCallID  int64  // unregister answered 107-031: the platform dropped it, close in ccsub only; or 0
 	Interval       time.Duration
 	History        auditlog.Recent // audit entries about this subscription
+}
+
+// StripHours groups the strip's cells by the clock hour they start in,
+// oldest first: one line per hour.
+func (p DetailProps) StripHours() []StripHour {
+	var hours []StripHour
+	for _, c := range p.Strip {
+		h := c.Start.UTC().Truncate(time.Hour)
+		if len(hours) == 0 || hours[len(hours)-1].Label != h.Format("15:04") {
+			hours = append(hours, StripHour{Label: h.Format("15:04")})
+		}
+		last := &hours[len(hours)-1]
+		last.Cells = append(last.Cells, c)
+	}
+	return hours
 }
 
 // CancelProps is the confirmation page that names what cancelling does.
