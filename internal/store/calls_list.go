@@ -48,14 +48,17 @@ func (s *Store) ListCalls(ctx context.Context, f domain.CallFilter, p domain.Pag
 
 // serverIDPrefixFew: a serverId prefix with at most this many calls has
 // the keys of all of them read from calls_server_id_prefix_idx and sorted
-// (22,700 calls, a day of serverIds at 10 million calls, take 20 ms). The
-// platform's serverIds start with a time stamp, so a prefix's calls are
-// clustered in time: walking the primary key newest first until they
-// come, which the planner chooses for a prefix it judges common enough,
-// reads most of the table for a day a year ago (4 s). More calls than
-// this, or more than a tenth of the table: the planner chooses. Counting
-// up to it costs a broad prefix 7 ms at 10 million calls.
-const serverIDPrefixFew = 30000
+// (22,700–32,800 calls, a day of serverIds at 10 million calls, take
+// 13–20 ms). The platform's serverIds start with a time stamp, so a
+// prefix's calls are clustered in time: walking the primary key newest
+// first until they come, which the planner chooses for a prefix it judges
+// common enough, reads most of the table for a day a year ago (4 s), and
+// took 112 ms for a day of 32,800 calls eight months back when this bound
+// was 30,000 (docs/benchmarks.md, the 10 M run). More calls than this, or
+// more than a tenth of the table: the planner chooses. Counting up to it
+// costs a broad prefix (a month, 800,000 calls) 12 ms at 10 million calls,
+// against 4 ms for 30,000.
+const serverIDPrefixFew = 100000
 
 // serverIDPrefixCalls counts the calls whose serverId starts with prefix,
 // up to serverIDPrefixFew and one, in the order of
