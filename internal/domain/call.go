@@ -215,6 +215,9 @@ type PageRequest struct {
 	Before *Cursor
 	After  *Cursor
 	Limit  int
+	// Bulk marks a batch ccsub chose (an export), not a page someone asked
+	// for: its Limit may go up to the store's ExportBatch.
+	Bulk bool
 }
 
 // CallPage is one newest-first page of the history. Older/Newer are set when

@@ -117,10 +117,14 @@ func (s *Exports) exportHistory(w http.ResponseWriter, r *http.Request, format s
 	s.audit.Record(r.Context(), httpkit.Actor(r), exportEntry(domain.TargetHistory, format, fv.Values()))
 	tc := timeCellFor(format)
 	return s.streamExport(w, r, format, "ccsub-history", callCSVHeader, func(before *domain.Cursor) (exportBatch, error) {
-		page, err := s.store.ListCalls(r.Context(), filter, domain.PageRequest{Before: before, Limit: store.MaxCallLimit})
+		page, err := s.store.ListCalls(r.Context(), filter, domain.PageRequest{Before: before, Limit: store.ExportBatch, Bulk: true})
 		b := exportBatch{older: page.Older}
 		for _, c := range s.subs.AsShown(page.Calls) {
-			b.cells, b.objs = append(b.cells, callCells(c, tc)), append(b.objs, jsonview.CallOf(c))
+			if format == formatJSON {
+				b.objs = append(b.objs, jsonview.CallOf(c))
+			} else {
+				b.cells = append(b.cells, callCells(c, tc))
+			}
 		}
 		return b, err
 	})
@@ -139,16 +143,21 @@ func (s *Exports) exportAudit(w http.ResponseWriter, r *http.Request, format str
 	s.audit.Record(r.Context(), httpkit.Actor(r), exportEntry(domain.TargetAudit, format, fv.Values()))
 	tc := timeCellFor(format)
 	return s.streamExport(w, r, format, "ccsub-audit", auditCSVHeader, func(before *domain.Cursor) (exportBatch, error) {
-		page, err := s.store.ListAudit(r.Context(), filter, domain.PageRequest{Before: before, Limit: store.MaxCallLimit})
+		page, err := s.store.ListAudit(r.Context(), filter, domain.PageRequest{Before: before, Limit: store.ExportBatch, Bulk: true})
 		b := exportBatch{older: page.Older}
 		for _, e := range page.Entries {
-			b.cells, b.objs = append(b.cells, auditCells(e, tc)), append(b.objs, jsonview.AuditOf(e))
+			if format == formatJSON {
+				b.objs = append(b.objs, jsonview.AuditOf(e))
+			} else {
+				b.cells = append(b.cells, auditCells(e, tc))
+			}
 		}
 		return b, err
 	})
 }
 
-// exportBatch is one keyset batch of rows, as CSV cells and as JSON values.
+// exportBatch is one keyset batch of rows, as CSV cells or as JSON values
+// (only what the format writes).
 type exportBatch struct {
 	cells [][]string
 	objs  []any
@@ -167,8 +176,16 @@ func (s *Exports) streamExport(w http.ResponseWriter, r *http.Request, format, n
 	}
 	x := startExport(w, format, name, header)
 	for {
-		for i := range b.cells {
-			if err := x.write(b.cells[i], b.objs[i]); err != nil {
+		for i := range max(len(b.cells), len(b.objs)) {
+			var cells []string
+			var obj any
+			if i < len(b.cells) {
+				cells = b.cells[i]
+			}
+			if i < len(b.objs) {
+				obj = b.objs[i]
+			}
+			if err := x.write(cells, obj); err != nil {
 				return nil // the client went away; there is no one to tell
 			}
 		}
@@ -230,6 +247,7 @@ func startExport(w http.ResponseWriter, format, name string, header []string) *e
 	h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	h.Set("Cache-Control", "no-store")
 	x := &exportWriter{w: w, rc: http.NewResponseController(w)}
+	_ = x.rc.SetWriteDeadline(time.Now().Add(exportStall))
 	if format == formatCSV || format == formatExcel {
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 		x.csv = csv.NewWriter(w)
@@ -269,12 +287,20 @@ func (x *exportWriter) write(cells []string, obj any) error {
 	return err
 }
 
+// exportStall is how long one batch may take to reach the client. The
+// server's write timeout (a page's bound) would cut a long export off in
+// the middle, so every batch sets a new deadline: an export goes on while
+// it makes progress, however long it is, and a client that stops reading
+// is dropped.
+const exportStall = 30 * time.Second
+
 func (x *exportWriter) flush() error {
 	if x.csv != nil {
 		if x.csv.Flush(); x.csv.Error() != nil {
 			return x.csv.Error()
 		}
 	}
+	_ = x.rc.SetWriteDeadline(time.Now().Add(exportStall)) // unsupported (a test recorder): nothing to extend
 	return x.rc.Flush()
 }
 

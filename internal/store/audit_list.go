@@ -64,7 +64,7 @@ func decodeDiff(s string) map[string]domain.FieldChange {
 }
 
 func buildAuditQuery(f domain.AuditFilter, p domain.PageRequest) keysetQuery {
-	return buildKeyset(auditColumns, "audit_log", "at", auditFilters(f), p, clampLimit(p.Limit))
+	return buildKeyset(auditColumns, "audit_log", "at", auditFilters(f), p, pageLimit(p))
 }
 
 // auditFilters lists the audit trail's filters; zero values mean "any".

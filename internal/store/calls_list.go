@@ -15,6 +15,10 @@ import (
 const (
 	DefaultCallLimit = 50
 	MaxCallLimit     = 200
+	// ExportBatch is the most rows a Bulk request reads at once: an export
+	// of a million rows in 500 statements rather than 5,000 (each a round
+	// trip and a plan).
+	ExportBatch = 2000
 )
 
 // ListCalls returns one newest-first page of the history matching f. It is
@@ -139,7 +143,7 @@ func buildCallQuery(f domain.CallFilter, p domain.PageRequest, terms []textTerm,
 				t.kind + "_values", t.values})
 		}
 	}
-	limit := clampLimit(p.Limit)
+	limit := pageLimit(p)
 	switch {
 	case driver != nil && len(driver.values) <= lateralValues:
 		each := append(slices.Clone(filters), filter{true, driver.indexed + " = t.value AND " + driver.present, "", nil})
@@ -197,3 +201,12 @@ func escapeLike(s string) string {
 }
 
 func clampLimit(n int) int { return clampLimitTo(n, DefaultCallLimit, MaxCallLimit) }
+
+// pageLimit is p's bounded page size: MaxCallLimit for a page someone asked
+// for, ExportBatch for a Bulk batch.
+func pageLimit(p domain.PageRequest) int {
+	if p.Bulk {
+		return clampLimitTo(p.Limit, DefaultCallLimit, ExportBatch)
+	}
+	return clampLimit(p.Limit)
+}
