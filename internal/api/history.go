@@ -25,7 +25,7 @@ func (a *API) ListCalls(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	fv, filter, errs := form.ParseCallQuery(q)
+	fv, filter, errs := form.ParseCallQuery(r.Context(), q)
 	page := apiPage(q, errs)
 	if len(errs) > 0 {
 		return &httpkit.Error{Status: http.StatusBadRequest, Msg: "These filters cannot be used.", Fields: errs}

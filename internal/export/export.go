@@ -4,6 +4,7 @@ package export
 
 import (
 	"ccsub/web/jsonview"
+	"context"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -110,7 +111,8 @@ var callCSVHeader = []string{"id", "started_at", "finished_at", "duration_ms", "
 	"subscribe_type", "nlp_flag", "flow_access_code", "service_token", "error", "attempts", "subscription_id"}
 
 func (s *Exports) exportHistory(w http.ResponseWriter, r *http.Request, format string) error {
-	fv, filter, errs := form.ParseCallQuery(r.URL.Query())
+	// English: the refusal below is an English sentence until the exports are converted.
+	fv, filter, errs := form.ParseCallQuery(context.TODO(), r.URL.Query())
 	if len(errs) > 0 {
 		return httpkit.BadRequest("The export's filters cannot be used: " + describeErrors(errs))
 	}

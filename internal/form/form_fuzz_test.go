@@ -232,7 +232,7 @@ func FuzzCallQuery(f *testing.F) {
 	f.Add("outcome=pending&from=2026-02-30&to=2026-01-01&retcode=%00")
 	f.Add("from=2026-01-02&to=2026-01-01&callback=" + strings.Repeat("a", 201))
 	f.Fuzz(func(t *testing.T, raw string) {
-		fv, filter, errs := ParseCallQuery(fuzzValues(raw))
+		fv, filter, errs := ParseCallQuery(context.Background(), fuzzValues(raw))
 		if len(errs) > 0 {
 			checkErrors(t, errs, callQueryFields...)
 			return
@@ -240,7 +240,7 @@ func FuzzCallQuery(f *testing.F) {
 		if !filter.From.IsZero() && !filter.To.IsZero() && !filter.From.Before(filter.To) {
 			t.Fatalf("accepted an empty date range %v–%v", filter.From, filter.To)
 		}
-		fv2, filter2, errs2 := ParseCallQuery(fv.Values())
+		fv2, filter2, errs2 := ParseCallQuery(context.Background(), fv.Values())
 		if len(errs2) > 0 || fv2 != fv || !sameCallFilter(filter, filter2) {
 			t.Fatalf("the filters' own query string reads differently:\n%+v %+v\n%+v %+v %v", fv, filter, fv2, filter2, errs2)
 		}

@@ -1,6 +1,7 @@
 package form
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/i18n"
 )
 
 // The list filters of the history and the audit trail, shared by their
@@ -33,7 +35,8 @@ type CallQuery struct {
 
 // ParseCallQuery reads the history's filters; every problem is a field
 // error with a specific message, and nothing should reach the database then.
-func ParseCallQuery(q url.Values) (CallQuery, domain.CallFilter, Errors) {
+// Its messages are in the language of ctx.
+func ParseCallQuery(ctx context.Context, q url.Values) (CallQuery, domain.CallFilter, Errors) {
 	fv := CallQuery{
 		Retcode: strings.TrimSpace(q.Get("retcode")), Outcome: q.Get("outcome"), Operation: q.Get("operation"),
 		Gateway: strings.TrimSpace(q.Get("gateway")), ServerID: strings.TrimSpace(q.Get("serverId")), Callback: strings.TrimSpace(q.Get("callback")),
@@ -45,7 +48,7 @@ func ParseCallQuery(q url.Values) (CallQuery, domain.CallFilter, Errors) {
 	for name, v := range map[string]string{"retcode": fv.Retcode, "serverId": fv.ServerID, "callback": fv.Callback,
 		"message": fv.Message} {
 		if utf8.RuneCountInString(v) > maxFilterLen || !utf8.ValidString(v) || strings.ContainsFunc(v, isControl) {
-			errs[name] = "At most 200 characters, without control characters."
+			errs[name] = i18n.T(ctx, "history.filter.too_long")
 		}
 	}
 	// "2025*" asks for the serverIds that start with 2025.
@@ -53,27 +56,45 @@ func ParseCallQuery(q url.Values) (CallQuery, domain.CallFilter, Errors) {
 		f.ServerID, f.ServerIDPrefix = prefix, true
 	}
 	if _, bad := errs["serverId"]; !bad && strings.Contains(f.ServerID, "*") || f.ServerIDPrefix && f.ServerID == "" {
-		errs["serverId"] = "A whole serverId, or its start followed by one * (e.g. 20250101*)."
+		errs["serverId"] = i18n.T(ctx, "history.filter.server_id_invalid")
 	}
 	if fv.Outcome != "" {
 		if f.Outcome = domain.Outcome(fv.Outcome); !f.Outcome.Valid() {
-			errs["outcome"] = "Choose an outcome from the list."
+			errs["outcome"] = i18n.T(ctx, "history.filter.outcome_invalid")
 		}
 	}
 	if fv.Operation != "" {
 		if f.Operation = domain.Operation(fv.Operation); !f.Operation.Valid() {
-			errs["operation"] = "Choose an operation from the list."
+			errs["operation"] = i18n.T(ctx, "history.filter.operation_invalid")
 		}
 	}
 	if fv.Gateway != "" {
 		id, err := strconv.ParseInt(fv.Gateway, 10, 64)
 		if err != nil || id <= 0 {
-			errs["gateway"] = "Choose a gateway from the list."
+			errs["gateway"] = i18n.T(ctx, "history.filter.gateway_invalid")
 		}
 		f.GatewayID = id
 	}
-	f.From, f.To = days(fv.From, fv.To, errs)
+	f.From, f.To = callDays(ctx, fv.From, fv.To, errs)
 	return fv, f, errs
+}
+
+// callDays is days in the history's words, in the language of ctx. (The
+// rules are days'; its messages stay English for the audit trail until
+// that is converted, then the two can become one helper taking ctx.)
+func callDays(ctx context.Context, from, to string, errs Errors) (time.Time, time.Time) {
+	f, t := days(from, to, errs)
+	if _, bad := errs["from"]; bad {
+		errs["from"] = i18n.T(ctx, "history.filter.date_invalid")
+	}
+	if _, bad := errs["to"]; bad {
+		if t.IsZero() { // not a date
+			errs["to"] = i18n.T(ctx, "history.filter.date_invalid")
+		} else { // a date before "from"
+			errs["to"] = i18n.T(ctx, "history.filter.to_before_from")
+		}
+	}
+	return f, t
 }
 
 // Values is the query string of the filters given.

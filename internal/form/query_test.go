@@ -1,6 +1,7 @@
 package form
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func TestParseCallQueryTextAndServerIdFilters(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fv, f, errs := ParseCallQuery(q)
+			fv, f, errs := ParseCallQuery(context.Background(), q)
 			msg := errs["serverId"] + errs["callback"] + errs["message"]
 			if tt.err != "" {
 				if !strings.Contains(msg, tt.err) {
@@ -53,7 +54,7 @@ func TestParseCallQueryTextAndServerIdFilters(t *testing.T) {
 				t.Fatalf("filter %+v, want %+v", f, tt.want)
 			}
 			// The page shows, and the links carry, the term as typed.
-			if again, f2, _ := ParseCallQuery(fv.Values()); again != fv || f2.ServerIDPrefix != f.ServerIDPrefix {
+			if again, f2, _ := ParseCallQuery(context.Background(), fv.Values()); again != fv || f2.ServerIDPrefix != f.ServerIDPrefix {
 				t.Fatalf("the filters' own query string %v reads as %+v", fv.Values(), again)
 			}
 		})

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/web/history"
 	"ccsub/web/view"
 )
@@ -17,10 +19,12 @@ import (
 // History is GET /history.
 func (s *Server) History(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	fv, filter, errs := form.ParseCallQuery(q)
+	fv, filter, errs := form.ParseCallQuery(r.Context(), q)
 	page, perr := form.ParsePage(q, "calls")
 	if perr != "" {
-		errs["page"] = perr
+		// ParsePage's words are shared with other lists (English until
+		// they are converted): the history says it in its own.
+		errs["page"] = i18n.T(r.Context(), "history.bad_page")
 	}
 	match, err := s.store.TextMatch(r.Context())
 	if err != nil {
@@ -35,10 +39,10 @@ func (s *Server) History(w http.ResponseWriter, r *http.Request) error {
 	if _, bad := errs["gateway"]; !bad && filter.GatewayID != 0 && !slices.ContainsFunc(gws, func(g domain.Gateway) bool {
 		return g.ID == filter.GatewayID
 	}) {
-		errs["gateway"] = form.NoSuchGateway
+		errs["gateway"] = i18n.T(r.Context(), "history.filter.gateway_gone")
 	}
 	if len(errs) > 0 {
-		props.Shell = s.page(w, r, "History", "history")
+		props.Shell = s.page(w, r, i18n.T(r.Context(), "history.title"), "history")
 		if msg, ok := errs["page"]; ok {
 			props.Shell.Flash = flashError(msg)
 		}
@@ -49,7 +53,7 @@ func (s *Server) History(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	props.Shell = s.page(w, r, "History", "history")
+	props.Shell = s.page(w, r, i18n.T(r.Context(), "history.title"), "history")
 	props.Calls = s.subs.AsShown(res.Calls)
 	base := fv.Values()
 	props.ExportQuery = form.EncodeQuery(base)
@@ -66,8 +70,8 @@ func (s *Server) CallPage(w http.ResponseWriter, r *http.Request) error {
 	wasPending := c.Outcome == domain.OutcomePending
 	c = s.subs.AsShown([]domain.Call{c})[0]
 	props := history.CallProps{
-		Shell: s.page(w, r, "Call "+r.PathValue("id"), "history"), Call: c,
-		TokenMasked: tokenMask(c), Hint: domain.RetcodeHint(c.Retcode),
+		Shell: s.page(w, r, i18n.Tf(r.Context(), "history.call.title", i18n.D{"ID": r.PathValue("id")}), "history"), Call: c,
+		TokenMasked: tokenMask(r.Context(), c), Hint: domain.RetcodeHint(c.Retcode),
 		Interrupted: wasPending && c.Outcome == domain.OutcomeUnknown || strings.HasPrefix(c.Error, "interrupted"),
 	}
 	if u, ok := httpkit.User(r); ok {
@@ -86,11 +90,11 @@ func (s *Server) CallPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // tokenMask says whether a token was sent, never what it is.
-func tokenMask(c domain.Call) string {
+func tokenMask(ctx context.Context, c domain.Call) string {
 	if !c.TokenPresent {
-		return "none"
+		return i18n.T(ctx, "history.call.token_none")
 	}
-	return "•••••••• (set; stored encrypted, never shown)"
+	return i18n.T(ctx, "history.call.token_set")
 }
 
 // pages are the pager's links of a list at path with the filters base,

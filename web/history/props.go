@@ -2,10 +2,14 @@
 package history
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"strconv"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/i18n"
 	"ccsub/web/layout"
 	"ccsub/web/view"
 )
@@ -27,6 +31,10 @@ type ListProps struct {
 	// domain.MatchStart the page says that only the start is searched.
 	TextMatch domain.TextMatch
 }
+
+// Filtered reports whether any filter is given: the empty list then says
+// to widen or clear them, not that nothing was ever called.
+func (p ListProps) Filtered() bool { return len(p.Filters.Values()) > 0 }
 
 // ShortTerms are the text search terms given that are matched at the
 // start only, because they are too short to search anywhere.
@@ -78,18 +86,69 @@ func subLabel(s domain.Subscription) string {
 
 func callPath(id int64) string { return "/calls/" + strconv.FormatInt(id, 10) }
 
-func opLabel(op domain.Operation) string {
-	if op == domain.OpStateChange {
-		return "state change"
+// opLabel names an operation in the language of ctx.
+func opLabel(ctx context.Context, op domain.Operation) string {
+	switch op {
+	case domain.OpRegister:
+		return i18n.T(ctx, "history.op.register")
+	case domain.OpModify:
+		return i18n.T(ctx, "history.op.modify")
+	case domain.OpUnregister:
+		return i18n.T(ctx, "history.op.unregister")
+	case domain.OpHandshake:
+		return i18n.T(ctx, "history.op.handshake")
+	case domain.OpLogin:
+		return i18n.T(ctx, "history.op.login")
+	case domain.OpStateChange:
+		return i18n.T(ctx, "history.op.state_change")
 	}
 	return string(op)
 }
 
-func httpStatus(s int) string {
+// outcomeLabel names an outcome in the outcome filter's choices.
+func outcomeLabel(ctx context.Context, o domain.Outcome) string {
+	switch o {
+	case domain.OutcomeSuccess:
+		return i18n.T(ctx, "history.outcome.success")
+	case domain.OutcomeRejected:
+		return i18n.T(ctx, "history.outcome.rejected")
+	case domain.OutcomeFailed:
+		return i18n.T(ctx, "history.outcome.failed")
+	case domain.OutcomeUnknown:
+		return i18n.T(ctx, "history.outcome.unknown")
+	case domain.OutcomePending:
+		return i18n.T(ctx, "history.outcome.pending")
+	}
+	return string(o)
+}
+
+func httpStatus(ctx context.Context, s int) string {
 	if s == 0 {
-		return "no HTTP answer"
+		return i18n.T(ctx, "history.call.no_http_answer")
 	}
 	return strconv.Itoa(s)
+}
+
+func yesNo(ctx context.Context, b bool) string {
+	if b {
+		return i18n.T(ctx, "history.call.yes")
+	}
+	return i18n.T(ctx, "history.call.no")
+}
+
+// callHeading is the call page's heading: its operation and number.
+func callHeading(ctx context.Context, c domain.Call) string {
+	return i18n.Tf(ctx, "history.call.heading", i18n.D{"Operation": opLabel(ctx, c.Operation), "ID": strconv.FormatInt(c.ID, 10)})
+}
+
+// formatted is a request or response body as shown: JSON indented (its
+// keys in the order sent), anything else as it is, "—" for nothing.
+func formatted(body string) string {
+	var b bytes.Buffer
+	if json.Valid([]byte(body)) && json.Indent(&b, []byte(body), "", "  ") == nil {
+		return b.String()
+	}
+	return view.OrDash(body)
 }
 
 // RetcodeAction is what ccsub does with the call's retcode, from the
