@@ -63,7 +63,7 @@ func (a *API) ListAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	fv, filter, errs := form.ParseAuditQuery(q)
+	fv, filter, errs := form.ParseAuditQuery(r.Context(), q)
 	page := apiPage(q, errs)
 	if len(errs) > 0 {
 		return &httpkit.Error{Status: http.StatusBadRequest, Msg: "These filters cannot be used.", Fields: errs}

@@ -136,7 +136,7 @@ var auditCSVHeader = []string{"id", "at", "actor", "source_addr", "user_agent", 
 	"target_name", "outcome", "diff", "prev_hash", "hash"}
 
 func (s *Exports) exportAudit(w http.ResponseWriter, r *http.Request, format string) error {
-	fv, filter, errs := form.ParseAuditQuery(r.URL.Query())
+	fv, filter, errs := form.ParseAuditQuery(r.Context(), r.URL.Query())
 	if len(errs) > 0 {
 		return httpkit.BadRequest("The export's filters cannot be used: " + describeErrors(errs))
 	}

@@ -260,7 +260,7 @@ func FuzzAuditQuery(f *testing.F) {
 	f.Add("target_id=3&actor=a%E2%80%8Bb&action=nope&target_type=planet")
 	f.Add("actor=a&actor=b&before=1.2&before=3.4&from=x")
 	f.Fuzz(func(t *testing.T, raw string) {
-		fv, filter, errs := ParseAuditQuery(fuzzValues(raw))
+		fv, filter, errs := ParseAuditQuery(context.Background(), fuzzValues(raw))
 		if len(errs) > 0 {
 			checkErrors(t, errs, auditQueryFields...)
 			return
@@ -268,7 +268,7 @@ func FuzzAuditQuery(f *testing.F) {
 		if filter.TargetID != "" && filter.TargetType == "" {
 			t.Fatalf("accepted a target id without a type: %+v", filter)
 		}
-		fv2, filter2, errs2 := ParseAuditQuery(fv.Values())
+		fv2, filter2, errs2 := ParseAuditQuery(context.Background(), fv.Values())
 		if len(errs2) > 0 || fv2 != fv || filter2.Actor != filter.Actor || filter2.Action != filter.Action ||
 			filter2.TargetType != filter.TargetType || filter2.TargetID != filter.TargetID ||
 			!filter2.From.Equal(filter.From) || !filter2.To.Equal(filter.To) {

@@ -115,7 +115,7 @@ type AuditQuery struct {
 }
 
 // ParseAuditQuery reads the audit trail's filters, like ParseCallQuery.
-func ParseAuditQuery(q url.Values) (AuditQuery, domain.AuditFilter, Errors) {
+func ParseAuditQuery(ctx context.Context, q url.Values) (AuditQuery, domain.AuditFilter, Errors) {
 	fv := AuditQuery{
 		Actor: strings.TrimSpace(q.Get("actor")), Action: q.Get("action"), TargetType: q.Get("target_type"),
 		TargetID: strings.TrimSpace(q.Get("target_id")), From: q.Get("from"), To: q.Get("to"),
@@ -123,28 +123,28 @@ func ParseAuditQuery(q url.Values) (AuditQuery, domain.AuditFilter, Errors) {
 	errs := Errors{}
 	for _, name := range []string{"actor", "action", "target_type", "target_id", "from", "to", "before", "after"} {
 		if len(q[name]) > 1 {
-			errs[name] = "This filter was given more than once; give it once."
+			errs[name] = i18n.T(ctx, "audit.error.repeated")
 		}
 	}
 	f := domain.AuditFilter{Actor: fv.Actor, TargetID: fv.TargetID}
 	for name, v := range map[string]string{"actor": fv.Actor, "target_id": fv.TargetID} {
 		if _, dup := errs[name]; !dup && !plainFilterText(v) {
-			errs[name] = "At most 200 characters, without control or invisible characters."
+			errs[name] = i18n.T(ctx, "audit.error.plain_text")
 		}
 	}
 	if fv.Action != "" {
 		if f.Action = domain.AuditAction(fv.Action); !f.Action.Valid() {
-			errs["action"] = "Choose an action from the list."
+			errs["action"] = i18n.T(ctx, "audit.error.action")
 		}
 	}
 	if fv.TargetType != "" {
 		f.TargetType = fv.TargetType
 		if !validTargetType(fv.TargetType) {
-			errs["target_type"] = "Choose a target type from the list."
+			errs["target_type"] = i18n.T(ctx, "audit.error.target_type")
 		}
 	}
 	if fv.TargetID != "" && fv.TargetType == "" {
-		errs["target_id"] = "Choose a target type too: an id alone does not say what it identifies."
+		errs["target_id"] = i18n.T(ctx, "audit.error.target_id_alone")
 	}
 	f.From, f.To = days(fv.From, fv.To, errs)
 	return fv, f, errs

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/i18n"
 	"ccsub/web/auditlog"
 )
 
@@ -16,7 +18,7 @@ const recentAuditLimit = 20
 // AuditList is GET /audit.
 func (s *Server) AuditList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	fv, filter, errs := form.ParseAuditQuery(q)
+	fv, filter, errs := form.ParseAuditQuery(r.Context(), q)
 	page, perr := form.ParsePage(q, "entries")
 	if perr != "" {
 		errs["page"] = perr
@@ -31,9 +33,9 @@ func (s *Server) AuditList(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	u, _ := currentUser(r)
-	props.Shell, props.Links, props.CanVerify = s.page(w, r, "Audit trail", "audit"), auditLinks(u), u.Role == domain.RoleAdmin
+	props.Shell, props.Links, props.CanVerify = s.page(w, r, i18n.T(r.Context(), "audit.title"), "audit"), auditLinks(u), u.Role == domain.RoleAdmin
 	if len(errs) > 0 {
-		props.Shell.Flash = flashError(auditErrorSummary(errs))
+		props.Shell.Flash = flashError(auditErrorSummary(r.Context(), errs))
 		return s.render(w, r, http.StatusBadRequest, auditlog.List(props))
 	}
 	props.Entries = res.Entries
@@ -50,7 +52,7 @@ func (s *Server) AuditVerify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, auditlog.Verify(auditlog.VerifyProps{
-		Shell: s.page(w, r, "Verify the audit trail", "audit"), Result: v}))
+		Shell: s.page(w, r, i18n.T(r.Context(), "audit.verify.title"), "audit"), Result: v}))
 }
 
 // recentAudit is the History section for one target; it is empty (and
@@ -78,14 +80,14 @@ func auditLinks(u domain.User) auditlog.Links {
 
 // auditErrorSummary is the flash shown above a refused filter form: the
 // page link's problem, or a pointer to the fields marked.
-func auditErrorSummary(errs form.Errors) string {
+func auditErrorSummary(ctx context.Context, errs form.Errors) string {
 	if msg, ok := errs["page"]; ok {
 		return msg
 	}
 	for _, k := range []string{"before", "after"} {
 		if msg, ok := errs[k]; ok {
-			return "Page link: " + msg
+			return i18n.Tf(ctx, "audit.error.page_link", i18n.D{"Message": msg})
 		}
 	}
-	return "These filters cannot be used; correct the fields marked below."
+	return i18n.T(ctx, "audit.error.summary")
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/web/inbox"
 )
 
@@ -30,7 +32,7 @@ func (s *Server) SubscriptionInbox(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, sub *domain.Subscription) error {
-	page, err := parseInboxPage(r.URL.Query())
+	page, err := parseInboxPage(r.Context(), r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -43,13 +45,13 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, sub *domain.S
 	if err != nil {
 		return err
 	}
-	p := inbox.ListProps{Shell: s.page(w, r, "Inbox", "inbox"), Subscription: sub,
+	p := inbox.ListProps{Shell: s.page(w, r, i18n.T(r.Context(), "inbox.title"), "inbox"), Subscription: sub,
 		Rows: inboxRows(res.Notifications), RefreshURL: base}
 	p.Pages = pages(base, nil, page, res.Older, res.Newer)
 	if p.Pages.Newest == "" {
 		p.PollURL = pollURL(f) // only the newest page takes new rows
 	}
-	p.Shell.Title = p.Title()
+	p.Shell.Title = p.Title(r.Context())
 	return s.render(w, r, http.StatusOK, inbox.List(p))
 }
 
@@ -62,7 +64,7 @@ func (s *Server) InboxRows(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("subscription"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			return httpkit.BadRequest("The subscription must be a subscription's number.")
+			return httpkit.BadRequest(i18n.T(r.Context(), "inbox.error.subscription"))
 		}
 		f.SubscriptionID = id
 	}
@@ -70,7 +72,7 @@ func (s *Server) InboxRows(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("after"); v != "" {
 		c, err := form.ParseCursor(v)
 		if err != nil {
-			return httpkit.BadRequest("That position in the inbox is damaged; reload the page.")
+			return httpkit.BadRequest(i18n.T(r.Context(), "inbox.error.position"))
 		}
 		p.After = c
 	}
@@ -84,19 +86,19 @@ func (s *Server) InboxRows(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, inbox.Rows(inboxRows(res.Notifications)))
 }
 
-func parseInboxPage(q url.Values) (domain.PageRequest, error) {
+func parseInboxPage(ctx context.Context, q url.Values) (domain.PageRequest, error) {
 	p := domain.PageRequest{Limit: 50}
 	for name, dst := range map[string]**domain.Cursor{"before": &p.Before, "after": &p.After} {
 		if v := q.Get(name); v != "" {
 			c, err := form.ParseCursor(v)
 			if err != nil {
-				return p, httpkit.BadRequest("That page link is damaged. Start again from the newest notifications.")
+				return p, httpkit.BadRequest(i18n.T(ctx, "inbox.error.page_link"))
 			}
 			*dst = c
 		}
 	}
 	if p.Before != nil && p.After != nil {
-		return p, httpkit.BadRequest("A page link cannot go both ways. Start again from the newest notifications.")
+		return p, httpkit.BadRequest(i18n.T(ctx, "inbox.error.both_ways"))
 	}
 	return p, nil
 }

@@ -2,11 +2,11 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/internal/retention"
 	retentionview "ccsub/web/retention"
 )
@@ -31,7 +31,7 @@ func (s *Server) RetentionPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	batch, pause := s.retain.Pace()
 	return s.render(w, r, http.StatusOK, retentionview.Page(retentionview.PageProps{
-		Shell: s.page(w, r, "Retention", "retention"), Policy: s.retain.Policy(), Tables: sizes, Runs: runs,
+		Shell: s.page(w, r, i18n.T(r.Context(), "retention.title"), "retention"), Policy: s.retain.Policy(), Tables: sizes, Runs: runs,
 		RunKey: newKey(), Batch: batch, Pause: pause, RefusedKept: retention.RefusedKept,
 	}))
 }
@@ -45,20 +45,20 @@ func (s *Server) RunRetention(w http.ResponseWriter, r *http.Request) error {
 	}
 	key := r.PostForm.Get("idempotencyKey")
 	if key == "" || len(r.PostForm["idempotencyKey"]) > 1 {
-		return httpkit.BadRequest("This form has no one-time key: reload the retention page and submit it again; no run was started.")
+		return httpkit.BadRequest(i18n.T(r.Context(), "retention.error.no_key"))
 	}
 	if len(key) > 100 { // the register form's bound
-		return httpkit.BadRequest("The form's one-time key is malformed: reload the retention page and submit it again; no run was started.")
+		return httpkit.BadRequest(i18n.T(r.Context(), "retention.error.bad_key"))
 	}
 	run, err := s.retain.Start(r.Context(), httpkit.Actor(r), key)
 	switch {
 	case errors.Is(err, domain.ErrDuplicateSubmission):
-		return s.flash(w, r, "error", fmt.Sprintf("This form was already submitted: it started run #%d; no other run was started.", run.ID), "/retention")
+		return s.flash(w, r, "error", i18n.Tf(r.Context(), "retention.flash.duplicate", i18n.D{"ID": run.ID}), "/retention")
 	case errors.Is(err, domain.ErrConflict):
-		return s.flash(w, r, "error", fmt.Sprintf("Run #%d (%s, by %s) is still in progress; no other run was started. Refresh this page to follow it.",
-			run.ID, retentionview.Trigger(run), run.Actor), "/retention")
+		return s.flash(w, r, "error", i18n.Tf(r.Context(), "retention.flash.in_progress",
+			i18n.D{"ID": run.ID, "Trigger": retentionview.Trigger(r.Context(), run), "Actor": run.Actor}), "/retention")
 	case err != nil:
 		return err
 	}
-	return s.flash(w, r, "ok", fmt.Sprintf("Retention run #%d started. It runs in the background; refresh this page to see its counts.", run.ID), "/retention")
+	return s.flash(w, r, "ok", i18n.Tf(r.Context(), "retention.flash.started", i18n.D{"ID": run.ID}), "/retention")
 }

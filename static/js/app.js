@@ -80,6 +80,8 @@ function pageLocale() {
     hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short"
   });
   function say(text) { if (status) { status.textContent = text; } }
+  // The page's language gives the words (data-* on the status line).
+  function words(key, fallback) { return (status && status.dataset[key]) || fallback; }
   function topCursor() {
     var tr = body.querySelector("tr[data-cursor]");
     return tr ? tr.getAttribute("data-cursor") : "";
@@ -106,7 +108,7 @@ function pageLocale() {
     if (!older) {
       older = document.createElement("a");
       older.rel = "next";
-      older.textContent = "Older ›";
+      older.textContent = words("older", "Older ›");
       document.querySelector("nav.pager").appendChild(older);
     }
     var u = new URL(window.location.pathname, window.location.href);
@@ -143,15 +145,15 @@ function pageLocale() {
       })
       .then(function (html) {
         var n = prepend(html);
-        if (n > 0) { say(n === 1 ? "1 new notification" : n + " new notifications"); }
+        if (n > 0) { say(n === 1 ? words("oneNew", "1 new notification") : words("manyNew", "{n} new notifications").replace("{n}", String(n))); }
         schedule(more ? 0 : every);
       })
       .catch(function (err) {
         if (err.message === "signed out") {
-          say("Automatic refresh stopped: you were signed out. Reload the page.");
+          say(words("signedOut", "Automatic refresh stopped: you were signed out. Reload the page."));
           return;
         }
-        say("Automatic refresh is retrying…");
+        say(words("retrying", "Automatic refresh is retrying…"));
         schedule(every * 4);
       });
   }

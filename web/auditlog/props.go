@@ -4,6 +4,7 @@
 package auditlog
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/i18n"
 	"ccsub/web/layout"
 	"ccsub/web/view"
 )
@@ -70,6 +72,7 @@ const (
 	markerChanged   = "[secret changed]"
 	markerUnchanged = "[secret unchanged]"
 	markerHidden    = "[secret]"
+	markerRevealed  = "[secret revealed]"
 )
 
 // diffRows lists the diff's fields in name order.
@@ -140,8 +143,9 @@ func targetHref(e domain.AuditEntry, l Links) string {
 	return ""
 }
 
-// targetText names the target: its name, or type and id.
-func targetText(e domain.AuditEntry) string {
+// targetText names the target: its type in words and its name, or type
+// and id.
+func targetText(ctx context.Context, e domain.AuditEntry) string {
 	if e.TargetType == "" {
 		return "—"
 	}
@@ -152,7 +156,30 @@ func targetText(e domain.AuditEntry) string {
 	if e.TargetID == "" && e.TargetName == "" {
 		name = ""
 	}
-	return strings.TrimSpace(e.TargetType + " " + name)
+	return strings.TrimSpace(targetTypeLabel(ctx, e.TargetType) + " " + name)
+}
+
+// targetTypeLabel names a target type in the language of ctx.
+func targetTypeLabel(ctx context.Context, t string) string {
+	switch t {
+	case domain.TargetUser:
+		return i18n.T(ctx, "audit.target.user")
+	case domain.TargetGateway:
+		return i18n.T(ctx, "audit.target.gateway")
+	case domain.TargetSubscription:
+		return i18n.T(ctx, "audit.target.subscription")
+	case domain.TargetAPIToken:
+		return i18n.T(ctx, "audit.target.api_token")
+	case domain.TargetHistory:
+		return i18n.T(ctx, "audit.target.history")
+	case domain.TargetAudit:
+		return i18n.T(ctx, "audit.target.audit")
+	case domain.TargetSecretKey:
+		return i18n.T(ctx, "audit.target.secret_key")
+	case domain.TargetRetention:
+		return i18n.T(ctx, "audit.target.retention")
+	}
+	return t
 }
 
 // agentShort clips a user agent for the table; the full text is the title.
@@ -164,7 +191,97 @@ func agentShort(ua string) string {
 	return string([]rune(ua)[:n]) + "…"
 }
 
-func actionLabel(a domain.AuditAction) string { return strings.ReplaceAll(string(a), "_", " ") }
+// actionLabel names an action in the language of ctx.
+func actionLabel(ctx context.Context, a domain.AuditAction) string {
+	switch a {
+	case domain.AuditLogin:
+		return i18n.T(ctx, "audit.action.login")
+	case domain.AuditLoginFailed:
+		return i18n.T(ctx, "audit.action.login_failed")
+	case domain.AuditLogout:
+		return i18n.T(ctx, "audit.action.logout")
+	case domain.AuditUserCreate:
+		return i18n.T(ctx, "audit.action.user_create")
+	case domain.AuditUserUpdate:
+		return i18n.T(ctx, "audit.action.user_update")
+	case domain.AuditGatewayCreate:
+		return i18n.T(ctx, "audit.action.gateway_create")
+	case domain.AuditGatewayUpdate:
+		return i18n.T(ctx, "audit.action.gateway_update")
+	case domain.AuditGatewayTest:
+		return i18n.T(ctx, "audit.action.gateway_test")
+	case domain.AuditGatewayRetry:
+		return i18n.T(ctx, "audit.action.gateway_login_retry")
+	case domain.AuditGatewayRemove:
+		return i18n.T(ctx, "audit.action.gateway_remove")
+	case domain.AuditSubRegister:
+		return i18n.T(ctx, "audit.action.subscription_register")
+	case domain.AuditSubModify:
+		return i18n.T(ctx, "audit.action.subscription_modify")
+	case domain.AuditSubCancel:
+		return i18n.T(ctx, "audit.action.subscription_cancel")
+	case domain.AuditSubReplace:
+		return i18n.T(ctx, "audit.action.subscription_replace")
+	case domain.AuditSubPolicy:
+		return i18n.T(ctx, "audit.action.subscription_policy")
+	case domain.AuditSubResolve:
+		return i18n.T(ctx, "audit.action.subscription_resolve")
+	case domain.AuditSubClose:
+		return i18n.T(ctx, "audit.action.subscription_close")
+	case domain.AuditSecretReveal:
+		return i18n.T(ctx, "audit.action.secret_reveal")
+	case domain.AuditSecretsRotate:
+		return i18n.T(ctx, "audit.action.secrets_rotate")
+	case domain.AuditExport:
+		return i18n.T(ctx, "audit.action.export")
+	case domain.AuditTokenCreate:
+		return i18n.T(ctx, "audit.action.api_token_create")
+	case domain.AuditTokenRevoke:
+		return i18n.T(ctx, "audit.action.api_token_revoke")
+	case domain.AuditRetentionRun:
+		return i18n.T(ctx, "audit.action.retention_run")
+	}
+	return strings.ReplaceAll(string(a), "_", " ")
+}
+
+// outcomeLabel is an entry's outcome in words: a call's outcome, or
+// success or failure.
+func outcomeLabel(ctx context.Context, o string) string {
+	if domain.Outcome(o).Valid() {
+		return view.OutcomeLabelIn(ctx, domain.Outcome(o))
+	}
+	if o == "failure" {
+		return i18n.T(ctx, "audit.outcome.failure")
+	}
+	return o
+}
+
+// secretMarker puts the markers that stand for a secret into words; any
+// other value is shown as it is.
+func secretMarker(ctx context.Context, v string) string {
+	switch v {
+	case markerChanged:
+		return i18n.T(ctx, "audit.secret.changed")
+	case markerUnchanged:
+		return i18n.T(ctx, "audit.secret.unchanged")
+	case markerHidden:
+		return i18n.T(ctx, "audit.secret.hidden")
+	case markerRevealed:
+		return i18n.T(ctx, "audit.secret.revealed")
+	}
+	return v
+}
+
+// breakReason puts the store's reason for a broken chain into words.
+func breakReason(ctx context.Context, reason string) string {
+	switch {
+	case strings.HasPrefix(reason, "its link to the previous entry"):
+		return i18n.T(ctx, "audit.verify.reason_link")
+	case strings.HasPrefix(reason, "its content does not match"):
+		return i18n.T(ctx, "audit.verify.reason_content")
+	}
+	return reason
+}
 
 // outcomeClass styles an outcome: gateway actions carry the call's outcome
 // word (success, rejected, failed, unknown), others success or failure.

@@ -4,10 +4,12 @@
 package inbox
 
 import (
+	"context"
 	"strconv"
 	"unicode/utf8"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/i18n"
 	"ccsub/web/layout"
 	"ccsub/web/view"
 )
@@ -32,11 +34,11 @@ type ListProps struct {
 }
 
 // Title is the page heading.
-func (p ListProps) Title() string {
+func (p ListProps) Title(ctx context.Context) string {
 	if p.Subscription == nil {
-		return "Inbox"
+		return i18n.T(ctx, "inbox.title")
 	}
-	return "Inbox of " + p.Subscription.ServerID
+	return i18n.Tf(ctx, "inbox.title_of", i18n.D{"ServerID": p.Subscription.ServerID})
 }
 
 func subscriptionInboxPath(id int64) string {
@@ -54,13 +56,39 @@ func cipherPreview(s string) string {
 	return string(r[:max]) + "…"
 }
 
-func statusText(n domain.Notification) string {
+func statusClass(n domain.Notification) string {
 	if n.Accepted {
 		return "accepted"
 	}
 	return "rejected"
 }
 
-func httpStatus(n domain.Notification) string {
-	return "answered HTTP " + strconv.Itoa(n.HTTPStatus)
+func statusText(ctx context.Context, n domain.Notification) string {
+	if n.Accepted {
+		return i18n.T(ctx, "inbox.status.accepted")
+	}
+	return i18n.T(ctx, "inbox.status.refused")
+}
+
+func speakerLabel(ctx context.Context, n domain.Notification) string {
+	switch n.Speaker {
+	case domain.SpeakerAgent:
+		return i18n.T(ctx, "inbox.speaker.agent")
+	case domain.SpeakerCustomer:
+		return i18n.T(ctx, "inbox.speaker.customer")
+	case "":
+		return "—"
+	}
+	return i18n.Tf(ctx, "inbox.speaker.other", i18n.D{"Speaker": n.Speaker})
+}
+
+// causeMeaning explains asrusercase; the contract documents only "0".
+func causeMeaning(ctx context.Context, code string) string {
+	switch code {
+	case "":
+		return ""
+	case "0":
+		return i18n.T(ctx, "inbox.cause.normal")
+	}
+	return i18n.T(ctx, "inbox.cause.undocumented")
 }

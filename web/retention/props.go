@@ -3,14 +3,15 @@
 package retention
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/i18n"
 	"ccsub/web/layout"
-	"ccsub/web/view"
 )
 
 // PageProps is the retention page's model.
@@ -34,45 +35,67 @@ func Kinds() []domain.RetentionKind { return domain.RetentionKinds }
 // Setting is the environment variable that sets the kind's window.
 func Setting(k domain.RetentionKind) string { return "CCSUB_RETAIN_" + strings.ToUpper(string(k)) }
 
+// KindLabel names a kind of row in the language of ctx.
+func KindLabel(ctx context.Context, k domain.RetentionKind) string {
+	switch k {
+	case domain.RetainCalls:
+		return i18n.T(ctx, "retention.kind.calls")
+	case domain.RetainNotifications:
+		return i18n.T(ctx, "retention.kind.notifications")
+	case domain.RetainRefusedPushes:
+		return i18n.T(ctx, "retention.kind.refused_pushes")
+	case domain.RetainHeartbeats:
+		return i18n.T(ctx, "retention.kind.heartbeats")
+	case domain.RetainFailedHandshakes:
+		return i18n.T(ctx, "retention.kind.failed_handshakes")
+	case domain.RetainAudit:
+		return i18n.T(ctx, "retention.kind.audit")
+	}
+	return string(k)
+}
+
 // Keep is the kind's window in words.
-func (p PageProps) Keep(k domain.RetentionKind) string {
+func (p PageProps) Keep(ctx context.Context, k domain.RetentionKind) string {
 	d := p.Policy[k]
 	if d <= 0 {
 		if k == domain.RetainAudit {
-			return "for ever (off)"
+			return i18n.T(ctx, "retention.keep.for_ever_off")
 		}
-		return "for ever"
+		return i18n.T(ctx, "retention.keep.for_ever")
+	}
+	if d%(24*time.Hour) == 0 {
+		return i18n.Tf(ctx, "retention.keep.days", i18n.D{"Days": strconv.FormatInt(int64(d/(24*time.Hour)), 10)})
 	}
 	return domain.FormatKeep(d)
 }
 
 // Kept says what the kind keeps whatever its age.
-func (p PageProps) Kept(k domain.RetentionKind) string {
+func (p PageProps) Kept(ctx context.Context, k domain.RetentionKind) string {
 	switch k {
 	case domain.RetainCalls:
-		return "Pending calls; the register call of every subscription; the newest unregister call of every subscription that is not cancelled."
+		return i18n.T(ctx, "retention.kept.calls")
 	case domain.RetainRefusedPushes:
-		return "Never more than the newest " + view.Thousands(int64(p.RefusedKept)) + ", whatever their age."
+		return i18n.Tf(ctx, "retention.kept.refused_pushes", i18n.D{"N": i18n.Number(ctx, int64(p.RefusedKept))})
 	case domain.RetainAudit:
-		return "Deleted only when an administrator sets a window; then from the oldest entry on, never the newest, and verification starts from the hash of the last entry deleted."
+		return i18n.T(ctx, "retention.kept.audit")
 	case domain.RetainHeartbeats:
-		return "The strip shows the last 24 hours."
+		return i18n.T(ctx, "retention.kept.heartbeats")
 	}
 	return ""
 }
 
-// Kinds of a table, for the sizes table.
-func TableKinds(table string) string {
+// TableKinds lists the kinds of a table, for the sizes table.
+func TableKinds(ctx context.Context, table string) string {
 	var labels []string
 	for _, k := range domain.RetentionKinds {
 		if k.Table() == table {
-			labels = append(labels, k.Label())
+			labels = append(labels, KindLabel(ctx, k))
 		}
 	}
 	if len(labels) == 0 {
-		return "the runs themselves"
+		return i18n.T(ctx, "retention.tables.runs")
 	}
-	return strings.Join(labels, ", ")
+	return strings.Join(labels, i18n.T(ctx, "retention.list_separator"))
 }
 
 // Size is a byte count in binary units.
@@ -90,20 +113,20 @@ func Size(b int64) string {
 }
 
 // Rows is PostgreSQL's row estimate in words.
-func Rows(n int64) string {
+func Rows(ctx context.Context, n int64) string {
 	if n < 0 {
-		return "not estimated yet"
+		return i18n.T(ctx, "retention.tables.not_estimated")
 	}
-	return "≈ " + view.Thousands(n)
+	return "≈ " + i18n.Number(ctx, n)
 }
 
 // Deleted is a run's count for a kind ("—" for a kind it did not handle).
-func Deleted(r domain.RetentionRun, k domain.RetentionKind) string {
+func Deleted(ctx context.Context, r domain.RetentionRun, k domain.RetentionKind) string {
 	n, ok := r.Deleted[k]
 	if !ok {
 		return "—"
 	}
-	return view.Thousands(n)
+	return i18n.Number(ctx, n)
 }
 
 // Took is how long a run took, or has taken so far.
@@ -116,16 +139,33 @@ func Took(r domain.RetentionRun) string {
 }
 
 // Trigger says what started a run.
-func Trigger(r domain.RetentionRun) string {
+func Trigger(ctx context.Context, r domain.RetentionRun) string {
 	switch r.Trigger {
 	case domain.RunScheduled:
-		return "hourly"
+		return i18n.T(ctx, "retention.trigger.scheduled")
 	case domain.RunManual:
-		return "Run now"
+		return i18n.T(ctx, "retention.trigger.manual")
 	case domain.RunCLI:
-		return "command line"
+		return i18n.T(ctx, "retention.trigger.cli")
 	}
 	return r.Trigger
+}
+
+// StatusLabel is a run's status in words.
+func StatusLabel(ctx context.Context, status string) string {
+	switch status {
+	case domain.RunRunning:
+		return i18n.T(ctx, "retention.status.running")
+	case domain.RunDone:
+		return i18n.T(ctx, "retention.status.done")
+	case domain.RunFailed:
+		return i18n.T(ctx, "retention.status.failed")
+	case domain.RunStopped:
+		return i18n.T(ctx, "retention.status.stopped")
+	case domain.RunAbandoned:
+		return i18n.T(ctx, "retention.status.abandoned")
+	}
+	return status
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

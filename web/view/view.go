@@ -3,11 +3,13 @@
 package view
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/i18n"
 )
 
 // TimeAttr is the machine-readable form put in <time datetime>.
@@ -25,38 +27,63 @@ func Duration(d time.Duration) string {
 	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
 }
 
-// OutcomeLabel is the word shown on an outcome badge.
-func OutcomeLabel(o domain.Outcome) string {
+// OutcomeLabel is the word shown on an outcome badge, in English (for
+// flash messages not yet converted and logs).
+func OutcomeLabel(o domain.Outcome) string { return OutcomeLabelIn(context.Background(), o) }
+
+// OutcomeLabelIn is the word shown on an outcome badge in the language of ctx.
+func OutcomeLabelIn(ctx context.Context, o domain.Outcome) string {
 	switch o {
 	case domain.OutcomeSuccess:
-		return "success"
+		return i18n.T(ctx, "view.outcome.success")
 	case domain.OutcomeRejected:
-		return "rejected"
+		return i18n.T(ctx, "view.outcome.rejected")
 	case domain.OutcomeFailed:
-		return "failed"
+		return i18n.T(ctx, "view.outcome.failed")
 	case domain.OutcomeUnknown:
-		return "unknown"
+		return i18n.T(ctx, "view.outcome.unknown")
 	case domain.OutcomePending:
-		return "pending"
+		return i18n.T(ctx, "view.outcome.pending")
 	}
 	return string(o)
 }
 
-// OutcomeHelp explains an outcome in plain words.
-func OutcomeHelp(o domain.Outcome) string {
+// OutcomeHelp explains an outcome in plain words, in English.
+func OutcomeHelp(o domain.Outcome) string { return OutcomeHelpIn(context.Background(), o) }
+
+// OutcomeHelpIn explains an outcome in plain words in the language of ctx.
+func OutcomeHelpIn(ctx context.Context, o domain.Outcome) string {
 	switch o {
 	case domain.OutcomeSuccess:
-		return "The gateway accepted the request."
+		return i18n.T(ctx, "view.outcome.success_help")
 	case domain.OutcomeRejected:
-		return "The gateway answered and refused the request; see the retcode."
+		return i18n.T(ctx, "view.outcome.rejected_help")
 	case domain.OutcomeFailed:
-		return "The request did not take effect: it was not sent, or it was refused before the gateway acted on it (HTTP 3xx or 4xx)."
+		return i18n.T(ctx, "view.outcome.failed_help")
 	case domain.OutcomeUnknown:
-		return "The request was sent, but ccsub cannot tell whether the gateway acted on it: no answer came back, the answer could not be read, or it was an HTTP 5xx or the gateway's own timeout (107-029). Check on the gateway before repeating it; an unknown register is listed as a subscription you can settle from its page."
+		return i18n.T(ctx, "view.outcome.unknown_help")
 	case domain.OutcomePending:
-		return "Sent; waiting for the gateway's answer."
+		return i18n.T(ctx, "view.outcome.pending_help")
 	}
 	return ""
+}
+
+// StateLabel is the word shown on a subscription state's badge in the
+// language of ctx.
+func StateLabel(ctx context.Context, s domain.SubState) string {
+	switch s {
+	case domain.SubActive:
+		return i18n.T(ctx, "view.state.active")
+	case domain.SubDegraded:
+		return i18n.T(ctx, "view.state.degraded")
+	case domain.SubLapsed:
+		return i18n.T(ctx, "view.state.lapsed")
+	case domain.SubCancelled:
+		return i18n.T(ctx, "view.state.cancelled")
+	case domain.SubUnknown:
+		return i18n.T(ctx, "view.state.unknown")
+	}
+	return string(s)
 }
 
 // Retcode shows a retcode with its meaning.
@@ -103,12 +130,15 @@ func OrDash(s string) string {
 	return s
 }
 
-// YesNo renders a boolean for tables.
-func YesNo(b bool) string {
+// YesNo renders a boolean for tables, in English.
+func YesNo(b bool) string { return YesNoIn(context.Background(), b) }
+
+// YesNoIn renders a boolean for tables in the language of ctx.
+func YesNoIn(ctx context.Context, b bool) string {
 	if b {
-		return "yes"
+		return i18n.T(ctx, "view.yes")
 	}
-	return "no"
+	return i18n.T(ctx, "view.no")
 }
 
 // FieldClass is the class list of a form field's wrapper.
