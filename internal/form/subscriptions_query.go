@@ -88,12 +88,10 @@ func (fv SubscriptionQuery) WithStates(states ...domain.SubState) SubscriptionQu
 }
 
 // NoSuchGateway is the gateway filter's message for an id that names no
-// gateway.
+// gateway, in English for the API and the pages not yet converted; the
+// subscriptions page says it with "subscriptions.filter.no_such_gateway".
 const NoSuchGateway = "No gateway has this id (any more). Choose one from the list."
 
-// GatewayGone and GatewayDisabled refuse a register on a gateway that was
-// removed or is disabled.
-const (
-	GatewayGone     = "This gateway does not exist (any more). Choose one from the list."
-	GatewayDisabled = "This gateway is disabled: nothing can be registered on it. Choose another, or ask an administrator to enable it."
-)
+// GatewayDisabled refuses an API register on a disabled gateway (the
+// register form says it with "subscriptions.form.gateway_disabled").
+const GatewayDisabled = "This gateway is disabled: nothing can be registered on it. Choose another, or ask an administrator to enable it."
