@@ -56,7 +56,7 @@ func (a *API) Modify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m := b.form(sub, a.public)
-	valid := m.Validate()
+	valid := m.Validate(r.Context())
 	if b.UseReceiver != nil && *b.UseReceiver && b.ServiceCallBackURI != nil {
 		m.Errors.Add("serviceCallBackUri", "Leave this out when useReceiver is true: ccsub's own receiver address is used.")
 		valid = false

@@ -22,7 +22,7 @@ func (a *API) ListSubscriptions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	fv, filter, errs := form.ParseSubscriptionQuery(q)
+	fv, filter, errs := form.ParseSubscriptionQuery(r.Context(), q)
 	page := apiPage(q, errs)
 	if err := a.gatewayFilter(r, filter.GatewayID, errs); err != nil {
 		return err
@@ -57,7 +57,7 @@ func (a *API) SubscriptionCounts(w http.ResponseWriter, r *http.Request) error {
 	if err := onlyParams(r, "gateway"); err != nil {
 		return err
 	}
-	_, filter, errs := form.ParseSubscriptionQuery(r.URL.Query())
+	_, filter, errs := form.ParseSubscriptionQuery(r.Context(), r.URL.Query())
 	if err := a.gatewayFilter(r, filter.GatewayID, errs); err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func (a *API) Register(w http.ResponseWriter, r *http.Request) error {
 // callback address and ccsub's receiver are two different answers to one
 // question, so sending both is refused rather than one silently winning.
 func (a *API) validateRegister(r *http.Request, f *form.Subscription, b registerBody) error {
-	valid := f.Validate()
+	valid := f.Validate(r.Context())
 	if b.UseReceiver && b.ServiceCallBackURI != "" {
 		f.Errors.Add("serviceCallBackUri", "Leave this out when useReceiver is true: ccsub's own receiver address is used.")
 		valid = false

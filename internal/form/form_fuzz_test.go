@@ -69,14 +69,14 @@ func FuzzSubscriptionForm(f *testing.F) {
 	f.Add("gateway=-1&subscribeType=+1+&serviceCallBackUri=+https://10.1.2.3:0/a%0d%0a&serviceToken=a%20b&receiverKey=%00")
 	f.Fuzz(func(t *testing.T, raw string) {
 		v := fuzzValues(raw)
-		first := ParseSubscription(v)
+		first := ParseSubscription(context.Background(), v)
 		first.ReceiverBase = fuzzPublicURL
 		sent := first // the values as typed, before Validate fills the receiver's address
-		if !first.Validate() {
+		if !first.Validate(context.Background()) {
 			checkErrors(t, first.Errors, subscriptionFields...)
 			return
 		}
-		if first.GatewayID <= 0 || first.SubscribeType != "1" || CheckServiceToken(first.ServiceToken) != "" {
+		if first.GatewayID <= 0 || first.SubscribeType != "1" || CheckServiceToken(context.Background(), first.ServiceToken) != "" {
 			t.Fatalf("accepted %+v", first)
 		}
 		again := url.Values{"gateway": {sent.Gateway}, "subscribeType": {sent.SubscribeType}, "serviceToken": {sent.ServiceToken},
@@ -85,9 +85,9 @@ func FuzzSubscriptionForm(f *testing.F) {
 		setBox(again, "useReceiver", sent.UseReceiver)
 		setBox(again, "autoReregister", sent.AutoReregister)
 		setBox(again, "nlpFlag", sent.NLPFlag)
-		second := ParseSubscription(again)
+		second := ParseSubscription(context.Background(), again)
 		second.ReceiverBase = fuzzPublicURL
-		if !second.Validate() {
+		if !second.Validate(context.Background()) {
 			t.Fatalf("accepted once, refused when sent again: %v", second.Errors)
 		}
 		if first.GatewayID != second.GatewayID || first.ServiceCallBackURI != second.ServiceCallBackURI ||
@@ -105,9 +105,9 @@ func FuzzModifyForm(f *testing.F) {
 	f.Add("useReceiver=true&receiverKey=AAAAAAAAAAAAAAAAAAAAAA", true)
 	f.Add("serviceCallBackUri=https://crm.example.com/a&serviceCallBackUri=https://b&useReceiver=yes&flowAccessCode=x", false)
 	f.Fuzz(func(t *testing.T, raw string, hasToken bool) {
-		m := ParseModify(fuzzValues(raw))
+		m := ParseModify(context.Background(), fuzzValues(raw))
 		m.ReceiverBase, m.HasToken = fuzzPublicURL, hasToken
-		if !m.Validate() {
+		if !m.Validate(context.Background()) {
 			fields := modifyFields
 			if m.UseReceiver && !hasToken && m.Errors["useReceiver"] == "" {
 				t.Errorf("receiver without a token refused without a useReceiver message: %v", m.Errors)

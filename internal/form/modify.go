@@ -2,9 +2,10 @@ package form
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
+
+	"ccsub/internal/i18n"
 )
 
 // Modify is the form that changes a subscription's callback address,
@@ -20,14 +21,15 @@ type Modify struct {
 	Errors             Errors
 }
 
-// ParseModify reads the modify form; it never fails.
-func ParseModify(v url.Values) Modify {
+// ParseModify reads the modify form; it never fails. Its messages are in
+// the language of ctx.
+func ParseModify(ctx context.Context, v url.Values) Modify {
 	f := Modify{ServiceCallBackURI: v.Get("serviceCallBackUri"), FlowAccessCode: v.Get("flowAccessCode"),
 		ReceiverKey: get(v, "receiverKey"), Errors: Errors{}}
 	f.Normalize()
-	f.NLPFlag = checkbox(v, "nlpFlag", f.Errors)
-	f.UseReceiver = checkbox(v, "useReceiver", f.Errors)
-	duplicated(context.TODO(), v, f.Errors, "serviceCallBackUri", "nlpFlag", "flowAccessCode", "useReceiver", "receiverKey")
+	f.NLPFlag = checkbox(ctx, v, "nlpFlag", f.Errors)
+	f.UseReceiver = checkbox(ctx, v, "useReceiver", f.Errors)
+	duplicated(ctx, v, f.Errors, "serviceCallBackUri", "nlpFlag", "flowAccessCode", "useReceiver", "receiverKey")
 	return f
 }
 
@@ -50,7 +52,7 @@ func (f Modify) Receiver() string {
 }
 
 // Validate applies the register form's rules to the fields modify sends.
-func (f *Modify) Validate() bool {
+func (f *Modify) Validate(ctx context.Context) bool {
 	reg := Subscription{
 		SubscribeType: "1", Gateway: "1", ServiceCallBackURI: f.ServiceCallBackURI, NLPFlag: f.NLPFlag,
 		FlowAccessCode: f.FlowAccessCode, UseReceiver: f.UseReceiver, ReceiverKey: f.ReceiverKey,
@@ -59,10 +61,10 @@ func (f *Modify) Validate() bool {
 	// The register rules ask for a token with the receiver; modify cannot
 	// set one, so that case is answered below under useReceiver instead.
 	reg.ServiceToken = "present"
-	reg.validateCallback()
-	reg.validateFlowAccessCode()
+	reg.validateCallback(ctx)
+	reg.validateFlowAccessCode(ctx)
 	if f.UseReceiver && !f.HasToken {
-		f.Errors.Add("useReceiver", "This subscription has no service token, so ccsub's receiver could not check pushes. Use \"Replace\" to give it a token first.")
+		f.Errors.Add("useReceiver", i18n.T(ctx, "subscriptions.form.receiver_no_token"))
 	}
 	f.ServiceCallBackURI = reg.ServiceCallBackURI
 	return len(f.Errors) == 0
@@ -73,16 +75,16 @@ func (f *Modify) Validate() bool {
 const MaxServerID = 64
 
 // CheckServerID returns a message when id cannot be a serverId, or "".
-func CheckServerID(id string) string {
+func CheckServerID(ctx context.Context, id string) string {
 	switch {
 	case id == "":
-		return "Enter the serverId the gateway shows for this subscription."
+		return i18n.T(ctx, "subscriptions.form.server_id_required")
 	case len(id) > MaxServerID:
-		return fmt.Sprintf("At most %d characters.", MaxServerID)
+		return i18n.Tf(ctx, "subscriptions.form.server_id_too_long", i18n.D{"Max": MaxServerID})
 	}
 	for _, r := range id {
 		if r < 0x21 || r > 0x7e {
-			return "Letters, digits and visible punctuation only, without spaces (for example 20140414172508-001-00101)."
+			return i18n.T(ctx, "subscriptions.form.server_id_chars")
 		}
 	}
 	return ""

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/i18n"
 )
 
 // MaxFlowAccessCode is not pinned by the vendor; see docs/decisions.md.
@@ -19,15 +20,19 @@ const MaxFlowAccessCode = 64
 // form is on ("register", "subscription"). Every page that offers such a
 // form renders a key, so a form without one did not come from the page as
 // it is now, and sending it could not be made safe to repeat.
-func NoOneTimeKey(page string) string {
-	return "This form has no one-time key: reload the " + page + " page and submit it again; nothing was sent."
+func NoOneTimeKey(ctx context.Context, page string) string {
+	if page == "register" {
+		return i18n.T(ctx, "subscriptions.form.no_key_register")
+	}
+	return i18n.T(ctx, "subscriptions.form.no_key_subscription")
 }
 
 // OneTimeKeySpent is shown on a form whose one-time key was already used
 // for a submit with other values: the first submit stands, this one was
 // not sent, and the form comes back with a new key.
-const OneTimeKeySpent = "This form was already submitted with other values, and its one-time key is spent: nothing was sent this time. " +
-	"The form now has a new key; check the values and submit again to send them as a new request."
+func OneTimeKeySpent(ctx context.Context) string {
+	return i18n.T(ctx, "subscriptions.form.key_spent")
+}
 
 // Subscription is the register form. Field names follow the API.
 type Subscription struct {
@@ -48,18 +53,19 @@ type Subscription struct {
 	Errors         Errors
 }
 
-// ParseSubscription reads the register form; it never fails.
-func ParseSubscription(v url.Values) Subscription {
+// ParseSubscription reads the register form; it never fails. Its
+// messages are in the language of ctx.
+func ParseSubscription(ctx context.Context, v url.Values) Subscription {
 	f := Subscription{
 		Gateway: v.Get("gateway"), SubscribeType: v.Get("subscribeType"), ServiceToken: v.Get("serviceToken"),
 		ServiceCallBackURI: v.Get("serviceCallBackUri"), FlowAccessCode: v.Get("flowAccessCode"),
 		IdempotencyKey: get(v, "idempotencyKey"), ReceiverKey: get(v, "receiverKey"), Errors: Errors{},
 	}
 	f.Normalize()
-	f.UseReceiver = checkbox(v, "useReceiver", f.Errors)
-	f.AutoReregister = checkbox(v, "autoReregister", f.Errors)
-	f.NLPFlag = checkbox(v, "nlpFlag", f.Errors)
-	duplicated(context.TODO(), v, f.Errors, "gateway", "subscribeType", "serviceToken", "serviceCallBackUri", "nlpFlag", "flowAccessCode",
+	f.UseReceiver = checkbox(ctx, v, "useReceiver", f.Errors)
+	f.AutoReregister = checkbox(ctx, v, "autoReregister", f.Errors)
+	f.NLPFlag = checkbox(ctx, v, "nlpFlag", f.Errors)
+	duplicated(ctx, v, f.Errors, "gateway", "subscribeType", "serviceToken", "serviceCallBackUri", "nlpFlag", "flowAccessCode",
 		"idempotencyKey", "useReceiver", "receiverKey", "autoReregister")
 	return f
 }
@@ -85,47 +91,47 @@ func (f Subscription) Receiver() string {
 
 // checkbox reads a checkbox whose value is "true"; any other value is an
 // error rather than a silent false.
-func checkbox(v url.Values, name string, errs Errors) bool {
+func checkbox(ctx context.Context, v url.Values, name string, errs Errors) bool {
 	raw, ok := v[name]
 	if !ok || len(raw) == 0 {
 		return false
 	}
 	if raw[0] != "true" {
-		errs.Add(name, fmt.Sprintf("Must be ticked (value \"true\") or left out; got %q.", truncate(raw[0], 20)))
+		errs.Add(name, i18n.Tf(ctx, "subscriptions.form.checkbox", i18n.D{"Got": strconv.Quote(truncate(raw[0], 20))}))
 		return false
 	}
 	return true
 }
 
 // Validate checks every rule of the contract and reports whether the form
-// may be sent to the gateway.
-func (f *Subscription) Validate() bool {
-	f.validateGateway()
+// may be sent to the gateway. Its messages are in the language of ctx.
+func (f *Subscription) Validate(ctx context.Context) bool {
+	f.validateGateway(ctx)
 	switch {
 	case f.SubscribeType == "":
-		f.Errors.Add("subscribeType", "Choose a subscription type.")
+		f.Errors.Add("subscribeType", i18n.T(ctx, "subscriptions.form.type_required"))
 	case f.SubscribeType != "1":
-		f.Errors.Add("subscribeType", "Only type 1 (recognition results) exists; other values are reserved by the platform.")
+		f.Errors.Add("subscribeType", i18n.T(ctx, "subscriptions.form.type_reserved"))
 	}
-	f.validateCallback()
-	if msg := CheckServiceToken(f.ServiceToken); msg != "" {
+	f.validateCallback(ctx)
+	if msg := CheckServiceToken(ctx, f.ServiceToken); msg != "" {
 		f.Errors.Add("serviceToken", msg)
 	}
-	f.validateFlowAccessCode()
+	f.validateFlowAccessCode(ctx)
 	if len(f.IdempotencyKey) > 100 {
-		f.Errors.Add("idempotencyKey", "The form's one-time key is malformed; reload the form.")
+		f.Errors.Add("idempotencyKey", i18n.T(ctx, "subscriptions.form.key_malformed"))
 	}
 	return len(f.Errors) == 0
 }
 
-func (f *Subscription) validateCallback() {
+func (f *Subscription) validateCallback(ctx context.Context) {
 	if f.UseReceiver {
 		f.ServiceCallBackURI = domain.ReceiverURL(f.ReceiverBase, f.ReceiverKey)
 		switch {
 		case !validReceiverKey(f.ReceiverKey):
-			f.Errors.Add("useReceiver", "The form's receiver key is malformed; reload the form.")
+			f.Errors.Add("useReceiver", i18n.T(ctx, "subscriptions.form.receiver_key_malformed"))
 		case f.ServiceToken == "":
-			f.Errors.Add("serviceToken", "ccsub's receiver checks the token on every push: enter or generate one.")
+			f.Errors.Add("serviceToken", i18n.T(ctx, "subscriptions.form.receiver_needs_token"))
 		default:
 			if msg := checkReceiverURL(f.ServiceCallBackURI); msg != "" {
 				f.Errors.Add("useReceiver", msg)
@@ -134,33 +140,33 @@ func (f *Subscription) validateCallback() {
 		return
 	}
 	if f.ServiceCallBackURI == "" {
-		f.Errors.Add("serviceCallBackUri", "Enter the address the platform pushes results to.")
+		f.Errors.Add("serviceCallBackUri", i18n.T(ctx, "subscriptions.form.callback_required"))
 	} else if msg := checkHTTPSURL(f.ServiceCallBackURI, domain.MaxCallbackURI); msg != "" {
 		f.Errors.Add("serviceCallBackUri", msg)
 	}
 }
 
-func (f *Subscription) validateGateway() {
+func (f *Subscription) validateGateway(ctx context.Context) {
 	if f.Gateway == "" {
-		f.Errors.Add("gateway", "Choose a gateway.")
+		f.Errors.Add("gateway", i18n.T(ctx, "subscriptions.form.gateway_required"))
 		return
 	}
 	id, err := strconv.ParseInt(f.Gateway, 10, 64)
 	if err != nil || id <= 0 {
-		f.Errors.Add("gateway", "Choose a gateway from the list.")
+		f.Errors.Add("gateway", i18n.T(ctx, "subscriptions.form.gateway_from_list"))
 		return
 	}
 	f.GatewayID = id
 }
 
-func (f *Subscription) validateFlowAccessCode() {
+func (f *Subscription) validateFlowAccessCode(ctx context.Context) {
 	code := f.FlowAccessCode
 	switch {
 	case code == "":
 	case !f.NLPFlag:
-		f.Errors.Add("flowAccessCode", "Only used with semantic analysis: tick \"Semantic analysis (nlpFlag)\" or clear this field.")
+		f.Errors.Add("flowAccessCode", i18n.T(ctx, "subscriptions.form.flow_needs_nlp"))
 	case utf8.RuneCountInString(code) > MaxFlowAccessCode:
-		f.Errors.Add("flowAccessCode", fmt.Sprintf("At most %d characters; this one has %d.", MaxFlowAccessCode, utf8.RuneCountInString(code)))
+		f.Errors.Add("flowAccessCode", i18n.Tf(ctx, "subscriptions.form.too_long", i18n.D{"Max": MaxFlowAccessCode, "N": utf8.RuneCountInString(code)}))
 	case badChar(code) != "":
 		f.Errors.Add("flowAccessCode", "Contains "+badChar(code)+".")
 	}
@@ -168,30 +174,29 @@ func (f *Subscription) validateFlowAccessCode() {
 
 // CheckServiceToken returns a message when token breaks the contract's
 // limit or cannot travel in the service_token header, or "".
-func CheckServiceToken(token string) string {
+func CheckServiceToken(ctx context.Context, token string) string {
 	if token == "" {
 		return ""
 	}
 	if !utf8.ValidString(token) {
-		return "Contains invalid UTF-8."
+		return i18n.T(ctx, "subscriptions.form.token_utf8")
 	}
 	if n := utf8.RuneCountInString(token); n > domain.MaxServiceToken {
-		return fmt.Sprintf("At most %d characters; this one has %d.", domain.MaxServiceToken, n)
+		return i18n.Tf(ctx, "subscriptions.form.too_long", i18n.D{"Max": domain.MaxServiceToken, "N": n})
 	}
 	for i, r := range token {
 		// The platform sends the token back in an HTTP header, so only
 		// visible ASCII survives every proxy on the way.
 		if r < 0x21 || r > 0x7e {
-			return fmt.Sprintf("Character %d (%s) cannot be sent in an HTTP header; use letters, digits and visible ASCII punctuation only.",
-				utf8.RuneCountInString(token[:i])+1, describeRune(r))
+			return i18n.Tf(ctx, "subscriptions.form.token_char", i18n.D{"N": utf8.RuneCountInString(token[:i]) + 1, "Char": describeRune(ctx, r)})
 		}
 	}
 	return ""
 }
 
-func describeRune(r rune) string {
+func describeRune(ctx context.Context, r rune) string {
 	if r == ' ' {
-		return "a space"
+		return i18n.T(ctx, "subscriptions.form.a_space")
 	}
 	return fmt.Sprintf("U+%04X", r)
 }

@@ -1,12 +1,14 @@
 package form
 
 import (
+	"context"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/i18n"
 )
 
 // SubscriptionQuery is the subscriptions list's filters as typed, for
@@ -23,12 +25,12 @@ type SubscriptionQuery struct {
 // or as one comma-separated value (the API, the page's own links); all
 // five states mean no state filter. Every problem is a field error with a
 // specific message, and nothing should reach the database then.
-func ParseSubscriptionQuery(q url.Values) (SubscriptionQuery, domain.SubscriptionFilter, Errors) {
+func ParseSubscriptionQuery(ctx context.Context, q url.Values) (SubscriptionQuery, domain.SubscriptionFilter, Errors) {
 	errs := Errors{}
 	fv := SubscriptionQuery{Gateway: strings.TrimSpace(q.Get("gateway")), Text: strings.TrimSpace(q.Get("q"))}
 	for _, name := range []string{"gateway", "q", "before", "after"} {
 		if len(q[name]) > 1 {
-			errs[name] = "This filter was given more than once; give it once."
+			errs[name] = i18n.T(ctx, "subscriptions.filter.duplicated")
 		}
 	}
 	var f domain.SubscriptionFilter
@@ -38,7 +40,7 @@ func ParseSubscriptionQuery(q url.Values) (SubscriptionQuery, domain.Subscriptio
 			switch {
 			case st == "":
 			case !st.Valid():
-				errs["state"] = "Choose states from the list: active, degraded, lapsed, cancelled, unknown."
+				errs["state"] = i18n.T(ctx, "subscriptions.filter.bad_state")
 			case !slices.Contains(fv.States, st):
 				fv.States = append(fv.States, st)
 			}
@@ -54,12 +56,12 @@ func ParseSubscriptionQuery(q url.Values) (SubscriptionQuery, domain.Subscriptio
 	if fv.Gateway != "" {
 		id, err := strconv.ParseInt(fv.Gateway, 10, 64)
 		if err != nil || id <= 0 {
-			errs.Add("gateway", "Choose a gateway from the list (a gateway id: a positive whole number).")
+			errs.Add("gateway", i18n.T(ctx, "subscriptions.filter.bad_gateway"))
 		}
 		f.GatewayID = id
 	}
 	if _, dup := errs["q"]; !dup && !plainFilterText(fv.Text) {
-		errs["q"] = "At most 200 characters, without control or invisible characters."
+		errs["q"] = i18n.T(ctx, "subscriptions.filter.bad_text")
 	}
 	f.Text = fv.Text
 	return fv, f, errs
@@ -86,12 +88,10 @@ func (fv SubscriptionQuery) WithStates(states ...domain.SubState) SubscriptionQu
 }
 
 // NoSuchGateway is the gateway filter's message for an id that names no
-// gateway.
+// gateway, in English for the API and the pages not yet converted; the
+// subscriptions page says it with "subscriptions.filter.no_such_gateway".
 const NoSuchGateway = "No gateway has this id (any more). Choose one from the list."
 
-// GatewayGone and GatewayDisabled refuse a register on a gateway that was
-// removed or is disabled.
-const (
-	GatewayGone     = "This gateway does not exist (any more). Choose one from the list."
-	GatewayDisabled = "This gateway is disabled: nothing can be registered on it. Choose another, or ask an administrator to enable it."
-)
+// GatewayDisabled refuses an API register on a disabled gateway (the
+// register form says it with "subscriptions.form.gateway_disabled").
+const GatewayDisabled = "This gateway is disabled: nothing can be registered on it. Choose another, or ask an administrator to enable it."

@@ -1,6 +1,7 @@
 package form
 
 import (
+	"context"
 	"net/url"
 	"slices"
 	"testing"
@@ -34,7 +35,7 @@ func TestParseSubscriptionQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fv, f, errs := ParseSubscriptionQuery(q)
+			fv, f, errs := ParseSubscriptionQuery(context.Background(), q)
 			var fields []string
 			for k := range errs {
 				fields = append(fields, k)

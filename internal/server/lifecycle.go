@@ -9,6 +9,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/internal/secret"
 	"ccsub/internal/subscribe"
 	"ccsub/web/subscriptions"
@@ -47,7 +48,7 @@ func (s *Server) renderSubscriptionWith(w http.ResponseWriter, r *http.Request, 
 	}
 	u, _ := currentUser(r)
 	p := subscriptions.DetailProps{
-		Shell: s.page(w, r, "Subscription "+sub.ServerID, "subscriptions"), Sub: sub, Modify: m,
+		Shell: s.page(w, r, i18n.Tf(r.Context(), "subscriptions.detail.title", i18n.D{"ServerID": sub.ServerID}), "subscriptions"), Sub: sub, Modify: m,
 		ModifyReceiver: domain.ReceiverURL(s.public, m.ReceiverKey), SuggestedToken: token, ReplaceKey: newKey(),
 		ReplaceError: replaceErr, ResolveError: resolveErr, Interval: s.interval,
 		CanOperate: u.Role == domain.RoleAdmin || u.Role == domain.RoleOperator,
@@ -143,14 +144,15 @@ func (s *Server) ModifySubscription(w http.ResponseWriter, r *http.Request) erro
 	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
-	m := form.ParseModify(r.PostForm)
+	ctx := r.Context()
+	m := form.ParseModify(ctx, r.PostForm)
 	m.ReceiverBase, m.HasToken = s.public, sub.TokenPresent
-	if !m.Validate() {
+	if !m.Validate(ctx) {
 		return s.renderSubscription(w, r, http.StatusUnprocessableEntity, sub, m, "")
 	}
 	call, err := s.subs.Modify(r.Context(), httpkit.Actor(r), sub, subscribe.ModifyInput{
 		CallbackURI: m.ServiceCallBackURI, NLPFlag: m.NLPFlag, FlowAccessCode: m.FlowAccessCode, ReceiverKey: m.Receiver()})
-	return s.afterCall(w, r, call, err, "Modified", subPath(sub.ID))
+	return s.afterCall(w, r, call, err, i18n.T(ctx, "subscriptions.flash.modified"), subPath(sub.ID))
 }
 
 // CancelPage is GET /subscriptions/{id}/cancel: the confirmation.
@@ -160,7 +162,7 @@ func (s *Server) CancelPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.render(w, r, http.StatusOK, subscriptions.ConfirmCancel(subscriptions.CancelProps{
-		Shell: s.page(w, r, "Cancel "+sub.ServerID, "subscriptions"), Sub: sub}))
+		Shell: s.page(w, r, i18n.Tf(r.Context(), "subscriptions.cancel.page_title", i18n.D{"ServerID": sub.ServerID}), "subscriptions"), Sub: sub}))
 }
 
 // CancelSubscription is POST /subscriptions/{id}/cancel.
@@ -175,16 +177,15 @@ func (s *Server) CancelSubscription(w http.ResponseWriter, r *http.Request) erro
 	// The confirmation names the serverId; a stale or forged form for
 	// another subscription cancels nothing.
 	if r.PostForm.Get("confirmServerId") != sub.ServerID {
-		return httpkit.BadRequest("The confirmation does not name this subscription's serverId; nothing was cancelled. Open the cancel page again.")
+		return httpkit.BadRequest(i18n.T(r.Context(), "subscriptions.cancel.wrong_confirmation"))
 	}
 	call, err := s.subs.Cancel(r.Context(), httpkit.Actor(r), sub)
 	if err == nil && subscribe.SaysDropped(call) {
 		// The subscription page explains this and offers to close it in
 		// ccsub only; the call page alone would leave the operator stuck.
-		return s.flash(w, r, "error", "The gateway answered 107-031: it no longer has subscription "+sub.ServerID+
-			" (it may have expired there), so it cannot be cancelled on the gateway. You can close it in ccsub only below.", subPath(sub.ID))
+		return s.flash(w, r, "error", i18n.Tf(r.Context(), "subscriptions.flash.dropped", i18n.D{"ServerID": sub.ServerID}), subPath(sub.ID))
 	}
-	return s.afterCall(w, r, call, err, "Cancelled", subPath(sub.ID))
+	return s.afterCall(w, r, call, err, i18n.T(r.Context(), "subscriptions.flash.cancelled"), subPath(sub.ID))
 }
 
 // CloseSubscription is POST /subscriptions/{id}/close: closes in ccsub only
@@ -200,18 +201,16 @@ func (s *Server) CloseSubscription(w http.ResponseWriter, r *http.Request) error
 	// As for cancel: a stale or forged form for another subscription
 	// closes nothing.
 	if r.PostForm.Get("confirmServerId") != sub.ServerID || sub.ServerID == "" {
-		return httpkit.BadRequest("The confirmation does not name this subscription's serverId; nothing was closed. Open the subscription page again.")
+		return httpkit.BadRequest(i18n.T(r.Context(), "subscriptions.dropped.wrong_confirmation"))
 	}
 	call, err := s.subs.CloseDropped(r.Context(), httpkit.Actor(r), sub)
 	if errors.Is(err, subscribe.ErrNotDropped) {
-		return httpkit.Fail(http.StatusConflict, "Only a subscription that the gateway says it no longer has can be closed in ccsub only: "+
-			"its last cancel must have been answered 107-031, and it must not be cancelled already. Nothing was changed; cancel it instead.")
+		return httpkit.Fail(http.StatusConflict, i18n.T(r.Context(), "subscriptions.dropped.not_dropped"))
 	}
 	if err != nil {
 		return err
 	}
-	return s.flash(w, r, "ok", fmt.Sprintf("Closed %s in ccsub only: the gateway had answered 107-031 to unregister call #%d. Nothing was sent to the gateway.",
-		sub.ServerID, call.ID), subPath(sub.ID))
+	return s.flash(w, r, "ok", i18n.Tf(r.Context(), "subscriptions.flash.closed", i18n.D{"ServerID": sub.ServerID, "ID": call.ID}), subPath(sub.ID))
 }
 
 // ReplaceSubscription is POST /subscriptions/{id}/replace.
@@ -223,17 +222,18 @@ func (s *Server) ReplaceSubscription(w http.ResponseWriter, r *http.Request) err
 	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
+	ctx := r.Context()
 	key := r.PostForm.Get("idempotencyKey")
 	if key == "" || len(r.PostForm["idempotencyKey"]) > 1 {
-		return httpkit.BadRequest(form.NoOneTimeKey("subscription"))
+		return httpkit.BadRequest(form.NoOneTimeKey(ctx, "subscription"))
 	}
 	token := r.PostForm.Get("serviceToken")
-	msg := form.CheckServiceToken(token)
+	msg := form.CheckServiceToken(ctx, token)
 	if token == "" {
-		msg = "Enter the new token, or use the generated one."
+		msg = i18n.T(ctx, "subscriptions.replace.token_required")
 	}
 	if len(r.PostForm["serviceToken"]) > 1 {
-		msg = "This field was sent more than once; send it once."
+		msg = i18n.T(ctx, "form.duplicated")
 	}
 	if msg != "" {
 		m := form.Modify{ServiceCallBackURI: sub.CallbackURI, NLPFlag: sub.NLPFlag, FlowAccessCode: sub.FlowAccessCode,
@@ -242,18 +242,18 @@ func (s *Server) ReplaceSubscription(w http.ResponseWriter, r *http.Request) err
 	}
 	reg, cancel, err := s.subs.Replace(r.Context(), httpkit.Actor(r), sub, token, key)
 	if errors.Is(err, domain.ErrDuplicateSubmission) {
-		return s.flash(w, r, "error", "This form was already submitted; nothing was sent again.", callURL(reg.ID))
+		return s.flash(w, r, "error", i18n.T(ctx, "subscriptions.flash.replace_repeated"), callURL(reg.ID))
 	}
 	if errors.Is(err, domain.ErrIdempotencyConflict) {
 		// renderSubscription gives the replace form a new key.
 		m := form.Modify{ServiceCallBackURI: sub.CallbackURI, NLPFlag: sub.NLPFlag, FlowAccessCode: sub.FlowAccessCode,
 			ReceiverKey: domain.NewReceiverKey(), Errors: form.Errors{}}
-		return s.renderSubscription(w, r, http.StatusUnprocessableEntity, sub, m, form.OneTimeKeySpent)
+		return s.renderSubscription(w, r, http.StatusUnprocessableEntity, sub, m, form.OneTimeKeySpent(ctx))
 	}
 	if reg.ID == 0 || reg.Outcome != domain.OutcomeSuccess || err != nil && cancel.ID == 0 {
-		return s.afterCall(w, r, reg, err, "Registered the replacement", subPath(sub.ID))
+		return s.afterCall(w, r, reg, err, i18n.T(ctx, "subscriptions.flash.replacement_registered"), subPath(sub.ID))
 	}
-	return s.afterCall(w, r, cancel, err, fmt.Sprintf("Replaced by serverId %s; the old subscription was cancelled", reg.ServerID),
+	return s.afterCall(w, r, cancel, err, i18n.Tf(ctx, "subscriptions.flash.replaced", i18n.D{"ServerID": reg.ServerID}),
 		replacementPath(reg))
 }
 
@@ -277,26 +277,26 @@ func (s *Server) SetPolicy(w http.ResponseWriter, r *http.Request) error {
 	if err := s.subs.SetPolicy(r.Context(), httpkit.Actor(r), sub, on); err != nil {
 		return err
 	}
-	word := "off"
+	msg := i18n.T(r.Context(), "subscriptions.flash.policy_off")
 	if on {
-		word = "on"
+		msg = i18n.T(r.Context(), "subscriptions.flash.policy_on")
 	}
-	return s.flash(w, r, "ok", "Automatic re-registration is "+word+".", subPath(sub.ID))
+	return s.flash(w, r, "ok", msg, subPath(sub.ID))
 }
 
 // afterCall turns the outcome of a recorded gateway call into a flash
 // message and a redirect; a call that could not be recorded is an error.
 func (s *Server) afterCall(w http.ResponseWriter, r *http.Request, call domain.Call, err error, done, to string) error {
 	if errors.Is(err, subscribe.ErrNotActive) {
-		return httpkit.BadRequest("This subscription is not active on the gateway (cancelled, or its register got no answer); there is nothing to change.")
+		return httpkit.BadRequest(i18n.T(r.Context(), "subscriptions.not_active"))
 	}
 	if domain.CallFailed(call, err) {
 		return err
 	}
 	if call.Outcome == domain.OutcomeSuccess {
-		return s.flash(w, r, "ok", done+".", to)
+		return s.flash(w, r, "ok", done, to)
 	}
-	return s.flash(w, r, "error", callSummary(call), callURL(call.ID))
+	return s.flash(w, r, "error", callSummary(r.Context(), call), callURL(call.ID))
 }
 
 func subPath(id int64) string { return fmt.Sprintf("/subscriptions/%d", id) }

@@ -7,6 +7,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 )
 
 // ResolveSubscription is POST /subscriptions/{id}/resolve: it settles a
@@ -21,32 +22,37 @@ func (s *Server) ResolveSubscription(w http.ResponseWriter, r *http.Request) err
 	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
+	ctx := r.Context()
 	if sub.State != domain.SubUnknown {
-		return httpkit.BadRequest("Only a subscription whose register got no answer (state unknown) can be settled; this one is " + string(sub.State) + ".")
+		return httpkit.BadRequest(i18n.Tf(ctx, "subscriptions.resolve.not_unknown", i18n.D{"State": string(sub.State)}))
 	}
 	serverID := ""
 	switch r.PostForm.Get("outcome") {
 	case "registered":
 		serverID = r.PostForm.Get("serverId")
-		msg := form.CheckServerID(serverID)
+		msg := form.CheckServerID(ctx, serverID)
 		if msg == "" && len(r.PostForm["serverId"]) > 1 {
-			msg = "This field was sent more than once; send it once."
+			msg = i18n.T(ctx, "form.duplicated")
 		}
 		if msg != "" {
 			return s.renderResolveError(w, r, sub, msg)
 		}
 	case "not-registered":
 	default:
-		return httpkit.BadRequest("Say whether the gateway has the subscription (outcome registered or not-registered).")
+		return httpkit.BadRequest(i18n.T(ctx, "subscriptions.resolve.no_outcome"))
 	}
-	reason, err := s.subs.Settle(r.Context(), httpkit.Actor(r), sub, serverID)
+	_, err = s.subs.Settle(ctx, httpkit.Actor(r), sub, serverID)
 	if errors.Is(err, domain.ErrConflict) {
-		return s.renderResolveError(w, r, sub, "Another subscription of this gateway already has this serverId, or this one was settled meanwhile.")
+		return s.renderResolveError(w, r, sub, i18n.T(ctx, "subscriptions.resolve.conflict"))
 	}
 	if err != nil {
 		return err
 	}
-	return s.flash(w, r, "ok", "Settled: "+reason+".", subPath(sub.ID))
+	msg := i18n.T(ctx, "subscriptions.flash.settled_absent")
+	if serverID != "" {
+		msg = i18n.Tf(ctx, "subscriptions.flash.settled_found", i18n.D{"ServerID": serverID})
+	}
+	return s.flash(w, r, "ok", msg, subPath(sub.ID))
 }
 
 func (s *Server) renderResolveError(w http.ResponseWriter, r *http.Request, sub domain.Subscription, msg string) error {

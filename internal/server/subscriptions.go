@@ -13,6 +13,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/internal/secret"
 	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
@@ -25,7 +26,7 @@ import (
 func (s *Server) ListSubscriptions(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	q := r.URL.Query()
-	fv, filter, errs := form.ParseSubscriptionQuery(q)
+	fv, filter, errs := form.ParseSubscriptionQuery(ctx, q)
 	page, perr := form.ParsePage(q, "subscriptions")
 	if perr != "" {
 		errs["page"] = perr
@@ -34,16 +35,17 @@ func (s *Server) ListSubscriptions(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	props := subscriptions.ListProps{Shell: s.page(w, r, "Subscriptions", "subscriptions"), Filters: fv, Errors: errs,
-		CountsOf: "all gateways"}
+	props := subscriptions.ListProps{Shell: s.page(w, r, i18n.T(ctx, "subscriptions.title"), "subscriptions"), Filters: fv, Errors: errs,
+		CountsOf: i18n.T(ctx, "subscriptions.list.all_gateways")}
+	found := false
 	for _, g := range gws {
 		props.Gateways = append(props.Gateways, subscriptions.GatewayOption{ID: g.ID, Name: g.Name, URL: g.BaseURL})
 		if g.ID == filter.GatewayID {
-			props.CountsOf = "gateway " + g.Name
+			props.CountsOf, found = i18n.Tf(ctx, "subscriptions.list.of_gateway", i18n.D{"Name": g.Name}), true
 		}
 	}
-	if _, bad := errs["gateway"]; !bad && filter.GatewayID != 0 && props.CountsOf == "all gateways" {
-		errs["gateway"] = form.NoSuchGateway
+	if _, bad := errs["gateway"]; !bad && filter.GatewayID != 0 && !found {
+		errs["gateway"] = i18n.T(ctx, "subscriptions.filter.no_such_gateway")
 	}
 	if props.TextMatch, err = s.store.SubscriptionTextMatch(ctx); err != nil {
 		return err
@@ -88,16 +90,17 @@ func (s *Server) NewSubscription(w http.ResponseWriter, r *http.Request) error {
 
 // retried is the register call named by ?retry=, or a clear refusal.
 func (s *Server) retried(r *http.Request, raw string) (domain.Call, error) {
+	ctx := r.Context()
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 {
-		return domain.Call{}, httpkit.BadRequest("retry= must be the number of a register call: open the call's page and use its Try again link.")
+		return domain.Call{}, httpkit.BadRequest(i18n.T(ctx, "subscriptions.retry.bad"))
 	}
-	c, err := s.store.Call(r.Context(), id)
+	c, err := s.store.Call(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
-		return c, httpkit.Fail(http.StatusNotFound, fmt.Sprintf("There is no call #%d to try again.", id))
+		return c, httpkit.Fail(http.StatusNotFound, i18n.Tf(ctx, "subscriptions.retry.no_call", i18n.D{"ID": id}))
 	}
 	if err == nil && c.Operation != domain.OpRegister {
-		err = httpkit.BadRequest(fmt.Sprintf("Call #%d is a %s, not a register: only a register can be tried again from this form.", id, c.Operation))
+		err = httpkit.BadRequest(i18n.Tf(ctx, "subscriptions.retry.not_register", i18n.D{"ID": id, "Operation": string(c.Operation)}))
 	}
 	return c, err
 }
@@ -136,13 +139,13 @@ func (s *Server) renderRegisterForm(w http.ResponseWriter, r *http.Request, stat
 	// came from: pages are cached, saved and shown on screens.
 	if f.ServiceToken != "" {
 		f.ServiceToken = ""
-		f.Errors.Add("serviceToken", "For safety ccsub does not send a token back to the browser: enter it again.")
+		f.Errors.Add("serviceToken", i18n.T(r.Context(), "subscriptions.token.not_sent_back"))
 	}
 	token, err := secret.GenerateToken()
 	if err != nil {
 		return err
 	}
-	sh := s.page(w, r, "Register a subscription", "new")
+	sh := s.page(w, r, i18n.T(r.Context(), "subscriptions.register"), "new")
 	return s.render(w, r, status, subscriptions.New(subscriptions.NewProps{
 		Shell: sh, Gateways: opts, Form: f, SuggestedToken: token,
 		ReceiverURL: domain.ReceiverURL(s.public, f.ReceiverKey), RetryOf: retryOf,
@@ -157,15 +160,16 @@ func (s *Server) RegisterSubscription(w http.ResponseWriter, r *http.Request) er
 	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
-	f := form.ParseSubscription(r.PostForm)
+	ctx := r.Context()
+	f := form.ParseSubscription(ctx, r.PostForm)
 	if f.IdempotencyKey == "" {
 		// Without it a repeat could not be told from a new request.
-		return httpkit.BadRequest(form.NoOneTimeKey("register"))
+		return httpkit.BadRequest(form.NoOneTimeKey(ctx, "register"))
 	}
 	f.ReceiverBase = s.public
-	valid := f.Validate()
+	valid := f.Validate(ctx)
 	if f.GatewayID != 0 {
-		if msg, err := registrable(r.Context(), s.store, f.GatewayID); err != nil {
+		if msg, err := registrable(ctx, s.store, f.GatewayID); err != nil {
 			return err
 		} else if msg != "" {
 			f.Errors.Add("gateway", msg)
@@ -184,45 +188,49 @@ func (s *Server) RegisterSubscription(w http.ResponseWriter, r *http.Request) er
 		AutoReregister: f.AutoReregister, ReceiverKey: f.Receiver(),
 	})
 	if errors.Is(err, domain.ErrDuplicateSubmission) {
-		return s.flash(w, r, "error", "This form was already submitted; nothing was sent again. Here is the first submission.", callURL(call.ID))
+		return s.flash(w, r, "error", i18n.T(ctx, "subscriptions.flash.register_repeated"), callURL(call.ID))
 	}
 	if errors.Is(err, domain.ErrIdempotencyConflict) {
 		// The key stands for its first submit; these values get a new one.
 		f.IdempotencyKey = newKey()
-		f.Errors.Add("idempotencyKey", form.OneTimeKeySpent)
+		f.Errors.Add("idempotencyKey", form.OneTimeKeySpent(ctx))
 		return s.renderRegisterForm(w, r, http.StatusUnprocessableEntity, f, 0)
 	}
 	if domain.CallFailed(call, err) {
 		return err
 	}
 	if call.Outcome == domain.OutcomeSuccess && call.SubscriptionID != nil {
-		return s.flash(w, r, "ok", registerSummary(call), subPath(*call.SubscriptionID))
+		return s.flash(w, r, "ok", registerSummary(ctx, call), subPath(*call.SubscriptionID))
 	}
-	return s.flash(w, r, flashKind(call.Outcome), registerSummary(call), callURL(call.ID))
+	return s.flash(w, r, flashKind(call.Outcome), registerSummary(ctx, call), callURL(call.ID))
 }
 
-func registerSummary(c domain.Call) string {
+func registerSummary(ctx context.Context, c domain.Call) string {
 	if c.Outcome == domain.OutcomeSuccess {
-		return fmt.Sprintf("Registered: the gateway returned serverId %s.", c.ServerID)
+		return i18n.Tf(ctx, "subscriptions.flash.registered", i18n.D{"ServerID": c.ServerID})
 	}
-	return callSummary(c)
+	return callSummary(ctx, c)
 }
 
 // callSummary says in one sentence how a call that did not succeed ended.
-func callSummary(c domain.Call) string {
-	op := string(c.Operation)
+// The operation keeps its API name (register, modify, unregister, ...).
+func callSummary(ctx context.Context, c domain.Call) string {
+	d := i18n.D{"Operation": string(c.Operation)}
 	if c.RefusedByCcsub {
-		return "Not sent: ccsub refused the " + op + " before sending — " + c.NotSentReason()
+		d["Reason"] = c.NotSentReason()
+		return i18n.Tf(ctx, "subscriptions.flash.not_sent", d)
 	}
 	switch c.Outcome {
 	case domain.OutcomeRejected:
-		return fmt.Sprintf("The gateway refused the %s: %s (%s).", op, c.Retcode, view.Meaning(c.Retcode))
+		d["Retcode"], d["Meaning"] = c.Retcode, view.Meaning(c.Retcode)
+		return i18n.Tf(ctx, "subscriptions.flash.rejected", d)
 	case domain.OutcomeUnknown:
-		return fmt.Sprintf("No answer from the gateway after the %s was sent. It may have acted on it; check before repeating it.", op)
+		return i18n.Tf(ctx, "subscriptions.flash.no_answer", d)
 	case domain.OutcomeSuccess:
-		return fmt.Sprintf("The %s succeeded.", op)
+		return i18n.Tf(ctx, "subscriptions.flash.succeeded", d)
 	default:
-		return fmt.Sprintf("The %s did not take effect: %s", op, view.OrDash(c.Error))
+		d["Error"] = view.OrDash(c.Error)
+		return i18n.Tf(ctx, "subscriptions.flash.failed", d)
 	}
 }
 
@@ -241,11 +249,11 @@ func registrable(ctx context.Context, st *store.Store, id int64) (string, error)
 	g, err := st.CurrentGateway(ctx, id)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		return form.GatewayGone, nil
+		return i18n.T(ctx, "subscriptions.form.gateway_gone"), nil
 	case err != nil:
 		return "", err
 	case g.Disabled:
-		return form.GatewayDisabled, nil
+		return i18n.T(ctx, "subscriptions.form.gateway_disabled"), nil
 	}
 	return "", nil
 }

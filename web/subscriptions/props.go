@@ -2,10 +2,12 @@
 package subscriptions
 
 import (
+	"context"
 	"strconv"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/i18n"
 	"ccsub/web/layout"
 	"ccsub/web/view"
 )
@@ -47,7 +49,8 @@ type ListProps struct {
 	// Counts are by state, of the gateway filtered on or of all; they
 	// ignore the state and text filters. nil when the filters are refused.
 	Counts domain.SubscriptionCounts
-	// CountsOf names what Counts count: "all gateways" or a gateway's name.
+	// CountsOf names what Counts count: all gateways or a gateway's name,
+	// in the viewer's language.
 	CountsOf string
 	// TextMatch is how the search text is matched; with domain.MatchStart
 	// the page says that only the start is searched.
@@ -91,12 +94,12 @@ func (p ListProps) StateCurrent(st domain.SubState) bool {
 
 // Count is Counts' figure for st ("": every state), with thousands
 // separated.
-func (p ListProps) Count(st domain.SubState) string {
+func (p ListProps) Count(ctx context.Context, st domain.SubState) string {
 	n := p.Counts[st]
 	if st == "" {
 		n = p.Counts.Total()
 	}
-	return view.Thousands(n)
+	return i18n.Number(ctx, n)
 }
 
 // Limits shown beside the fields before they are hit.
@@ -108,18 +111,18 @@ var (
 
 func callPath(id int64) string { return "/calls/" + strconv.FormatInt(id, 10) }
 
-func tokenLabel(present bool) string {
+func tokenLabel(ctx context.Context, present bool) string {
 	if present {
-		return "set (encrypted)"
+		return i18n.T(ctx, "subscriptions.token.set")
 	}
-	return "none"
+	return i18n.T(ctx, "subscriptions.token.none")
 }
 
-func plural(n int) string {
-	if n == 1 {
-		return "field"
+func yesNo(ctx context.Context, b bool) string {
+	if b {
+		return i18n.T(ctx, "subscriptions.yes")
 	}
-	return strconv.Itoa(n) + " fields"
+	return i18n.T(ctx, "subscriptions.no")
 }
 
 // callbackValue shows what the user typed, not the receiver URL the server
