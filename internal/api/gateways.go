@@ -110,7 +110,7 @@ func (a *API) UpdateGateway(w http.ResponseWriter, r *http.Request) error {
 	// The settings are checked before disabled is applied, so a body
 	// refused for its fields changes nothing; a refused disable (409)
 	// comes before the settings are saved.
-	if f := b.form(old); b.settings() && !f.Validate() {
+	if f := b.form(old); b.settings() && !f.Validate(r.Context()) {
 		return httpkit.Invalid(f.Errors)
 	}
 	g := old
@@ -146,7 +146,7 @@ func (a *API) RemoveGateway(w http.ResponseWriter, r *http.Request) error {
 // creates.
 func (a *API) saveGateway(r *http.Request, old domain.Gateway, b gatewayBody) (domain.Gateway, error) {
 	f := b.form(old)
-	if !f.Validate() {
+	if !f.Validate(r.Context()) {
 		return domain.Gateway{}, httpkit.Invalid(f.Errors)
 	}
 	var (
@@ -159,7 +159,7 @@ func (a *API) saveGateway(r *http.Request, old domain.Gateway, b gatewayBody) (d
 		g, err = a.gws.Update(r.Context(), httpkit.Actor(r), old.ID, gatewayInput(f))
 	}
 	if errors.Is(err, gateways.ErrNameTaken) {
-		return domain.Gateway{}, httpkit.Invalid(form.Errors{"name": form.NameTaken})
+		return domain.Gateway{}, httpkit.Invalid(form.Errors{"name": form.NameTaken(r.Context())})
 	}
 	return g, err
 }

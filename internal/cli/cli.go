@@ -64,7 +64,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}
-	if msg := form.CheckUsername(*name); msg != "" {
+	if msg := form.CheckUsername(ctx, *name); msg != "" {
 		return fmt.Errorf("user add: --username: %s", msg)
 	}
 	if !domain.Role(*role).Valid() {
@@ -137,7 +137,7 @@ func gatewayCmd(ctx context.Context, e env, args []string) error {
 	}
 	f.Password = pw
 	f.Normalize()
-	if !f.Validate() {
+	if !f.Validate(ctx) {
 		return gatewayFormError(f.Errors)
 	}
 	return withApp(ctx, e, app.OpenOptions{}, func(a *app.App) error {

@@ -41,8 +41,8 @@ func tokenCreate(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	// The page's form rules, so a token made here could have been made there.
-	f := form.ParseToken(url.Values{"name": {*name}, "role": {*role}, "days": {strconv.Itoa(*days)}})
-	if !f.Validate() {
+	f := form.ParseToken(ctx, url.Values{"name": {*name}, "role": {*role}, "days": {strconv.Itoa(*days)}})
+	if !f.Validate(ctx) {
 		for _, k := range []string{"name", "role", "days"} {
 			if msg, ok := f.Errors[k]; ok {
 				return fmt.Errorf("token create: --%s: %s", k, msg)

@@ -131,18 +131,18 @@ func FuzzGatewayForm(f *testing.F) {
 	f.Add("name=A&baseUrl=https://gw.example.com?x=1&agentId=0&caPem=-----BEGIN+CERTIFICATE-----%0Ax%0A-----END+CERTIFICATE-----", true)
 	f.Add("name=%E2%80%AEx&name=y&baseUrl=https://0x7f.1&agentId=99999999999&password=%00", false)
 	f.Fuzz(func(t *testing.T, raw string, editing bool) {
-		g := ParseGateway(fuzzValues(raw), editing)
+		g := ParseGateway(t.Context(), fuzzValues(raw), editing)
 		sent := g
-		if !g.Validate() {
+		if !g.Validate(t.Context()) {
 			checkErrors(t, g.Errors, gatewayFields...)
 			return
 		}
 		if g.Agent < 1 || g.Agent > MaxAgentID || strings.HasSuffix(g.BaseURL, "/") || (g.Password == "" && !editing) {
 			t.Fatalf("accepted %+v", g)
 		}
-		again := ParseGateway(url.Values{"name": {sent.Name}, "baseUrl": {sent.BaseURL}, "agentId": {sent.AgentID},
+		again := ParseGateway(t.Context(), url.Values{"name": {sent.Name}, "baseUrl": {sent.BaseURL}, "agentId": {sent.AgentID},
 			"password": {sent.Password}, "caPem": {sent.CAPEM}}, editing)
-		if !again.Validate() {
+		if !again.Validate(t.Context()) {
 			t.Fatalf("accepted once, refused when sent again: %v", again.Errors)
 		}
 		if again.Name != g.Name || again.BaseURL != g.BaseURL || again.Agent != g.Agent || again.CAPEM != g.CAPEM {
@@ -156,16 +156,16 @@ func FuzzUserForm(f *testing.F) {
 	f.Add("username=al+ice&role=boss&password=short")
 	f.Add("username=%E2%80%8Balice&username=bob&role=auditor&role=admin")
 	f.Fuzz(func(t *testing.T, raw string) {
-		u := ParseUser(fuzzValues(raw))
-		if !u.ValidateNew() {
+		u := ParseUser(t.Context(), fuzzValues(raw))
+		if !u.ValidateNew(t.Context()) {
 			checkErrors(t, u.Errors, "username", "role", "password")
 			return
 		}
-		if CheckUsername(u.Username) != "" || !domain.Role(u.Role).Valid() {
+		if CheckUsername(t.Context(), u.Username) != "" || !domain.Role(u.Role).Valid() {
 			t.Fatalf("accepted %+v", u)
 		}
-		again := ParseUser(url.Values{"username": {u.Username}, "role": {u.Role}, "password": {u.Password}})
-		if !again.ValidateNew() || again.Username != u.Username || again.Role != u.Role || again.Password != u.Password {
+		again := ParseUser(t.Context(), url.Values{"username": {u.Username}, "role": {u.Role}, "password": {u.Password}})
+		if !again.ValidateNew(t.Context()) || again.Username != u.Username || again.Role != u.Role || again.Password != u.Password {
 			t.Fatalf("sent again, the form changed or was refused:\n%+v\n%+v", u, again)
 		}
 	})
@@ -177,8 +177,8 @@ func FuzzTokenForm(f *testing.F) {
 	f.Add("name=a&name=b&role=admin&days=%2B365&days=1")
 	f.Add("name=x&role=operator&days=99999999999999999999")
 	f.Fuzz(func(t *testing.T, raw string) {
-		tk := ParseToken(fuzzValues(raw))
-		if !tk.Validate() {
+		tk := ParseToken(t.Context(), fuzzValues(raw))
+		if !tk.Validate(t.Context()) {
 			checkErrors(t, tk.Errors, "name", "role", "days")
 			return
 		}

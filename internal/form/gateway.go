@@ -8,7 +8,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"ccsub/internal/i18n"
 )
 
 // Limits of the gateway form.
@@ -32,14 +35,15 @@ type Gateway struct {
 	Errors   Errors
 }
 
-// ParseGateway reads the gateway form; it never fails.
-func ParseGateway(v url.Values, editing bool) Gateway {
+// ParseGateway reads the gateway form; it never fails. Its messages are in
+// the language of ctx.
+func ParseGateway(ctx context.Context, v url.Values, editing bool) Gateway {
 	f := Gateway{
 		Name: v.Get("name"), BaseURL: v.Get("baseUrl"), AgentID: v.Get("agentId"), Password: v.Get("password"),
 		CAPEM: v.Get("caPem"), Editing: editing, Errors: Errors{},
 	}
 	f.Normalize()
-	duplicated(context.TODO(), v, f.Errors, "name", "baseUrl", "agentId", "password", "caPem")
+	duplicated(ctx, v, f.Errors, "name", "baseUrl", "agentId", "password", "caPem")
 	return f
 }
 
@@ -54,36 +58,41 @@ func (f *Gateway) Normalize() {
 	}
 }
 
-// NameTaken is the name field's message when another gateway has the name.
-const NameTaken = "Another gateway already has this name. Choose a different one."
+// NameTaken is the name field's message when another gateway has the name,
+// in the language of ctx.
+func NameTaken(ctx context.Context) string { return i18n.T(ctx, "gateways.error.name_taken") }
 
-// Validate checks the gateway form.
-func (f *Gateway) Validate() bool {
-	f.validateName()
-	f.validateURL()
-	f.validateAgent()
-	f.validatePassword()
-	if msg := CheckCAPEM(f.CAPEM); msg != "" {
+// Validate checks the gateway form; its messages are in the language of ctx
+// (the API's ctx has none: English).
+func (f *Gateway) Validate(ctx context.Context) bool {
+	f.validateName(ctx)
+	f.validateURL(ctx)
+	f.validateAgent(ctx)
+	f.validatePassword(ctx)
+	if msg := CheckCAPEM(ctx, f.CAPEM); msg != "" {
 		f.Errors.Add("caPem", msg)
 	}
 	return len(f.Errors) == 0
 }
 
-func (f *Gateway) validateName() {
+func (f *Gateway) validateName(ctx context.Context) {
 	n := utf8.RuneCountInString(f.Name)
 	switch {
 	case n == 0:
-		f.Errors.Add("name", "Enter a name people will recognise, for example \"Production gateway A\".")
+		f.Errors.Add("name", i18n.T(ctx, "gateways.error.name_required"))
 	case n > MaxGatewayName:
-		f.Errors.Add("name", fmt.Sprintf("At most %d characters; this one has %d.", MaxGatewayName, n))
+		f.Errors.Add("name", i18n.Tf(ctx, "gateways.error.too_long", i18n.D{"Max": MaxGatewayName, "N": n}))
+	case !utf8.ValidString(f.Name):
+		f.Errors.Add("name", i18n.T(ctx, "gateways.error.invalid_utf8"))
 	case badChar(f.Name) != "":
-		f.Errors.Add("name", "Contains "+badChar(f.Name)+".")
+		code, pos := firstBadChar(f.Name)
+		f.Errors.Add("name", i18n.Tf(ctx, "gateways.error.control_char", i18n.D{"Code": code, "Pos": pos}))
 	}
 }
 
-func (f *Gateway) validateURL() {
+func (f *Gateway) validateURL(ctx context.Context) {
 	if f.BaseURL == "" {
-		f.Errors.Add("baseUrl", "Enter the gateway's address, for example https://10.1.2.3:8043.")
+		f.Errors.Add("baseUrl", i18n.T(ctx, "gateways.error.address_required"))
 		return
 	}
 	if msg := checkHTTPSURL(f.BaseURL, MaxGatewayURL); msg != "" {
@@ -92,43 +101,44 @@ func (f *Gateway) validateURL() {
 	}
 	u, _ := url.Parse(f.BaseURL)
 	if u.RawQuery != "" || u.ForceQuery {
-		f.Errors.Add("baseUrl", "Must not contain a ? query; give only https://host:port.")
+		f.Errors.Add("baseUrl", i18n.T(ctx, "gateways.error.address_query"))
 	}
 }
 
-func (f *Gateway) validateAgent() {
+func (f *Gateway) validateAgent(ctx context.Context) {
 	if f.AgentID == "" {
-		f.Errors.Add("agentId", "Enter the administrator's work ID (a number).")
+		f.Errors.Add("agentId", i18n.T(ctx, "gateways.error.agent_required"))
 		return
 	}
 	n, err := strconv.ParseInt(f.AgentID, 10, 64)
 	if err != nil || n < 1 || n > MaxAgentID {
-		f.Errors.Add("agentId", fmt.Sprintf("Must be a whole number from 1 to %d.", MaxAgentID))
+		f.Errors.Add("agentId", i18n.Tf(ctx, "gateways.error.agent_range", i18n.D{"Max": MaxAgentID}))
 		return
 	}
 	f.Agent = n
 }
 
-func (f *Gateway) validatePassword() {
+func (f *Gateway) validatePassword(ctx context.Context) {
 	switch {
 	case f.Password == "" && f.Editing:
 	case f.Password == "":
-		f.Errors.Add("password", "Enter the administrator or VDN interconnection password.")
+		f.Errors.Add("password", i18n.T(ctx, "gateways.error.password_required"))
 	case len(f.Password) > MaxPassword:
-		f.Errors.Add("password", fmt.Sprintf("At most %d bytes.", MaxPassword))
+		f.Errors.Add("password", i18n.Tf(ctx, "gateways.error.password_too_long", i18n.D{"Max": MaxPassword}))
 	case badChar(f.Password) != "":
-		f.Errors.Add("password", "Contains an invisible or control character.")
+		f.Errors.Add("password", i18n.T(ctx, "gateways.error.password_control"))
 	}
 }
 
 // CheckCAPEM returns a message when pem is not empty and is not a bundle of
-// one or more X.509 certificates, or "".
-func CheckCAPEM(bundle string) string {
+// one or more X.509 certificates, or "". The message is in the language of
+// ctx.
+func CheckCAPEM(ctx context.Context, bundle string) string {
 	if bundle == "" {
 		return ""
 	}
 	if len(bundle) > MaxCAPEM {
-		return fmt.Sprintf("At most %d KiB.", MaxCAPEM>>10)
+		return i18n.Tf(ctx, "gateways.error.ca_too_big", i18n.D{"KiB": MaxCAPEM >> 10})
 	}
 	rest := []byte(bundle)
 	count := 0
@@ -139,18 +149,30 @@ func CheckCAPEM(bundle string) string {
 			break
 		}
 		if block.Type != "CERTIFICATE" {
-			return fmt.Sprintf("Contains a %q block; paste certificates only (never a private key).", block.Type)
+			return i18n.Tf(ctx, "gateways.error.ca_block", i18n.D{"Type": block.Type})
 		}
 		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-			return fmt.Sprintf("Certificate %d cannot be read: %v.", count+1, err)
+			return i18n.Tf(ctx, "gateways.error.ca_unreadable", i18n.D{"N": count + 1, "Error": err.Error()})
 		}
 		count++
 	}
 	if count == 0 {
-		return "Paste one or more PEM certificates (-----BEGIN CERTIFICATE----- …), or leave empty to use the system's trusted roots."
+		return i18n.T(ctx, "gateways.error.ca_none")
 	}
 	if strings.TrimSpace(string(rest)) != "" {
-		return "There is text after the last certificate that is not a certificate."
+		return i18n.T(ctx, "gateways.error.ca_trailing")
 	}
 	return ""
+}
+
+// firstBadChar returns the code point (hex) and the 1-based position of the
+// first control or invisible character in a valid UTF-8 s, for the messages
+// that name it (badChar's words are English).
+func firstBadChar(s string) (code string, pos int) {
+	for i, r := range s {
+		if unicode.IsControl(r) || isInvisible(r) {
+			return fmt.Sprintf("%04X", r), utf8.RuneCountInString(s[:i]) + 1
+		}
+	}
+	return "", 0
 }

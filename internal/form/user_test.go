@@ -25,7 +25,7 @@ func TestCheckUsername(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := CheckUsername(tt.input)
+			got := CheckUsername(t.Context(), tt.input)
 			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
 				t.Errorf("CheckUsername(%q) = %q, want %q", tt.input, got, tt.want)
 			}
@@ -34,8 +34,8 @@ func TestCheckUsername(t *testing.T) {
 }
 
 func TestTheUserFormValidatesEachField(t *testing.T) {
-	f := ParseUser(url.Values{"username": {" bob "}, "role": {"boss"}, "password": {"short"}})
-	if f.ValidateNew() {
+	f := ParseUser(t.Context(), url.Values{"username": {" bob "}, "role": {"boss"}, "password": {"short"}})
+	if f.ValidateNew(t.Context()) {
 		t.Fatal("accepted")
 	}
 	if f.Username != "bob" {
@@ -49,8 +49,8 @@ func TestTheUserFormValidatesEachField(t *testing.T) {
 	if _, ok := f.Errors["username"]; ok {
 		t.Errorf("a good user name got %q", f.Errors["username"])
 	}
-	ok := ParseUser(url.Values{"username": {"bob"}, "role": {"auditor"}, "password": {"a long enough password"}})
-	if !ok.ValidateNew() {
+	ok := ParseUser(t.Context(), url.Values{"username": {"bob"}, "role": {"auditor"}, "password": {"a long enough password"}})
+	if !ok.ValidateNew(t.Context()) {
 		t.Errorf("a good form was refused: %v", ok.Errors)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"ccsub/internal/form"
 	"ccsub/internal/gateways"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/internal/subscribe"
 	gatewayviews "ccsub/web/gateways"
 	"ccsub/web/view"
@@ -24,7 +25,7 @@ func (s *Server) ListGateways(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, _ := currentUser(r)
 	return s.render(w, r, http.StatusOK, gatewayviews.List(gatewayviews.ListProps{
-		Shell: s.page(w, r, "Gateways", "gateways"), Gateways: gws, CanEdit: u.Role == domain.RoleAdmin,
+		Shell: s.page(w, r, i18n.T(r.Context(), "gateways.title"), "gateways"), Gateways: gws, CanEdit: u.Role == domain.RoleAdmin,
 	}))
 }
 
@@ -48,9 +49,9 @@ func (s *Server) EditGateway(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderGatewayForm(w http.ResponseWriter, r *http.Request, status int, id int64, f form.Gateway, refusal ...error) error {
 	f.Password = "" // never echoed
 	action := "/gateways"
-	title := "Add a gateway"
+	title := i18n.T(r.Context(), "gateways.add")
 	if id != 0 {
-		action, title = fmt.Sprintf("/gateways/%d", id), "Edit gateway"
+		action, title = fmt.Sprintf("/gateways/%d", id), i18n.T(r.Context(), "gateways.edit_title")
 	}
 	p := gatewayviews.FormProps{Shell: s.page(w, r, title, "gateways"), ID: id, Form: f, Action: action}
 	if id != 0 {
@@ -64,7 +65,7 @@ func (s *Server) renderGatewayForm(w http.ResponseWriter, r *http.Request, statu
 		}
 		var inUse *domain.GatewayInUse
 		if errors.As(errors.Join(refusal...), &inUse) {
-			p.Shell.Flash = flashError(inUse.Error())
+			p.Shell.Flash = flashError(inUseMessage(r, inUse))
 		}
 		if p.History, err = s.recentAudit(r, domain.TargetGateway, id); err != nil {
 			return err
@@ -93,8 +94,8 @@ func (s *Server) saveGateway(w http.ResponseWriter, r *http.Request, id int64) e
 	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
-	f := form.ParseGateway(r.PostForm, id != 0)
-	if !f.Validate() {
+	f := form.ParseGateway(r.Context(), r.PostForm, id != 0)
+	if !f.Validate(r.Context()) {
 		return s.renderGatewayForm(w, r, http.StatusUnprocessableEntity, id, f)
 	}
 	in := gateways.Input{Name: f.Name, BaseURL: f.BaseURL, AgentID: f.Agent, Password: f.Password, CAPEM: f.CAPEM}
@@ -108,14 +109,14 @@ func (s *Server) saveGateway(w http.ResponseWriter, r *http.Request, id int64) e
 		g, err = s.gws.Update(r.Context(), httpkit.Actor(r), id, in)
 	}
 	if errors.Is(err, gateways.ErrNameTaken) {
-		f.Errors.Add("name", form.NameTaken)
+		f.Errors.Add("name", form.NameTaken(r.Context()))
 		return s.renderGatewayForm(w, r, http.StatusUnprocessableEntity, id, f)
 	}
 	if err != nil {
 		return err
 	}
 	s.forgetGatewayNames()
-	return s.flash(w, r, "ok", fmt.Sprintf("Gateway %q saved. Use \"Test connection\" to check it.", g.Name), "/gateways")
+	return s.flash(w, r, "ok", i18n.Tf(r.Context(), "gateways.flash.saved", i18n.D{"Name": g.Name}), "/gateways")
 }
 
 // TestGateway is POST /gateways/{id}/test.
@@ -128,15 +129,16 @@ func (s *Server) TestGateway(w http.ResponseWriter, r *http.Request) error {
 	if domain.CallFailed(call, err) {
 		return err
 	}
-	msg := fmt.Sprintf("Connection test of %s: %s.", call.GatewayName, view.OutcomeLabel(call.Outcome))
+	ctx := r.Context()
+	msg := i18n.Tf(ctx, "gateways.flash.test", i18n.D{"Name": call.GatewayName, "Outcome": view.OutcomeLabel(call.Outcome)})
 	switch {
 	case call.Outcome == domain.OutcomeSuccess:
-		msg += " The gateway accepted the login."
+		msg += " " + i18n.T(ctx, "gateways.flash.accepted_login")
 	case call.Attempts == 0 && call.Outcome == domain.OutcomeRejected && call.Message != "":
 		// A remembered refusal: nothing was sent, and the message says why.
 		msg += " " + strings.ToUpper(call.Message[:1]) + call.Message[1:] + "."
 	case call.Retcode != "":
-		msg += fmt.Sprintf(" The gateway answered %s (%s).", call.Retcode, view.Meaning(call.Retcode))
+		msg += " " + i18n.Tf(ctx, "gateways.flash.answered", i18n.D{"Retcode": call.Retcode, "Meaning": view.Meaning(call.Retcode)})
 	case call.Error != "":
 		msg += " " + call.Error
 	}
@@ -153,49 +155,48 @@ func (s *Server) RetryGatewayLogin(w http.ResponseWriter, r *http.Request) error
 	call, err := s.subs.RetryLogin(r.Context(), httpkit.Actor(r), id)
 	switch {
 	case errors.Is(err, subscribe.ErrNotRefused):
-		return s.flash(w, r, "ok", "Nothing was sent: the gateway has not refused its current password, so there is no login to retry. "+
-			"Use \"Test connection\" to check it.", "/gateways")
+		return s.flash(w, r, "ok", i18n.T(r.Context(), "gateways.flash.not_refused"), "/gateways")
 	case errors.Is(err, subscribe.ErrRetryInProgress):
-		return s.flash(w, r, "error", "Nothing was sent: another retry of this gateway's login is still waiting for its answer. "+
-			"Look at the gateway again in a moment.", "/gateways")
+		return s.flash(w, r, "error", i18n.T(r.Context(), "gateways.flash.retry_waiting"), "/gateways")
 	case domain.CallFailed(call, err):
 		return err
 	}
-	msg := fmt.Sprintf("One more login to %s: %s.", call.GatewayName, view.OutcomeLabel(call.Outcome))
+	ctx := r.Context()
+	msg := i18n.Tf(ctx, "gateways.flash.retry", i18n.D{"Name": call.GatewayName, "Outcome": view.OutcomeLabel(call.Outcome)})
 	switch {
 	case call.Outcome == domain.OutcomeSuccess:
-		msg += " The gateway accepted the password; ccsub uses it again."
+		msg += " " + i18n.T(ctx, "gateways.flash.retry_accepted")
 	case call.Retcode != "":
-		msg += fmt.Sprintf(" The gateway answered %s (%s).", call.Retcode, view.Meaning(call.Retcode))
+		msg += " " + i18n.Tf(ctx, "gateways.flash.answered", i18n.D{"Retcode": call.Retcode, "Meaning": view.Meaning(call.Retcode)})
 	case call.Error != "":
-		msg += " " + call.Error + ". The password was not judged; the refusal stays."
+		msg += " " + i18n.Tf(ctx, "gateways.flash.retry_not_judged", i18n.D{"Error": call.Error})
 	}
 	return s.flash(w, r, flashKind(call.Outcome), msg, "/gateways")
 }
 
 // DisableGateway is POST /gateways/{id}/disable.
 func (s *Server) DisableGateway(w http.ResponseWriter, r *http.Request) error {
-	return s.changeGateway(w, r, "disabled: nothing new is registered on it and nothing is sent to it", func(id int64) (domain.Gateway, error) {
+	return s.changeGateway(w, r, "gateways.flash.disabled", func(id int64) (domain.Gateway, error) {
 		return s.gws.SetDisabled(r.Context(), httpkit.Actor(r), id, true)
 	})
 }
 
 // EnableGateway is POST /gateways/{id}/enable.
 func (s *Server) EnableGateway(w http.ResponseWriter, r *http.Request) error {
-	return s.changeGateway(w, r, "enabled", func(id int64) (domain.Gateway, error) {
+	return s.changeGateway(w, r, "gateways.flash.enabled", func(id int64) (domain.Gateway, error) {
 		return s.gws.SetDisabled(r.Context(), httpkit.Actor(r), id, false)
 	})
 }
 
 // RemoveGateway is POST /gateways/{id}/remove.
 func (s *Server) RemoveGateway(w http.ResponseWriter, r *http.Request) error {
-	return s.changeGateway(w, r, "removed; its calls and subscriptions in the history still name it", func(id int64) (domain.Gateway, error) {
+	return s.changeGateway(w, r, "gateways.flash.removed", func(id int64) (domain.Gateway, error) {
 		return s.gws.Remove(r.Context(), httpkit.Actor(r), id)
 	})
 }
 
 // changeGateway runs one of the changes above and says what became of the
-// gateway; a refusal because subscriptions depend on it comes back on the
+// gateway (the message done, which has the gateway's {{.Name}}); a refusal because subscriptions depend on it comes back on the
 // gateway's page, with them listed.
 func (s *Server) changeGateway(w http.ResponseWriter, r *http.Request, done string, change func(id int64) (domain.Gateway, error)) error {
 	old, err := httpkit.Load(r, s.store.CurrentGateway)
@@ -211,5 +212,31 @@ func (s *Server) changeGateway(w http.ResponseWriter, r *http.Request, done stri
 	if err != nil {
 		return err
 	}
-	return s.flash(w, r, "ok", fmt.Sprintf("Gateway %q %s.", g.Name, done), "/gateways")
+	return s.flash(w, r, "ok", i18n.Tf(r.Context(), done, i18n.D{"Name": g.Name}), "/gateways")
+}
+
+// inUseMessage says, in the request's language, why the gateway cannot be
+// disabled or removed (inUse.Error() is the English of the API and logs).
+func inUseMessage(r *http.Request, inUse *domain.GatewayInUse) string {
+	ctx := r.Context()
+	var why []string
+	if n := len(inUse.Dependents) + inUse.More; n > 0 {
+		labels := make([]string, len(inUse.Dependents))
+		for i, d := range inUse.Dependents {
+			labels[i] = d.Label()
+		}
+		list := strings.Join(labels, i18n.T(ctx, "gateways.in_use.list_separator"))
+		if inUse.More > 0 {
+			list = i18n.Tf(ctx, "gateways.in_use.and_more", i18n.D{"List": list, "N": i18n.Number(ctx, int64(inUse.More))})
+		}
+		why = append(why, i18n.Tf(ctx, "gateways.in_use.subscriptions", i18n.D{"Count": n, "N": i18n.Number(ctx, int64(n)), "List": list}))
+	}
+	if inUse.PendingCalls > 0 {
+		why = append(why, i18n.Tf(ctx, "gateways.in_use.pending", i18n.D{"Count": inUse.PendingCalls, "N": i18n.Number(ctx, int64(inUse.PendingCalls))}))
+	}
+	reasons := strings.Join(why, i18n.T(ctx, "gateways.in_use.reason_separator"))
+	if inUse.Action == "removed" {
+		return i18n.Tf(ctx, "gateways.in_use.cannot_remove", i18n.D{"Name": inUse.Gateway, "Why": reasons})
+	}
+	return i18n.Tf(ctx, "gateways.in_use.cannot_disable", i18n.D{"Name": inUse.Gateway, "Why": reasons})
 }

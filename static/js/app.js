@@ -42,6 +42,21 @@ function pageLocale() {
     box.addEventListener("change", sync);
     sync();
   });
+  // "Copy" puts a one-time secret (a new API token, a revealed password) on
+  // the clipboard; shown only where the browser can do it.
+  document.querySelectorAll("button[data-copy]").forEach(function (btn) {
+    if (!navigator.clipboard || !window.isSecureContext) { return; }
+    btn.hidden = false;
+    var label = btn.textContent;
+    btn.addEventListener("click", function () {
+      var el = document.getElementById(btn.getAttribute("data-copy"));
+      var text = el.value !== undefined ? el.value : el.textContent;
+      navigator.clipboard.writeText(text).then(function () {
+        btn.textContent = btn.getAttribute("data-copied") || label;
+        setTimeout(function () { btn.textContent = label; }, 2000);
+      });
+    });
+  });
   // Destructive buttons name what they do and ask once more.
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {

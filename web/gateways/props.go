@@ -2,10 +2,12 @@
 package gateways
 
 import (
+	"context"
 	"strconv"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/i18n"
 	"ccsub/web/auditlog"
 	"ccsub/web/layout"
 )
@@ -41,10 +43,6 @@ func (p FormProps) InUse() bool { return len(p.Dependents) > 0 || p.PendingRegis
 
 func subPath(id int64) string { return "/subscriptions/" + strconv.FormatInt(id, 10) }
 
-func removeConfirm(name string) string {
-	return "Remove gateway " + name + "? It disappears from every list; the history keeps its calls."
-}
-
 func editPath(id int64) string { return "/gateways/" + strconv.FormatInt(id, 10) }
 func testPath(id int64) string { return "/gateways/" + strconv.FormatInt(id, 10) + "/test" }
 func retryPath(id int64) string {
@@ -53,11 +51,11 @@ func retryPath(id int64) string {
 func refusedID(id int64) string { return "refused-" + strconv.FormatInt(id, 10) }
 func itoa64(n int64) string     { return strconv.FormatInt(n, 10) }
 
-func caLabel(g domain.Gateway) string {
+func caLabel(ctx context.Context, g domain.Gateway) string {
 	if g.CAPEM == "" {
-		return "system roots"
+		return i18n.T(ctx, "gateways.tls.system")
 	}
-	return "own CA bundle"
+	return i18n.T(ctx, "gateways.tls.own")
 }
 
-var maxCA = strconv.Itoa(form.MaxCAPEM >> 10)
+const maxCA = form.MaxCAPEM >> 10

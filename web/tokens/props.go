@@ -3,11 +3,13 @@
 package tokens
 
 import (
+	"context"
 	"strconv"
 	"time"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/i18n"
 	"ccsub/web/layout"
 )
 
@@ -33,20 +35,20 @@ type Issued struct {
 // Roles offered in the form, least powerful first.
 var Roles = []domain.Role{domain.RoleAuditor, domain.RoleOperator, domain.RoleAdmin}
 
-// RoleHelp says what a token with the role can do.
-func RoleHelp(r domain.Role) string {
+// RoleHelp says what a token with the role can do, in the language of ctx.
+func RoleHelp(ctx context.Context, r domain.Role) string {
 	switch r {
 	case domain.RoleAuditor:
-		return "read-only: gateways, subscriptions, history, audit"
+		return i18n.T(ctx, "tokens.form.role.auditor")
 	case domain.RoleOperator:
-		return "also register, modify and cancel subscriptions"
+		return i18n.T(ctx, "tokens.form.role.operator")
 	case domain.RoleAdmin:
-		return "everything, including creating and changing gateways"
+		return i18n.T(ctx, "tokens.form.role.admin")
 	}
 	return ""
 }
 
-// Status is a token's state at now, for the list.
+// Status is a token's state at now.
 func Status(t domain.APIToken, now time.Time) string {
 	switch {
 	case t.RevokedAt != nil:
@@ -55,6 +57,18 @@ func Status(t domain.APIToken, now time.Time) string {
 		return "expired"
 	}
 	return "active"
+}
+
+// StatusLabel is a token's state at now in the language of ctx, for the
+// list.
+func StatusLabel(ctx context.Context, t domain.APIToken, now time.Time) string {
+	switch Status(t, now) {
+	case "revoked":
+		return i18n.T(ctx, "tokens.status.revoked")
+	case "expired":
+		return i18n.T(ctx, "tokens.status.expired")
+	}
+	return i18n.T(ctx, "tokens.status.active")
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }

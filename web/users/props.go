@@ -3,10 +3,12 @@
 package users
 
 import (
+	"context"
 	"strconv"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
+	"ccsub/internal/i18n"
 	"ccsub/web/layout"
 )
 
@@ -33,29 +35,41 @@ type UserProps struct {
 	Problem string
 }
 
-// Roles lists the roles with what each may do, for the role pickers.
-var roles = []struct{ Value, Label string }{
-	{string(domain.RoleAdmin), "admin: everything, including users and gateways"},
-	{string(domain.RoleOperator), "operator: register, modify and cancel subscriptions; view"},
-	{string(domain.RoleAuditor), "auditor: read-only: history, audit trail, inbox, exports"},
+// roles lists the roles for the role pickers, most powerful first.
+var roles = []domain.Role{domain.RoleAdmin, domain.RoleOperator, domain.RoleAuditor}
+
+// roleLabel is a role with what it may do, for the role pickers.
+func roleLabel(ctx context.Context, r domain.Role) string {
+	switch r {
+	case domain.RoleAdmin:
+		return i18n.T(ctx, "users.role.admin")
+	case domain.RoleOperator:
+		return i18n.T(ctx, "users.role.operator")
+	case domain.RoleAuditor:
+		return i18n.T(ctx, "users.role.auditor")
+	}
+	return string(r)
+}
+
+// RoleName is a role's name in the language of ctx (the layout's words).
+func RoleName(ctx context.Context, r domain.Role) string {
+	switch r {
+	case domain.RoleAdmin:
+		return i18n.T(ctx, "layout.role.admin")
+	case domain.RoleOperator:
+		return i18n.T(ctx, "layout.role.operator")
+	case domain.RoleAuditor:
+		return i18n.T(ctx, "layout.role.auditor")
+	}
+	return string(r)
 }
 
 func userPath(id int64) string             { return "/users/" + strconv.FormatInt(id, 10) }
 func userAction(id int64, a string) string { return userPath(id) + "/" + a }
-func sessionsText(n int) string            { return strconv.Itoa(n) }
 
-func statusText(u domain.User) string {
+func statusText(ctx context.Context, u domain.User) string {
 	if u.Disabled {
-		return "disabled"
+		return i18n.T(ctx, "users.status.disabled")
 	}
-	return "enabled"
+	return i18n.T(ctx, "users.status.enabled")
 }
-
-var (
-	usernameHint = "What the person types to sign in: at most 64 letters, digits and . _ - @ characters. " +
-		"Shown as the actor in the history and the audit trail. Letter case does not matter."
-	newPasswordHint = "The first password; give it to the person over a trusted channel. At least " +
-		strconv.Itoa(form.MinPasswordChars) + " characters. It is stored only as a hash and never shown again."
-	resetPasswordHint = "A new password of at least " + strconv.Itoa(form.MinPasswordChars) +
-		" characters. The user is signed out everywhere and signs in again with it."
-)
