@@ -60,6 +60,13 @@ func OpenWith(ctx context.Context, url string, o Options) (*pgxpool.Pool, error)
 	if params["plan_cache_mode"] == "" {
 		params["plan_cache_mode"] = "force_custom_plan"
 	}
+	// No JIT compilation: ccsub's statements read a page or a small range,
+	// and compiling one costs more than running it (the overview's last-day
+	// retcodes at 10 M calls: 115 ms with JIT, 84 ms without; 664 ms on a
+	// cold first run).
+	if params["jit"] == "" {
+		params["jit"] = "off"
+	}
 	if o.Name != "" && params["application_name"] == "" {
 		params["application_name"] = o.Name
 	}

@@ -69,3 +69,41 @@ func TestTheURLsApplicationNameIsKept(t *testing.T) {
 		t.Errorf("application_name %q, want the URL's", name)
 	}
 }
+
+// TestEveryPoolPlansForItsValuesWithoutJIT: the settings the list pages
+// rely on (store.SessionLookup's batches are named statements) and the one
+// that keeps small statements small, unless the URL sets its own.
+func TestEveryPoolPlansForItsValuesWithoutJIT(t *testing.T) {
+	pool, err := database.Open(t.Context(), dbtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if got := setting(t, pool, "plan_cache_mode"); got != "force_custom_plan" {
+		t.Errorf("plan_cache_mode %q, want force_custom_plan", got)
+	}
+	if got := setting(t, pool, "jit"); got != "off" {
+		t.Errorf("jit %q, want off", got)
+	}
+	u, _ := url.Parse(dbtest.URL(t))
+	q := u.Query()
+	q.Set("jit", "on")
+	u.RawQuery = q.Encode()
+	own, err := database.Open(t.Context(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	if got := setting(t, own, "jit"); got != "on" {
+		t.Errorf("a URL's own jit=on became %q", got)
+	}
+}
+
+func setting(t *testing.T, pool *pgxpool.Pool, name string) string {
+	t.Helper()
+	var v string
+	if err := pool.QueryRow(t.Context(), "SELECT current_setting($1)", name).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
