@@ -42,7 +42,7 @@ func (s *Server) gatewayChoices(ctx context.Context) ([]domain.Gateway, error) {
 }
 
 // forgetGatewayNames makes the next filter read the gateways again, after
-// this process changed one.
+// this process saved, disabled, enabled or removed one.
 func (s *Server) forgetGatewayNames() {
 	s.gwNames.mu.Lock()
 	s.gwNames.list = nil

@@ -212,6 +212,7 @@ func (s *Server) changeGateway(w http.ResponseWriter, r *http.Request, done stri
 	if err != nil {
 		return err
 	}
+	s.forgetGatewayNames() // a removed gateway leaves the history's filter now, not in 10 s
 	return s.flash(w, r, "ok", i18n.Tf(r.Context(), done, i18n.D{"Name": g.Name}), "/gateways")
 }
 
