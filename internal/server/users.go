@@ -9,6 +9,7 @@ import (
 	"ccsub/internal/form"
 	"ccsub/internal/httpkit"
 	"ccsub/internal/i18n"
+	"ccsub/web/layout"
 	"ccsub/web/users"
 )
 
@@ -156,7 +157,9 @@ func lastAdminProblem(r *http.Request, u domain.User) string {
 }
 
 // roleWord is a role's name in the request's language.
-func roleWord(r *http.Request, role domain.Role) string { return users.RoleName(r.Context(), role) }
+func roleWord(r *http.Request, role domain.Role) string {
+	return layout.RoleLabel(r.Context(), string(role))
+}
 
 // reportUserUpdate flashes what happened. An admin who changed their own
 // account has just lost their session too, so they go to the sign-in page.

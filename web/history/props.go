@@ -105,23 +105,6 @@ func opLabel(ctx context.Context, op domain.Operation) string {
 	return string(op)
 }
 
-// outcomeLabel names an outcome in the outcome filter's choices.
-func outcomeLabel(ctx context.Context, o domain.Outcome) string {
-	switch o {
-	case domain.OutcomeSuccess:
-		return i18n.T(ctx, "history.outcome.success")
-	case domain.OutcomeRejected:
-		return i18n.T(ctx, "history.outcome.rejected")
-	case domain.OutcomeFailed:
-		return i18n.T(ctx, "history.outcome.failed")
-	case domain.OutcomeUnknown:
-		return i18n.T(ctx, "history.outcome.unknown")
-	case domain.OutcomePending:
-		return i18n.T(ctx, "history.outcome.pending")
-	}
-	return string(o)
-}
-
 func httpStatus(ctx context.Context, s int) string {
 	if s == 0 {
 		return i18n.T(ctx, "history.call.no_http_answer")

@@ -29,8 +29,8 @@ func current(s Shell, nav string) string {
 	return "false"
 }
 
-// roleLabel is a role's name in the viewer's language.
-func roleLabel(ctx context.Context, role string) string {
+// RoleLabel is a role's name in the viewer's language.
+func RoleLabel(ctx context.Context, role string) string {
 	switch role {
 	case "admin":
 		return i18n.T(ctx, "layout.role.admin")

@@ -51,19 +51,6 @@ func roleLabel(ctx context.Context, r domain.Role) string {
 	return string(r)
 }
 
-// RoleName is a role's name in the language of ctx (the layout's words).
-func RoleName(ctx context.Context, r domain.Role) string {
-	switch r {
-	case domain.RoleAdmin:
-		return i18n.T(ctx, "layout.role.admin")
-	case domain.RoleOperator:
-		return i18n.T(ctx, "layout.role.operator")
-	case domain.RoleAuditor:
-		return i18n.T(ctx, "layout.role.auditor")
-	}
-	return string(r)
-}
-
 func userPath(id int64) string             { return "/users/" + strconv.FormatInt(id, 10) }
 func userAction(id int64, a string) string { return userPath(id) + "/" + a }
 
