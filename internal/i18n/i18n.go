@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strings"
 
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -51,21 +52,38 @@ var files embed.FS
 var (
 	bundle     = goi18n.NewBundle(language.English)
 	localizers = map[string]*goi18n.Localizer{}
+	// plain holds, per language, every message without placeholders or
+	// plural forms, as Localize gives it: T answers from here. Localize
+	// matches languages on every call, which was a tenth of a history
+	// page's CPU time (a page asks for a hundred messages and more).
+	plain = map[string]map[string]string{}
 )
 
 func init() {
-	if err := load(bundle, files); err != nil {
+	ids, err := load(bundle, files)
+	if err != nil {
 		panic("i18n: " + err.Error())
 	}
 	for _, l := range Languages {
-		localizers[l.Tag] = goi18n.NewLocalizer(bundle, l.Tag)
+		loc := goi18n.NewLocalizer(bundle, l.Tag)
+		localizers[l.Tag] = loc
+		plain[l.Tag] = map[string]string{}
+		for _, id := range ids {
+			if msg, err := loc.Localize(&goi18n.LocalizeConfig{MessageID: id}); err == nil {
+				plain[l.Tag][id] = msg
+			}
+		}
 	}
 }
 
-// load reads every locales/<language>/<area>.toml into b. The language
-// comes from the folder (go-i18n would read it from the file name).
-func load(b *goi18n.Bundle, fsys fs.FS) error {
-	return fs.WalkDir(fsys, "locales", func(p string, d fs.DirEntry, err error) error {
+// load reads every locales/<language>/<area>.toml into b and returns the
+// IDs of the messages that are plain text in every language (no
+// placeholder, no plural forms). The language comes from the folder
+// (go-i18n would read it from the file name).
+func load(b *goi18n.Bundle, fsys fs.FS) (plainIDs []string, err error) {
+	notPlain := map[string]bool{}
+	seen := map[string]bool{}
+	err = fs.WalkDir(fsys, "locales", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -80,11 +98,25 @@ func load(b *goi18n.Bundle, fsys fs.FS) error {
 		if err != nil {
 			return err
 		}
-		if _, err := b.ParseMessageBytes(tag, buf, toml.Unmarshal); err != nil {
+		mf, err := b.ParseMessageBytes(tag, buf, toml.Unmarshal)
+		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
+		}
+		for _, m := range mf {
+			seen[m.ID] = true
+			if m.One != "" || m.Few != "" || m.Many != "" || m.Two != "" || m.Zero != "" ||
+				strings.Contains(m.Other, "{{") {
+				notPlain[m.ID] = true
+			}
 		}
 		return nil
 	})
+	for id := range seen {
+		if !notPlain[id] {
+			plainIDs = append(plainIDs, id)
+		}
+	}
+	return plainIDs, err
 }
 
 type ctxKey struct{}
@@ -135,7 +167,12 @@ func Supported(lang string) string {
 
 // T is the message id in the language of ctx, for messages without
 // placeholders.
-func T(ctx context.Context, id string) string { return Tf(ctx, id, nil) }
+func T(ctx context.Context, id string) string {
+	if msg, ok := plain[from(ctx).lang][id]; ok {
+		return msg
+	}
+	return Tf(ctx, id, nil)
+}
 
 // Tf is the message id with its placeholders filled from data. When data
 // has a "Count", it also chooses the plural form ("one", "other") of the

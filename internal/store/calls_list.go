@@ -163,13 +163,13 @@ func buildCallQuery(f domain.CallFilter, p domain.PageRequest, terms []textTerm,
 		q.sql = "WITH matched AS MATERIALIZED (SELECT started_at, id FROM calls" + q.where + ") " + q.sql
 		return q
 	}
-	return buildKeyset(callColumns, "calls", "started_at", filters, p, limit)
+	return buildKeyset(callListColumns, "calls", "started_at", filters, p, limit)
 }
 
 // byKeys is q reading its page's rows by the keys that keys (a statement
 // of started_at and id, in q's order, at most a page and one) yields.
 func byKeys(q keysetQuery, keys string) keysetQuery {
-	q.sql = "SELECT " + callColumns + " FROM calls WHERE (started_at, id) IN (" + keys + ") ORDER BY started_at " +
+	q.sql = "SELECT " + callListColumns + " FROM calls WHERE (started_at, id) IN (" + keys + ") ORDER BY started_at " +
 		q.dir() + ", id " + q.dir()
 	return q
 }

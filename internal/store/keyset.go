@@ -109,7 +109,7 @@ func listPage[R, T any](ctx context.Context, s *Store, op string, q keysetQuery,
 		rs, err = listWithSession[R](ctx, s, q, l)
 	} else {
 		rows, _ := s.db.Query(ctx, q.sql, pgx.QueryExecModeCacheDescribe, q.args)
-		rs, err = pgx.CollectRows(rows, pgx.RowToStructByName[R])
+		rs, err = collectByName[R](rows, q.limit+1)
 	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("store.%s: %w", op, err)
@@ -128,7 +128,7 @@ func listWithSession[R any](ctx context.Context, s *Store, q keysetQuery, l *Ses
 	found := *l // filled in only once the whole batch has succeeded
 	b.Queue(sessionUserSQL, l.ID).QueryRow(func(row pgx.Row) error { return found.scan(row) })
 	b.Queue(q.sql, q.args).Query(func(rows pgx.Rows) error {
-		rs, err = pgx.CollectRows(rows, pgx.RowToStructByName[R])
+		rs, err = collectByName[R](rows, q.limit+1)
 		return err
 	})
 	if err := s.db.SendBatch(ctx, &b).Close(); err != nil {

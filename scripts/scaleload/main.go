@@ -2,7 +2,8 @@
 // (docs/benchmarks.md, "Everything at 10 million rows"). It sends GET
 // requests to a running console with a session cookie, over keep-alive
 // connections, and times each one from the request to the last byte of the
-// answer (the client's latency on loopback, as hey reports it).
+// answer (the client's latency on loopback, as hey reports it), and reads
+// the server's own time from its Server-Timing header.
 //
 //	scaleload each -base URL -cookie NAME=VALUE -urls FILE [-n 200] [-warm 20] [-out FILE]
 //	scaleload mix  -base URL -cookie NAME=VALUE -urls FILE [-c 20] [-duration 60s | -requests N] [-out FILE]
@@ -17,13 +18,14 @@
 //     SIGINT/SIGTERM): each picks a kind at random, then a line of that kind
 //     at random; one result row per kind, and one for all.
 //   - compare: the "each" results of a small and a big database side by
-//     side: the medians, their ratio and whether the big one is under the
-//     limits.
+//     side: the median server times (the client's for reports without
+//     them), their ratio and whether the big one is under the limits.
 //
 // Results are printed as a table and, with -out, written as tab-separated
 // values: name, count, errors, p50, p90, p99, max (milliseconds), rows (the
 // <tr> rows in the first answer's <tbody>, or -1), status of the first
-// answer. Any answer other than 2xx, or a transport error, counts as an
+// answer, the median server time in ms ("-" when the server sent none;
+// each only). Any answer other than 2xx, or a transport error, counts as an
 // error; each sends its first answer's status along so a bad filter shows.
 package main
 
@@ -123,9 +125,17 @@ func (c *common) load(conns int) error {
 // get sends one request and reads the whole answer. body is kept only
 // when keep is set.
 func (c *common) get(ctx context.Context, path string, keep bool) (time.Duration, int, []byte, error) {
+	d, _, status, body, err := c.getTimed(ctx, path, keep)
+	return d, status, body, err
+}
+
+// getTimed is get that also returns the server's own time, from its
+// Server-Timing header ("app;dur=<ms>"; 0 when missing): the time until
+// the answer's header, without the network and this client.
+func (c *common) getTimed(ctx context.Context, path string, keep bool) (time.Duration, time.Duration, int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
-		return 0, 0, nil, err
+		return 0, 0, 0, nil, err
 	}
 	if c.cookie != "" {
 		req.Header.Set("Cookie", c.cookie)
@@ -133,7 +143,7 @@ func (c *common) get(ctx context.Context, path string, keep bool) (time.Duration
 	start := time.Now()
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return time.Since(start), 0, nil, err
+		return time.Since(start), 0, 0, nil, err
 	}
 	var body []byte
 	if keep {
@@ -142,13 +152,21 @@ func (c *common) get(ctx context.Context, path string, keep bool) (time.Duration
 		_, err = io.Copy(io.Discard, resp.Body)
 	}
 	resp.Body.Close()
-	return time.Since(start), resp.StatusCode, body, err
+	took := time.Since(start)
+	var server time.Duration
+	if v, ok := strings.CutPrefix(resp.Header.Get("Server-Timing"), "app;dur="); ok {
+		if ms, perr := strconv.ParseFloat(v, 64); perr == nil {
+			server = time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	return took, server, resp.StatusCode, body, err
 }
 
 // result is the figures of one name (each) or kind (mix).
 type result struct {
 	name   string
 	times  []time.Duration
+	server []time.Duration // the server's own times (Server-Timing), where it sent them
 	errors int
 	rows   int
 	status int
@@ -169,11 +187,13 @@ func (r *result) add(d time.Duration, status int, err error) {
 	}
 }
 
-func (r *result) pct(p float64) float64 {
-	if len(r.times) == 0 {
+func (r *result) pct(p float64) float64 { return pct(r.times, p) }
+
+func pct(times []time.Duration, p float64) float64 {
+	if len(times) == 0 {
 		return 0
 	}
-	s := slices.Clone(r.times)
+	s := slices.Clone(times)
 	slices.Sort(s)
 	i := int(p*float64(len(s))+0.5) - 1
 	i = max(0, min(i, len(s)-1))
@@ -182,7 +202,7 @@ func (r *result) pct(p float64) float64 {
 
 func printResults(out string, rs []*result, header string) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, header+"\tcount\terrors\tp50 ms\tp90 ms\tp99 ms\tmax ms\trows\tstatus\t")
+	fmt.Fprintln(tw, header+"\tcount\terrors\tp50 ms\tp90 ms\tp99 ms\tmax ms\trows\tstatus\tserver p50 ms\t")
 	var tsv strings.Builder
 	for _, r := range rs {
 		rows := strconv.Itoa(r.rows)
@@ -193,10 +213,14 @@ func printResults(out string, rs []*result, header string) error {
 		if r.status == 0 {
 			status = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", r.name, len(r.times), r.errors, r.pct(.5), r.pct(.9),
-			r.pct(.99), r.pct(1), rows, status)
-		fmt.Fprintf(&tsv, "%s\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\n", r.name, len(r.times), r.errors, r.pct(.5), r.pct(.9),
-			r.pct(.99), r.pct(1), r.rows, r.status)
+		srv := "-"
+		if len(r.server) > 0 {
+			srv = fmt.Sprintf("%.3f", pct(r.server, .5))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t\n", r.name, len(r.times), r.errors, r.pct(.5), r.pct(.9),
+			r.pct(.99), r.pct(1), rows, status, srv)
+		fmt.Fprintf(&tsv, "%s\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\t%s\n", r.name, len(r.times), r.errors, r.pct(.5), r.pct(.9),
+			r.pct(.99), r.pct(1), r.rows, r.status, srv)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -253,14 +277,17 @@ func each(args []string) error {
 			}
 		}
 		for range *n {
-			d, status, _, err := c.get(ctx, t.path, false)
+			d, srv, status, _, err := c.getTimed(ctx, t.path, false)
 			r.add(d, status, err)
+			if srv > 0 {
+				r.server = append(r.server, srv)
+			}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 		}
 		rs = append(rs, r)
-		fmt.Fprintf(os.Stderr, "  %-28s p50 %7.2f ms  (%d rows, HTTP %d)\n", t.name, r.pct(.5), r.rows, r.status)
+		fmt.Fprintf(os.Stderr, "  %-28s p50 %7.2f ms, server %7.3f ms  (%d rows, HTTP %d)\n", t.name, r.pct(.5), pct(r.server, .5), r.rows, r.status)
 	}
 	return printResults(c.out, rs, "name")
 }
@@ -379,7 +406,7 @@ func compare(args []string) error {
 	failed := 0
 	for _, name := range order {
 		b := big[name]
-		bp, _ := strconv.ParseFloat(b[3], 64)
+		bp := median(b)
 		s, ok := small[name]
 		if !ok {
 			ok = bp < *maxMS && b[2] == "0"
@@ -389,7 +416,7 @@ func compare(args []string) error {
 			fmt.Fprintf(tw, "%s\t-\t%.2f\t-\t-\t%s\t%s\t%s\t\n", name, bp, b[7], b[2], verdict(ok, "only big"))
 			continue
 		}
-		sp, _ := strconv.ParseFloat(s[3], 64)
+		sp := median(s)
 		ratio := bp / sp
 		ok = bp < *maxMS && ratio < *maxRatio && b[2] == "0" && s[2] == "0"
 		if !ok {
@@ -402,6 +429,18 @@ func compare(args []string) error {
 	}
 	fmt.Printf("%d of %d over a limit (big median >= %.0f ms, ratio >= %.1f, or errors)\n", failed, len(order), *maxMS, *maxRatio)
 	return nil
+}
+
+// median is a line's median server time (Server-Timing), the figure the
+// acceptance is about; the client's median for reports made before the
+// server sent one.
+func median(line []string) float64 {
+	if len(line) > 9 && line[9] != "-" {
+		v, _ := strconv.ParseFloat(line[9], 64)
+		return v
+	}
+	v, _ := strconv.ParseFloat(line[3], 64)
+	return v
 }
 
 func verdict(ok bool, note string) string {
