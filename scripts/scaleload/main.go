@@ -31,11 +31,13 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -326,6 +328,10 @@ func mix(args []string) error {
 		sent    int
 		wg      sync.WaitGroup
 		started = time.Now()
+		// Which requests failed and which were slowest, by line name: a
+		// kind's figures alone do not say which filter hit a timeout.
+		failedBy = map[string]int{}
+		slowest  []timed
 	)
 	for _, k := range kinds {
 		res[k] = &result{name: k, rows: -1}
@@ -351,6 +357,13 @@ func mix(args []string) error {
 				mu.Lock()
 				res[k].add(d, status, err)
 				all.add(d, status, err)
+				if err != nil || status < 200 || status > 299 {
+					failedBy[t.name]++
+				}
+				slowest = append(slowest, timed{t.name, d})
+				if len(slowest) > 2*keepSlow {
+					slowest = topSlow(slowest, keepSlow)
+				}
 				mu.Unlock()
 			}
 		})
@@ -364,7 +377,30 @@ func mix(args []string) error {
 	rs = append(rs, all)
 	fmt.Printf("%d requests in %s by %d workers: %.0f req/s, %d errors\n", len(all.times), took.Round(time.Millisecond),
 		*conc, float64(len(all.times))/took.Seconds(), all.errors)
-	return printResults(c.out, rs, "kind")
+	if err := printResults(c.out, rs, "kind"); err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(failedBy)) {
+		fmt.Printf("errors on %q: %d\n", name, failedBy[name])
+	}
+	for _, s := range topSlow(slowest, keepSlow) {
+		fmt.Printf("slow: %8.2f ms  %s\n", float64(s.d.Microseconds())/1000, s.name)
+	}
+	return nil
+}
+
+// timed is one request of the mix: its line's name and its time.
+type timed struct {
+	name string
+	d    time.Duration
+}
+
+const keepSlow = 10 // the slowest requests a mix lists
+
+// topSlow is the n slowest of ts, slowest first.
+func topSlow(ts []timed, n int) []timed {
+	slices.SortFunc(ts, func(a, b timed) int { return cmp.Compare(b.d, a.d) })
+	return ts[:min(n, len(ts))]
 }
 
 func readTSV(path string) (map[string][]string, []string, error) {
