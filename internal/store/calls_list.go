@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"ccsub/internal/domain"
 
@@ -34,50 +35,88 @@ func (s *Store) ListCalls(ctx context.Context, f domain.CallFilter, p domain.Pag
 			return domain.CallPage{}, nil // no address or message holds the term
 		}
 	}
-	fewPrefix := false
+	prefix := prefixPlanned
 	if f.ServerIDPrefix && f.ServerID != "" && len(terms) == 0 {
-		n, few, err := s.serverIDPrefixCalls(ctx, f.ServerID)
-		if err != nil {
+		if prefix, err = s.serverIDPrefixPlan(ctx, f.ServerID); err != nil {
 			return domain.CallPage{}, fmt.Errorf("store.ListCalls: %w", err)
 		}
-		if n == 0 {
+		if prefix == prefixNone {
 			return domain.CallPage{}, nil
 		}
-		fewPrefix = few
 	}
-	calls, older, newer, err := listPage(ctx, s, "ListCalls", buildCallQuery(f, p, terms, fewPrefix),
+	calls, older, newer, err := listPage(ctx, s, "ListCalls", buildCallQuery(f, p, terms, prefix),
 		func(r callRow) domain.Cursor { return domain.Cursor{At: r.StartedAt, ID: r.ID} }, callRow.domain)
 	return domain.CallPage{Calls: calls, Older: older, Newer: newer}, err
 }
 
-// serverIDPrefixFew: a serverId prefix with at most this many calls has
-// the keys of all of them read from calls_server_id_prefix_idx and sorted
-// (22,700–32,800 calls, a day of serverIds at 10 million calls, take
-// 13–20 ms). The platform's serverIds start with a time stamp, so a
-// prefix's calls are clustered in time: walking the primary key newest
-// first until they come, which the planner chooses for a prefix it judges
-// common enough, reads most of the table for a day a year ago (4 s), and
-// took 112 ms for a day of 32,800 calls eight months back when this bound
-// was 30,000 (docs/benchmarks.md, the 10 M run). More calls than this, or
-// more than a tenth of the table: the planner chooses. Counting up to it
-// costs a broad prefix (a month, 800,000 calls) 12 ms at 10 million calls,
-// against 4 ms for 30,000.
-const serverIDPrefixFew = 100000
+// prefixPlan is how a page of a serverId prefix is read.
+type prefixPlan int
 
-// serverIDPrefixCalls counts the calls whose serverId starts with prefix,
-// up to serverIDPrefixFew and one, in the order of
-// calls_server_id_prefix_idx (so from it alone, and never further), and
-// says whether they are few (see serverIDPrefixFew).
-func (s *Store) serverIDPrefixCalls(ctx context.Context, prefix string) (n int, few bool, err error) {
-	var rows float64
+const (
+	// prefixPlanned: the prefix is a condition like any other, and the
+	// planner chooses (also: no prefix at all).
+	prefixPlanned prefixPlan = iota
+	// prefixNone: no call has the prefix; nothing to read.
+	prefixNone
+	// prefixFew: the keys of all its calls are read from
+	// calls_server_id_prefix_idx and sorted.
+	prefixFew
+	// prefixDay: calls_server_id_day_idx is walked newest first within the
+	// prefix's first eight characters (a day of the platform's serverIds),
+	// the rest of the prefix a filter: one page read, however large the day.
+	prefixDay
+)
+
+// A serverId prefix with at most prefixSortFew calls has their keys read
+// and sorted (fewer than a millisecond); a longer-than-a-day prefix with
+// more walks the day's index. A shorter prefix (a month: 800,000 calls at
+// 10 million) with up to serverIDPrefixFew calls, and at most a tenth of the
+// table, is read and sorted too (22,700–32,800 calls take 13–20 ms; the
+// primary key walked newest first until they come reads most of the table
+// for a month a year ago). More calls than that: the planner chooses.
+// Counting up to serverIDPrefixFew costs a broad prefix 12 ms at 10 million
+// calls, so it is counted only when the day's index cannot serve it.
+const (
+	prefixSortFew     = 2000
+	serverIDPrefixFew = 100000
+	dayPrefixLen      = 8 // calls_server_id_day_idx's left(server_id, 8)
+)
+
+// serverIDPrefixPlan counts the calls whose serverId starts with prefix,
+// as far as the choice needs, in the order of calls_server_id_prefix_idx
+// (so from it alone, and never further), and chooses how to read the page.
+func (s *Store) serverIDPrefixPlan(ctx context.Context, prefix string) (prefixPlan, error) {
+	n, rows, err := s.countServerIDPrefix(ctx, prefix, prefixSortFew)
+	switch {
+	case err != nil:
+		return prefixPlanned, err
+	case n == 0:
+		return prefixNone, nil
+	case n <= prefixSortFew:
+		return prefixFew, nil
+	case utf8.RuneCountInString(prefix) >= dayPrefixLen:
+		return prefixDay, nil
+	}
+	if n, rows, err = s.countServerIDPrefix(ctx, prefix, serverIDPrefixFew); err != nil {
+		return prefixPlanned, err
+	}
+	if n <= serverIDPrefixFew && float64(n) <= rows/10 {
+		return prefixFew, nil
+	}
+	return prefixPlanned, nil
+}
+
+// countServerIDPrefix counts the calls of a serverId prefix up to upTo and
+// one, with the planner's estimate of the table's rows.
+func (s *Store) countServerIDPrefix(ctx context.Context, prefix string, upTo int) (n int, rows float64, err error) {
 	err = s.db.QueryRow(ctx, `SELECT count(*), (SELECT reltuples FROM pg_class WHERE oid = 'calls'::regclass)
 		FROM (SELECT 1 FROM calls WHERE server_id LIKE @prefix AND server_id <> ''
 			ORDER BY server_id USING ~<~ LIMIT @n) x`, pgx.QueryExecModeCacheDescribe,
-		pgx.NamedArgs{"prefix": escapeLike(prefix) + "%", "n": serverIDPrefixFew + 1}).Scan(&n, &rows)
+		pgx.NamedArgs{"prefix": escapeLike(prefix) + "%", "n": upTo + 1}).Scan(&n, &rows)
 	if err != nil {
-		return 0, false, fmt.Errorf("count the calls of serverId prefix %q: %w", prefix, err)
+		return 0, 0, fmt.Errorf("count the calls of serverId prefix %q: %w", prefix, err)
 	}
-	return n, n <= serverIDPrefixFew && float64(n) <= rows/10, nil
+	return n, rows, nil
 }
 
 // lookUpTerms finds the values of call_texts holding f's text search
@@ -121,12 +160,17 @@ func (s *Store) lookUpTerms(ctx context.Context, f domain.CallFilter) ([]textTer
 //     planner judges from the values' frequencies, then the page's rows;
 //   - more: the term is a condition on the calls, walked newest first.
 //
-// A serverId prefix alone with few calls (fewPrefix, see
-// serverIDPrefixFew) reads the keys of all its calls first (a CTE planned
-// on its own, so from the prefix's index), sorts them, then reads the
-// page's rows.
-func buildCallQuery(f domain.CallFilter, p domain.PageRequest, terms []textTerm, fewPrefix bool) keysetQuery {
+// A serverId prefix alone with few calls (prefixFew, see prefixSortFew)
+// reads the keys of all its calls first (a CTE planned on its own, so from
+// the prefix's index), sorts them, then reads the page's rows; one of a day
+// or longer with many (prefixDay) walks the day's index.
+func buildCallQuery(f domain.CallFilter, p domain.PageRequest, terms []textTerm, prefix prefixPlan) keysetQuery {
 	filters := callFilters(f)
+	if prefix == prefixDay {
+		// The day's index serves the order; the whole prefix stays a
+		// condition (for a prefix longer than a day).
+		filters = append(filters, filter{true, "left(server_id, 8) = @server_id_day", "server_id_day", firstRunes(f.ServerID, dayPrefixLen)})
+	}
 	var driver *textTerm
 	for i, t := range terms {
 		if !t.many && (driver == nil || len(t.values) < len(driver.values)) {
@@ -156,7 +200,7 @@ func buildCallQuery(f domain.CallFilter, p domain.PageRequest, terms []textTerm,
 			"text_values", driver.values})
 		q := buildKeyset("started_at, id", "calls", "started_at", all, p, limit)
 		return byKeys(q, q.sql)
-	case fewPrefix:
+	case prefix == prefixFew:
 		q := buildKeyset("started_at, id", "calls", "started_at", filters, p, limit)
 		q = byKeys(q, "SELECT started_at, id FROM matched ORDER BY started_at "+q.dir()+", id "+q.dir()+
 			fmt.Sprintf(" LIMIT %d", limit+1))
@@ -192,6 +236,17 @@ func callFilters(f domain.CallFilter) []filter {
 		{!f.From.IsZero(), "started_at >= @from", "from", f.From},
 		{!f.To.IsZero(), "started_at < @to", "to", f.To},
 	}
+}
+
+// firstRunes is s's first n characters (left(s, n) in SQL).
+func firstRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 // escapeLike makes s match itself inside a LIKE pattern, whose default

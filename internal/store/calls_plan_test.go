@@ -185,6 +185,10 @@ func planFilters(d planData) []struct {
 		{"a serverId", domain.CallFilter{ServerID: "20250000000042-001-00101"}, true},
 		{"a serverId prefix of 100 serverIds", domain.CallFilter{ServerID: "202500000000", ServerIDPrefix: true}, true},
 		{"a serverId prefix of every serverId", domain.CallFilter{ServerID: "2025", ServerIDPrefix: true}, true},
+		// Eight characters: a day of the platform's serverIds, here every
+		// call, walked in list order through calls_server_id_day_idx.
+		{"a serverId prefix of a day", domain.CallFilter{ServerID: "20250000", ServerIDPrefix: true}, false},
+		{"a serverId prefix longer than a day", domain.CallFilter{ServerID: "2025000000", ServerIDPrefix: true}, false},
 		{"a common callback fragment", domain.CallFilter{CallbackContains: "asr_test"}, true},
 		{"a rare callback fragment", domain.CallFilter{CallbackContains: "events/123"}, true},
 		{"an absent callback fragment", domain.CallFilter{CallbackContains: "zzqx.nowhere"}, true},

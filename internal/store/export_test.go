@@ -15,13 +15,12 @@ func (s *Store) CallQuery(ctx context.Context, f domain.CallFilter, p domain.Pag
 	if err != nil {
 		return "", nil, err
 	}
-	fewPrefix := false
+	prefix := prefixPlanned
 	if f.ServerIDPrefix && f.ServerID != "" && len(terms) == 0 {
-		var err error
-		if _, fewPrefix, err = s.serverIDPrefixCalls(ctx, f.ServerID); err != nil {
+		if prefix, err = s.serverIDPrefixPlan(ctx, f.ServerID); err != nil {
 			return "", nil, err
 		}
 	}
-	q := buildCallQuery(f, p, terms, fewPrefix)
+	q := buildCallQuery(f, p, terms, prefix)
 	return q.sql, q.args, nil
 }
