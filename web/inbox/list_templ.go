@@ -535,7 +535,7 @@ func row(r Row) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = view.Time(r.N.ReceivedAt).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = view.Ago(r.N.ReceivedAt).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
