@@ -83,6 +83,7 @@ func (s *Server) InboxRows(w http.ResponseWriter, r *http.Request) error {
 	if p.After != nil && res.Newer != nil {
 		w.Header().Set("X-Inbox-More", "1")
 	}
+	currentUser(r) // the rows' times are in the user's zone: the lookup came with the list, this costs no query
 	return s.render(w, r, http.StatusOK, inbox.Rows(inboxRows(res.Notifications)))
 }
 
