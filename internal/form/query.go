@@ -164,6 +164,31 @@ func ParseAuditQuery(ctx context.Context, q url.Values) (AuditQuery, domain.Audi
 // CallQuery.Timed).
 func (fv AuditQuery) Timed() bool { return fv.From != "" || fv.To != "" || fv.Since != "" }
 
+// InboxQuery is the inbox's date filters as typed, for re-display.
+type InboxQuery struct {
+	From  string
+	To    string
+	Since string
+}
+
+// ParseInboxQuery reads the inbox's date filters, with the history's rules
+// and words: days in the viewer's zone, since an instant.
+func ParseInboxQuery(ctx context.Context, q url.Values) (InboxQuery, time.Time, time.Time, Errors) {
+	fv := InboxQuery{From: q.Get("from"), To: q.Get("to"), Since: q.Get("since")}
+	errs := Errors{}
+	from, to := callDays(ctx, fv.From, fv.To, errs)
+	return fv, since(ctx, fv.Since, from, errs), to, errs
+}
+
+// Timed reports whether a filter is given (all of them depend on the
+// viewer's zone).
+func (fv InboxQuery) Timed() bool { return fv.From != "" || fv.To != "" || fv.Since != "" }
+
+// Values is the query string of the filters given.
+func (fv InboxQuery) Values() url.Values {
+	return nonEmpty(map[string]string{"from": fv.From, "to": fv.To, "since": fv.Since})
+}
+
 // Values is the query string of the filters given.
 func (fv AuditQuery) Values() url.Values {
 	return nonEmpty(map[string]string{"actor": fv.Actor, "action": fv.Action, "target_type": fv.TargetType,

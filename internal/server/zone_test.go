@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -242,5 +243,42 @@ func TestTheZoneLineInChinese(t *testing.T) {
 	}
 	if got := d.Find("#day-presets").Text(); !strings.Contains(got, "今天") || !strings.Contains(got, "最近 7 天") {
 		t.Errorf("presets %q", got)
+	}
+}
+
+// TestTheInboxFiltersByTheViewersDays: the inbox's days are the viewer's
+// too, with the same quick dates; a filtered inbox does not take new rows
+// (they may be outside its dates).
+func TestTheInboxFiltersByTheViewersDays(t *testing.T) {
+	e := newEnv(t)
+	s := e.NewReceiverSub(apptest.Uniq("tok"))
+	early, yesterday := apptest.Uniq("call-early"), apptest.Uniq("call-yesterday")
+	e.mustPush(s, apptest.PushJSON(s.ServerID, early, "good morning"), apptest.RightToken(s), 200)
+	e.mustPush(s, apptest.PushJSON(s.ServerID, yesterday, "good evening"), apptest.RightToken(s), 200)
+	day := newShanghaiDay(t, e)
+	midnight, err := time.ParseInLocation("2006-01-02", day.today, time.FixedZone("", 8*3600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Exec(t, `UPDATE notifications SET received_at = $1 WHERE call_id = $2`, midnight.Add(7*time.Hour+30*time.Minute), early)
+	e.Exec(t, `UPDATE notifications SET received_at = $1 WHERE call_id = $2`, midnight.Add(-30*time.Minute), yesterday)
+	c, _ := e.User(domain.RoleAuditor)
+	path := fmt.Sprintf("/subscriptions/%d/inbox", s.ID)
+
+	d := e.Page(e.withZone(c, "Asia/Shanghai"), path+"?from="+day.today+"&to="+day.today, http.StatusOK)
+	if inboxRow(d, early).Length() != 1 || inboxRow(d, yesterday).Length() != 0 {
+		t.Errorf("Shanghai's today shows %q, want only the push at 07:30 there", d.Find("#inbox-rows").Text())
+	}
+	if d.Find("tbody[data-poll]").Length() != 0 {
+		t.Error("a filtered inbox takes new rows")
+	}
+	if got := d.Find("#day-presets a").First().AttrOr("href", ""); got != path+"?from="+day.today+"&to="+day.today {
+		t.Errorf("the Today link is %q", got)
+	}
+	if d := e.Page(c, path, http.StatusOK); d.Find("tbody[data-poll]").Length() != 1 || inboxRow(d, yesterday).Length() != 1 {
+		t.Error("the whole inbox does not list everything or does not take new rows")
+	}
+	if res := e.Get(c, path+"?from=tomorrow"); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("from=tomorrow: status %d, want 400", res.StatusCode)
 	}
 }
