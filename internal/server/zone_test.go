@@ -117,6 +117,11 @@ func TestAViewerInShanghaiSeesTheirTimesAndTheirToday(t *testing.T) {
 	if got := d.Find("#days-zone").Text(); !strings.Contains(got, "Asia/Shanghai (UTC+08:00)") {
 		t.Errorf("the filter does not say its days' zone: %q", got)
 	}
+	// The page's export has the page's rows: the same days.
+	export := readBody(t, e.Get(sh, strings.Replace(day.todayURL(), "/history?", "/history/export.csv?", 1)))
+	if lines := strings.Split(strings.TrimSpace(export), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], day.inside+",") {
+		t.Errorf("the export in Shanghai has %q, want the header and call %s", lines, day.inside)
+	}
 	today := d.Find("#day-presets a").First()
 	if href := today.AttrOr("href", ""); !strings.Contains(href, "from="+day.today) || !strings.Contains(href, "to="+day.today) ||
 		!strings.Contains(href, "serverId="+day.sid) {
