@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // zones work in a minimal container without /usr/share/zoneinfo
 )
@@ -58,10 +59,18 @@ func ZoneOf(ctx context.Context) Zone {
 	return UTC
 }
 
+// zones keeps the zones loaded: time.LoadLocation reads and parses the
+// zone's file every time, and a page asks for every time it shows. Only
+// valid names are kept, so it holds at most the few hundred IANA zones.
+var zones sync.Map // name → *time.Location
+
 // LoadZone reads an IANA zone name as a user or a browser gives it. It
 // refuses what is not a zone ccsub knows, and "Local" (the server's own
 // zone, which means nothing to a viewer); "" is no zone.
 func LoadZone(name string) (*time.Location, bool) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), true
+	}
 	if name == "" || name == "Local" || len(name) > 64 || strings.TrimSpace(name) != name {
 		return nil, false
 	}
@@ -69,6 +78,7 @@ func LoadZone(name string) (*time.Location, bool) {
 	if err != nil {
 		return nil, false
 	}
+	zones.Store(name, loc)
 	return loc, true
 }
 
