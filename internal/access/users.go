@@ -117,3 +117,11 @@ func userUpdated(up domain.UserUpdate) domain.AuditEntry {
 	return domain.AuditEntry{Action: domain.AuditUserUpdate, TargetType: domain.TargetUser,
 		TargetID: audit.ID(up.After.ID), TargetName: up.After.Username, Diff: d}
 }
+
+// SetTimeZone stores the signed-in user's own time zone, an IANA name
+// already checked by the form ("" for the browser's). It is the user's
+// display preference, not an access change: it is not audited and ends no
+// session.
+func (s *Service) SetTimeZone(ctx context.Context, u domain.User, zone string) error {
+	return s.store.SetUserTimeZone(ctx, u.ID, zone)
+}

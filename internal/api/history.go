@@ -16,7 +16,7 @@ import (
 // pages' names and rules, plus a limit; "next" and "prev" are the URLs of
 // the older and newer pages (keyset cursors, filters kept).
 
-var callParams = []string{"retcode", "outcome", "operation", "serverId", "callback", "message", "from", "to", "before", "after",
+var callParams = []string{"retcode", "outcome", "operation", "serverId", "callback", "message", "from", "to", "since", "before", "after",
 	"limit"}
 
 // ListCalls is GET /api/v1/calls.
@@ -55,7 +55,7 @@ func (a *API) Call(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-var auditParams = []string{"actor", "action", "target_type", "target_id", "from", "to", "before", "after", "limit"}
+var auditParams = []string{"actor", "action", "target_type", "target_id", "from", "to", "since", "before", "after", "limit"}
 
 // ListAudit is GET /api/v1/audit.
 func (a *API) ListAudit(w http.ResponseWriter, r *http.Request) error {

@@ -82,6 +82,10 @@ func (d doors) routes() []Route {
 		{"POST /logout", Public, h(p.Logout)},
 		{"POST /language", Public, h(p.SetLanguage)},
 
+		// The signed-in user's own preferences (the time zone).
+		{"GET /preferences", Reader, h(p.PreferencesPage)},
+		{"POST /preferences", Reader, h(p.SavePreferences)},
+
 		// Home: the console at a glance.
 		{"GET /{$}", Reader, h(p.Dashboard)},
 

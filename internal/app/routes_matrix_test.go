@@ -53,6 +53,8 @@ var allowed = map[string][]caller{
 	"POST /receiver/{key}/v100/subscribe/asrevent/asrresult": everyone,
 
 	"GET /{$}":                              signedIn,
+	"GET /preferences":                      signedIn,
+	"POST /preferences":                     signedIn,
 	"GET /subscriptions":                    signedIn,
 	"GET /subscriptions/{id}":               signedIn,
 	"GET /subscriptions/{id}/inbox":         signedIn,

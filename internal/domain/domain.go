@@ -54,6 +54,7 @@ type User struct {
 	PasswordHash string
 	Disabled     bool
 	CreatedAt    time.Time
+	TimeZone     string // the user's own IANA zone for showing times; "" for the browser's
 }
 
 // Gateway is a configured CC-Gateway connection. PasswordSealed is the

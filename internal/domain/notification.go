@@ -62,6 +62,7 @@ func CauseMeaning(code string) string {
 // NotificationFilter narrows the inbox. Zero values mean "any".
 type NotificationFilter struct {
 	SubscriptionID int64
+	From, To       time.Time // received at or after From, before To
 }
 
 // NotificationPage is one newest-first page of the inbox. Older/Newer are

@@ -5,7 +5,6 @@ package export
 import (
 	"bufio"
 	"ccsub/web/jsonview"
-	"context"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -22,6 +21,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/form"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 	"ccsub/web/view"
@@ -112,8 +112,9 @@ var callCSVHeader = []string{"id", "started_at", "finished_at", "duration_ms", "
 	"subscribe_type", "nlp_flag", "flow_access_code", "service_token", "error", "attempts", "subscription_id"}
 
 func (s *Exports) exportHistory(w http.ResponseWriter, r *http.Request, format string) error {
-	// English: the refusal below is an English sentence until the exports are converted.
-	fv, filter, errs := form.ParseCallQuery(context.TODO(), r.URL.Query())
+	// English: the refusal below is an English sentence until the exports
+	// are converted. The days are the viewer's, as on the page.
+	fv, filter, errs := form.ParseCallQuery(i18n.WithLanguage(r.Context(), i18n.English, ""), r.URL.Query())
 	if len(errs) > 0 {
 		return httpkit.BadRequest("The export's filters cannot be used: " + describeErrors(errs))
 	}

@@ -29,8 +29,9 @@ type CallQuery struct {
 	ServerID  string // a whole serverId, or its start followed by "*"
 	Callback  string
 	Message   string
-	From      string // yyyy-mm-dd
+	From      string // yyyy-mm-dd, a day in the viewer's zone
 	To        string // yyyy-mm-dd (inclusive day)
+	Since     string // an instant: yyyy-mm-ddThh:mm in the viewer's zone, or RFC 3339 with its offset
 }
 
 // ParseCallQuery reads the history's filters; every problem is a field
@@ -40,7 +41,7 @@ func ParseCallQuery(ctx context.Context, q url.Values) (CallQuery, domain.CallFi
 	fv := CallQuery{
 		Retcode: strings.TrimSpace(q.Get("retcode")), Outcome: q.Get("outcome"), Operation: q.Get("operation"),
 		Gateway: strings.TrimSpace(q.Get("gateway")), ServerID: strings.TrimSpace(q.Get("serverId")), Callback: strings.TrimSpace(q.Get("callback")),
-		Message: strings.TrimSpace(q.Get("message")), From: q.Get("from"), To: q.Get("to"),
+		Message: strings.TrimSpace(q.Get("message")), From: q.Get("from"), To: q.Get("to"), Since: q.Get("since"),
 	}
 	errs := Errors{}
 	f := domain.CallFilter{Retcode: fv.Retcode, ServerID: fv.ServerID, CallbackContains: fv.Callback,
@@ -76,6 +77,7 @@ func ParseCallQuery(ctx context.Context, q url.Values) (CallQuery, domain.CallFi
 		f.GatewayID = id
 	}
 	f.From, f.To = callDays(ctx, fv.From, fv.To, errs)
+	f.From = since(ctx, fv.Since, f.From, errs)
 	return fv, f, errs
 }
 
@@ -83,7 +85,7 @@ func ParseCallQuery(ctx context.Context, q url.Values) (CallQuery, domain.CallFi
 // rules are days'; its messages stay English for the audit trail until
 // that is converted, then the two can become one helper taking ctx.)
 func callDays(ctx context.Context, from, to string, errs Errors) (time.Time, time.Time) {
-	f, t := days(from, to, errs)
+	f, t := days(ctx, from, to, errs)
 	if _, bad := errs["from"]; bad {
 		errs["from"] = i18n.T(ctx, "history.filter.date_invalid")
 	}
@@ -101,8 +103,13 @@ func callDays(ctx context.Context, from, to string, errs Errors) (time.Time, tim
 func (fv CallQuery) Values() url.Values {
 	return nonEmpty(map[string]string{"retcode": fv.Retcode, "outcome": fv.Outcome, "operation": fv.Operation,
 		"gateway":  fv.Gateway,
-		"serverId": fv.ServerID, "callback": fv.Callback, "message": fv.Message, "from": fv.From, "to": fv.To})
+		"serverId": fv.ServerID, "callback": fv.Callback, "message": fv.Message, "from": fv.From, "to": fv.To,
+		"since": fv.Since})
 }
+
+// Timed reports whether a filter depends on the viewer's zone: a "from"
+// or "to" day, or a "since" written without an offset.
+func (fv CallQuery) Timed() bool { return fv.From != "" || fv.To != "" || fv.Since != "" }
 
 // AuditQuery is the audit trail's filters as typed, for re-display.
 type AuditQuery struct {
@@ -112,6 +119,7 @@ type AuditQuery struct {
 	TargetID   string
 	From       string
 	To         string
+	Since      string
 }
 
 // ParseAuditQuery reads the audit trail's filters, like ParseCallQuery.
@@ -119,9 +127,10 @@ func ParseAuditQuery(ctx context.Context, q url.Values) (AuditQuery, domain.Audi
 	fv := AuditQuery{
 		Actor: strings.TrimSpace(q.Get("actor")), Action: q.Get("action"), TargetType: q.Get("target_type"),
 		TargetID: strings.TrimSpace(q.Get("target_id")), From: q.Get("from"), To: q.Get("to"),
+		Since: q.Get("since"),
 	}
 	errs := Errors{}
-	for _, name := range []string{"actor", "action", "target_type", "target_id", "from", "to", "before", "after"} {
+	for _, name := range []string{"actor", "action", "target_type", "target_id", "from", "to", "since", "before", "after"} {
 		if len(q[name]) > 1 {
 			errs[name] = i18n.T(ctx, "audit.error.repeated")
 		}
@@ -146,21 +155,54 @@ func ParseAuditQuery(ctx context.Context, q url.Values) (AuditQuery, domain.Audi
 	if fv.TargetID != "" && fv.TargetType == "" {
 		errs["target_id"] = i18n.T(ctx, "audit.error.target_id_alone")
 	}
-	f.From, f.To = days(fv.From, fv.To, errs)
+	f.From, f.To = days(ctx, fv.From, fv.To, errs)
+	f.From = since(ctx, fv.Since, f.From, errs)
 	return fv, f, errs
+}
+
+// Timed reports whether a filter depends on the viewer's zone (see
+// CallQuery.Timed).
+func (fv AuditQuery) Timed() bool { return fv.From != "" || fv.To != "" || fv.Since != "" }
+
+// InboxQuery is the inbox's date filters as typed, for re-display.
+type InboxQuery struct {
+	From  string
+	To    string
+	Since string
+}
+
+// ParseInboxQuery reads the inbox's date filters, with the history's rules
+// and words: days in the viewer's zone, since an instant.
+func ParseInboxQuery(ctx context.Context, q url.Values) (InboxQuery, time.Time, time.Time, Errors) {
+	fv := InboxQuery{From: q.Get("from"), To: q.Get("to"), Since: q.Get("since")}
+	errs := Errors{}
+	from, to := callDays(ctx, fv.From, fv.To, errs)
+	return fv, since(ctx, fv.Since, from, errs), to, errs
+}
+
+// Timed reports whether a filter is given (all of them depend on the
+// viewer's zone).
+func (fv InboxQuery) Timed() bool { return fv.From != "" || fv.To != "" || fv.Since != "" }
+
+// Values is the query string of the filters given.
+func (fv InboxQuery) Values() url.Values {
+	return nonEmpty(map[string]string{"from": fv.From, "to": fv.To, "since": fv.Since})
 }
 
 // Values is the query string of the filters given.
 func (fv AuditQuery) Values() url.Values {
 	return nonEmpty(map[string]string{"actor": fv.Actor, "action": fv.Action, "target_type": fv.TargetType,
-		"target_id": fv.TargetID, "from": fv.From, "to": fv.To})
+		"target_id": fv.TargetID, "from": fv.From, "to": fv.To, "since": fv.Since})
 }
 
-// days reads the "from" and "to" days; "to" is inclusive, so the filter's
-// end is the start of the next day.
-func days(from, to string, errs Errors) (time.Time, time.Time) {
-	f := parseDay(from, "from", errs)
-	t := parseDay(to, "to", errs)
+// days reads the "from" and "to" days, days in the viewer's zone
+// (i18n.ZoneOf: UTC on the API); "to" is inclusive, so the filter's end is
+// the start of the next day there (23 or 25 hours later across a change of
+// summer time).
+func days(ctx context.Context, from, to string, errs Errors) (time.Time, time.Time) {
+	loc := i18n.ZoneOf(ctx).Loc
+	f := parseDay(from, "from", loc, errs)
+	t := parseDay(to, "to", loc, errs)
 	if !t.IsZero() {
 		t = t.AddDate(0, 0, 1)
 	}
@@ -170,16 +212,45 @@ func days(from, to string, errs Errors) (time.Time, time.Time) {
 	return f, t
 }
 
-func parseDay(v, field string, errs Errors) time.Time {
+func parseDay(v, field string, loc *time.Location, errs Errors) time.Time {
 	if v == "" {
 		return time.Time{}
 	}
-	t, err := time.Parse("2006-01-02", v)
+	t, err := time.ParseInLocation(DayLayout, v, loc)
 	if err != nil {
 		errs[field] = "Use a date like 2026-11-26."
 		return time.Time{}
 	}
 	return t
+}
+
+// DayLayout and MinuteLayout are the forms of the "from"/"to" days and of
+// "since" in a query: those of HTML's date and datetime-local inputs.
+const (
+	DayLayout    = "2006-01-02"
+	MinuteLayout = "2006-01-02T15:04"
+)
+
+// since reads the "since" filter: an instant, written in the viewer's zone
+// to the minute ("2026-11-26T09:30", as the "Last 24 hours" link writes
+// it) or with its own offset (RFC 3339, for programs). It narrows from,
+// the start of the "from" day, when it is later.
+func since(ctx context.Context, v string, from time.Time, errs Errors) time.Time {
+	if v == "" {
+		return from
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		t, err = time.ParseInLocation(MinuteLayout, v, i18n.ZoneOf(ctx).Loc)
+	}
+	if err != nil || len(v) > 40 {
+		errs["since"] = i18n.T(ctx, "view.days.since_invalid")
+		return from
+	}
+	if t.After(from) {
+		return t
+	}
+	return from
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -88,3 +88,18 @@ func SourceAddr(r *http.Request) string {
 	}
 	return host
 }
+
+// SettledUser returns the request's user only if it is known without a
+// query: set, or a pending sign-in already looked up (by Guard, or with a
+// list query). known is false while it is not; ok says someone is signed
+// in. Whatever can wait for the user (the viewer's time zone) asks this,
+// so asking never costs a round trip of its own.
+func SettledUser(ctx context.Context) (u domain.User, ok, known bool) {
+	if u, ok := ctx.Value(userKey).(domain.User); ok {
+		return u, true, true
+	}
+	if p, _ := ctx.Value(pendingKey).(*pendingUser); p != nil {
+		return p.u, p.ok, p.done
+	}
+	return domain.User{}, false, true
+}

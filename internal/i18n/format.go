@@ -21,13 +21,17 @@ func Number(ctx context.Context, n int64) string {
 }
 
 // Layouts of dates and times per language. English keeps the ISO-like form
-// ccsub always showed; Chinese writes 年月日. Times are shown in UTC and
-// say so; the per-viewer time zone, when it comes, goes into the context
-// next to the language and these two functions will read it there.
+// ccsub always showed; Chinese writes 年月日. Times are shown in the
+// viewer's zone (ZoneOf) and carry its offset from UTC ("UTC+08:00"), not
+// an abbreviation: "CST" is China's and America's.
 var (
 	dateTimeLayouts = map[string]string{
-		English: "2006-01-02 15:04:05 MST",
-		Chinese: "2006年1月2日 15:04:05 MST",
+		English: "2006-01-02 15:04:05",
+		Chinese: "2006年1月2日 15:04:05",
+	}
+	minuteLayouts = map[string]string{
+		English: "2006-01-02 15:04",
+		Chinese: "2006年1月2日 15:04",
 	}
 	dateLayouts = map[string]string{
 		English: "2006-01-02",
@@ -35,15 +39,23 @@ var (
 	}
 )
 
-// DateTime writes t with seconds and its zone in the language of ctx.
+// DateTime writes t with seconds and its offset, in the viewer's zone and
+// the language of ctx: "2026-03-04 05:06:07 UTC+08:00".
 func DateTime(ctx context.Context, t time.Time) string {
-	return t.In(zone(ctx)).Format(dateTimeLayouts[Lang(ctx)])
+	t = In(ctx, t)
+	return t.Format(dateTimeLayouts[Lang(ctx)]) + " " + Offset(t)
 }
 
-// Date writes the day of t in the language of ctx.
+// Minute writes t to the minute with its offset, like DateTime.
+func Minute(ctx context.Context, t time.Time) string {
+	t = In(ctx, t)
+	return t.Format(minuteLayouts[Lang(ctx)]) + " " + Offset(t)
+}
+
+// Date writes the day of t, in the viewer's zone, in the language of ctx.
 func Date(ctx context.Context, t time.Time) string {
-	return t.In(zone(ctx)).Format(dateLayouts[Lang(ctx)])
+	return In(ctx, t).Format(dateLayouts[Lang(ctx)])
 }
 
-// zone is the viewer's time zone: UTC until viewers can choose one.
-func zone(context.Context) *time.Location { return time.UTC }
+// In is t in the viewer's zone.
+func In(ctx context.Context, t time.Time) time.Time { return t.In(ZoneOf(ctx).Loc) }

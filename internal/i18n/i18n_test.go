@@ -110,3 +110,27 @@ func TestHere(t *testing.T) {
 		t.Errorf("Here, Lang = %q, want %q", got, want)
 	}
 }
+
+func TestLoadZone(t *testing.T) {
+	for name, ok := range map[string]bool{"Asia/Shanghai": true, "UTC": true, "America/Argentina/Buenos_Aires": true,
+		"": false, "Local": false, "Mars/Olympus": false, "../etc/passwd": false, "/etc/localtime": false, " Asia/Shanghai": false} {
+		loc, got := i18n.LoadZone(name)
+		if got != ok || ok && loc.String() != name {
+			t.Errorf("LoadZone(%q) = %v, %v; want ok=%v", name, loc, got, ok)
+		}
+		if _, again := i18n.LoadZone(name); again != ok {
+			t.Errorf("LoadZone(%q) a second time (cached) = %v", name, again)
+		}
+	}
+}
+
+func TestOffset(t *testing.T) {
+	for _, tc := range []struct {
+		zone, want string
+	}{{"UTC", "UTC"}, {"Asia/Shanghai", "UTC+08:00"}, {"Asia/Kathmandu", "UTC+05:45"}, {"America/St_Johns", "UTC-03:30"}} {
+		loc, _ := i18n.LoadZone(tc.zone)
+		if got := i18n.Offset(time.Date(2026, 12, 3, 12, 0, 0, 0, loc)); got != tc.want {
+			t.Errorf("Offset in %s = %q, want %q", tc.zone, got, tc.want)
+		}
+	}
+}

@@ -18,6 +18,7 @@ const recentAuditLimit = 20
 // AuditList is GET /audit.
 func (s *Server) AuditList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
+	zone := i18n.ZoneOf(r.Context()) // the days are read in it
 	fv, filter, errs := form.ParseAuditQuery(r.Context(), q)
 	page, perr := form.ParsePage(q, "entries")
 	if perr != "" {
@@ -28,7 +29,12 @@ func (s *Server) AuditList(w http.ResponseWriter, r *http.Request) error {
 	if len(errs) == 0 {
 		// The list first: the session's lookup goes with it (Auditing|OneTrip).
 		var err error
-		if res, err = s.store.ListAudit(r.Context(), filter, page); err != nil {
+		res, err = s.store.ListAudit(r.Context(), filter, page)
+		if err == nil && fv.Timed() && zoneMoved(r, zone) {
+			_, filter, _ = form.ParseAuditQuery(r.Context(), q) // the user's own zone came with the list
+			res, err = s.store.ListAudit(r.Context(), filter, page)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -19,6 +19,7 @@ import (
 // History is GET /history.
 func (s *Server) History(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
+	zone := i18n.ZoneOf(r.Context()) // the days are read in it
 	fv, filter, errs := form.ParseCallQuery(r.Context(), q)
 	page, perr := form.ParsePage(q, "calls")
 	if perr != "" {
@@ -50,6 +51,10 @@ func (s *Server) History(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The list first: the session's lookup goes with it (Reader|OneTrip).
 	res, err := s.store.ListCalls(r.Context(), filter, page)
+	if err == nil && fv.Timed() && zoneMoved(r, zone) {
+		_, filter, _ = form.ParseCallQuery(r.Context(), q) // the user's own zone came with the list
+		res, err = s.store.ListCalls(r.Context(), filter, page)
+	}
 	if err != nil {
 		return err
 	}

@@ -41,17 +41,28 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, sub *domain.S
 	if sub != nil {
 		f.SubscriptionID, base = sub.ID, "/subscriptions/"+strconv.FormatInt(sub.ID, 10)+"/inbox"
 	}
+	zone := i18n.ZoneOf(r.Context()) // the days are read in it
+	fv, from, to, errs := form.ParseInboxQuery(r.Context(), r.URL.Query())
+	p := inbox.ListProps{Subscription: sub, Path: base, Filters: fv, Errors: errs}
+	if len(errs) > 0 {
+		p.Shell = s.page(w, r, p.Title(r.Context()), "inbox")
+		return s.render(w, r, http.StatusBadRequest, inbox.List(p))
+	}
+	f.From, f.To = from, to
 	res, err := s.store.ListNotifications(r.Context(), f, page)
+	if err == nil && fv.Timed() && zoneMoved(r, zone) {
+		_, f.From, f.To, _ = form.ParseInboxQuery(r.Context(), r.URL.Query()) // the user's own zone came with the list
+		res, err = s.store.ListNotifications(r.Context(), f, page)
+	}
 	if err != nil {
 		return err
 	}
-	p := inbox.ListProps{Shell: s.page(w, r, i18n.T(r.Context(), "inbox.title"), "inbox"), Subscription: sub,
-		Rows: inboxRows(res.Notifications), RefreshURL: base}
-	p.Pages = pages(base, nil, page, res.Older, res.Newer)
-	if p.Pages.Newest == "" {
-		p.PollURL = pollURL(f) // only the newest page takes new rows
+	p.Shell = s.page(w, r, p.Title(r.Context()), "inbox")
+	p.Rows, p.RefreshURL = inboxRows(res.Notifications), base+form.EncodeQuery(fv.Values())
+	p.Pages = pages(base, fv.Values(), page, res.Older, res.Newer)
+	if p.Pages.Newest == "" && !fv.Timed() {
+		p.PollURL = pollURL(f) // only the newest page of the whole inbox takes new rows
 	}
-	p.Shell.Title = p.Title(r.Context())
 	return s.render(w, r, http.StatusOK, inbox.List(p))
 }
 
@@ -83,6 +94,7 @@ func (s *Server) InboxRows(w http.ResponseWriter, r *http.Request) error {
 	if p.After != nil && res.Newer != nil {
 		w.Header().Set("X-Inbox-More", "1")
 	}
+	currentUser(r) // the rows' times are in the user's zone: the lookup came with the list, this costs no query
 	return s.render(w, r, http.StatusOK, inbox.Rows(inboxRows(res.Notifications)))
 }
 

@@ -70,11 +70,12 @@ func TestAListPageIsOneRoundTrip(t *testing.T) {
 	}
 	t.Cleanup(pool.Close)
 	e := newEnvOn(t, pool)
-	admin, _ := e.User(domain.RoleAdmin)
+	admin, adminName := e.User(domain.RoleAdmin)
 	e.Registered(admin, nil) // a call, a subscription and audit entries to list
 
 	for _, path := range []string{"/history", "/history?outcome=success", "/history?before=1700000000000000.5",
-		"/history?callback=crm", "/audit", "/audit?action=login", "/inbox", "/inbox/rows?after=1.1"} {
+		"/history?callback=crm", "/audit", "/audit?action=login", "/inbox", "/inbox/rows?after=1.1",
+		"/history?from=2026-01-01&to=2026-12-31", "/audit?since=2026-01-01T09:30", "/inbox?from=2026-01-01"} {
 		e.Page(admin, path, http.StatusOK) // warm: pgx learns each statement's description once per connection
 		counter.take()
 		e.Page(admin, path, http.StatusOK)
@@ -84,6 +85,22 @@ func TestAListPageIsOneRoundTrip(t *testing.T) {
 		}
 		if len(sent) != 1 || !strings.HasPrefix(sent[0], "batch: ") || !strings.Contains(sent[0], "FROM sessions") {
 			t.Errorf("GET %s sent %d things to the database, want one batch with the session lookup:\n%s",
+				path, len(sent), strings.Join(sent, "\n"))
+		}
+	}
+
+	// A user's own time zone comes with the session's row; the days of a
+	// filter are read in it from the browser's hint (ccsub_tz_choice), so
+	// once the browser has seen the choice it is one round trip again.
+	e.Exec(t, `UPDATE users SET time_zone = 'Asia/Shanghai' WHERE username = $1`, adminName)
+	for _, path := range []string{"/history?from=2026-01-01&to=2026-12-31", "/audit?since=2026-01-01T09:30", "/inbox?to=2026-12-31"} {
+		e.Page(admin, path, http.StatusOK) // puts the hint right
+		counter.take()
+		if zone := e.Page(admin, path, http.StatusOK).Find("#zone-line").Text(); !strings.Contains(zone, "Asia/Shanghai") {
+			t.Fatalf("GET %s: zone line %q, the user's zone is not used", path, zone)
+		}
+		if sent := counter.take(); len(sent) != 1 || !strings.HasPrefix(sent[0], "batch: ") {
+			t.Errorf("GET %s with the user's own zone sent %d things to the database, want one batch:\n%s",
 				path, len(sent), strings.Join(sent, "\n"))
 		}
 	}

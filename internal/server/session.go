@@ -7,6 +7,7 @@ import (
 	"ccsub/internal/database"
 	"ccsub/internal/domain"
 	"ccsub/internal/httpkit"
+	"ccsub/internal/i18n"
 	"ccsub/internal/store"
 	"ccsub/web/layout"
 )
@@ -35,27 +36,27 @@ func (s *Server) cookieToken(r *http.Request) string {
 // or whose user was disabled, is treated as signed out. Requests that
 // never use the console session (assets, the receiver, health checks, the
 // API with its bearer tokens) and requests without a session cookie cost
-// no query.
+// no query. It also puts the viewer's time zone into the request
+// (viewerZone).
 func (s *Server) LoadSession(skip func(*http.Request) bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if skip(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		l := s.access.SessionLookup(s.cookieToken(r))
-		if l == nil {
-			next.ServeHTTP(w, r)
-			return
+		if l := s.access.SessionLookup(s.cookieToken(r)); l != nil {
+			r = r.WithContext(store.WithSessionLookup(r.Context(), l))
+			r = httpkit.WithPendingUser(r, func(ctx context.Context) (domain.User, bool, error) {
+				u, ok, err := s.access.FinishSession(ctx, l)
+				if database.Unavailable(err) { // a stale pooled connection after a restart: once more
+					u, ok, err = s.access.FinishSession(ctx, l)
+				}
+				return u, ok, err
+			})
 		}
-		r = r.WithContext(store.WithSessionLookup(r.Context(), l))
-		r = httpkit.WithPendingUser(r, func(ctx context.Context) (domain.User, bool, error) {
-			u, ok, err := s.access.FinishSession(ctx, l)
-			if database.Unavailable(err) { // a stale pooled connection after a restart: once more
-				u, ok, err = s.access.FinishSession(ctx, l)
-			}
-			return u, ok, err
-		})
-		next.ServeHTTP(w, r)
+		// The viewer's time zone goes next to the language: its user part
+		// is read with the session, so it costs no query either.
+		next.ServeHTTP(w, r.WithContext(i18n.WithZone(r.Context(), viewerZone(r))))
 	})
 }
 

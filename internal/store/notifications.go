@@ -167,7 +167,9 @@ func (s *Store) ListNotifications(ctx context.Context, f domain.NotificationFilt
 }
 
 func buildNotificationQuery(f domain.NotificationFilter, p domain.PageRequest) keysetQuery {
-	filters := []filter{{f.SubscriptionID != 0, "subscription_id = @subscription_id", "subscription_id", f.SubscriptionID}}
+	filters := []filter{{f.SubscriptionID != 0, "subscription_id = @subscription_id", "subscription_id", f.SubscriptionID},
+		{!f.From.IsZero(), "received_at >= @from", "from", f.From},
+		{!f.To.IsZero(), "received_at < @to", "to", f.To}}
 	return buildKeyset(notificationColumns, "notifications", "received_at", filters, p,
 		clampLimitTo(p.Limit, DefaultNotificationLimit, MaxNotificationLimit))
 }

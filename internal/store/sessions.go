@@ -56,7 +56,7 @@ func (s *Store) SessionUser(ctx context.Context, id string) (u domain.User, stal
 	return l.User, l.Stale, nil
 }
 
-const sessionUserSQL = `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
+const sessionUserSQL = `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at, u.time_zone,
 		s.last_seen_at < now() - interval '` + touchEvery + `'
 	FROM sessions s JOIN users u ON u.id = s.user_id
 	WHERE s.id = $1 AND ` + sessionLive + ` AND NOT u.disabled`
@@ -67,16 +67,16 @@ const sessionUserSQL = `SELECT u.id, u.username, u.role, u.password_hash, u.disa
 // it in (issue 10: one round trip per page). The caller must still decide
 // who may see the page from it: the list rows are read before that.
 type SessionLookup struct {
-	ID    string // the session's id (the hash of its token)
-	Done  bool   // the query ran; the fields below hold its answer
-	Found bool   // a live session of an enabled user
-	User  domain.User
-	Stale bool // last seen long enough ago to be touched
+	ID    string      // the session's id (the hash of its token)
+	Done  bool        // the query ran; the fields below hold its answer
+	Found bool        // a live session of an enabled user
+	User  domain.User // with the user's own time zone: a page needs it and it costs nothing here
+	Stale bool        // last seen long enough ago to be touched
 }
 
 func (l *SessionLookup) scan(row pgx.Row) error {
 	var r userRow
-	err := row.Scan(&r.ID, &r.Username, &r.Role, &r.PasswordHash, &r.Disabled, &r.CreatedAt, &l.Stale)
+	err := row.Scan(&r.ID, &r.Username, &r.Role, &r.PasswordHash, &r.Disabled, &r.CreatedAt, &r.TimeZone, &l.Stale)
 	if errors.Is(err, pgx.ErrNoRows) {
 		*l = SessionLookup{ID: l.ID, Done: true}
 		return nil

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-const userColumns = `id, username, role, password_hash, disabled, created_at`
+const userColumns = `id, username, role, password_hash, disabled, created_at, time_zone`
 
 type userRow struct {
 	ID           int64     `db:"id"`
@@ -19,6 +19,7 @@ type userRow struct {
 	PasswordHash string    `db:"password_hash"`
 	Disabled     bool      `db:"disabled"`
 	CreatedAt    time.Time `db:"created_at"`
+	TimeZone     string    `db:"time_zone"`
 }
 
 func (r userRow) domain() domain.User {
@@ -29,6 +30,7 @@ func (r userRow) domain() domain.User {
 		PasswordHash: r.PasswordHash,
 		Disabled:     r.Disabled,
 		CreatedAt:    r.CreatedAt,
+		TimeZone:     r.TimeZone,
 	}
 }
 
@@ -84,7 +86,7 @@ func (s *Store) oneUser(ctx context.Context, sql string, args ...any) (domain.Us
 // sessions that are still usable (before expiry, seen within their own
 // idle limit).
 func (s *Store) ListUsers(ctx context.Context) ([]domain.UserSummary, error) {
-	rows, err := s.db.Query(ctx, `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at,
+	rows, err := s.db.Query(ctx, `SELECT u.id, u.username, u.role, u.password_hash, u.disabled, u.created_at, u.time_zone,
 			(SELECT count(*) FROM sessions s WHERE s.user_id = u.id AND `+sessionLive+`)
 		FROM users u ORDER BY lower(u.username)`)
 	if err != nil {
@@ -93,7 +95,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]domain.UserSummary, error) {
 	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.UserSummary, error) {
 		var r userRow
 		var n int
-		err := row.Scan(&r.ID, &r.Username, &r.Role, &r.PasswordHash, &r.Disabled, &r.CreatedAt, &n)
+		err := row.Scan(&r.ID, &r.Username, &r.Role, &r.PasswordHash, &r.Disabled, &r.CreatedAt, &r.TimeZone, &n)
 		return domain.UserSummary{User: r.domain(), ActiveSessions: n}, err
 	})
 	if err != nil {
@@ -161,3 +163,16 @@ func applyChange(u domain.User, c domain.UserChange) domain.User {
 }
 
 func isEnabledAdmin(u domain.User) bool { return u.Role == domain.RoleAdmin && !u.Disabled }
+
+// SetUserTimeZone stores a user's own time zone ("" for the browser's).
+// It is a preference, not an access change: the user's sessions go on.
+func (s *Store) SetUserTimeZone(ctx context.Context, id int64, zone string) error {
+	tag, err := s.db.Exec(ctx, `UPDATE users SET time_zone = $2 WHERE id = $1`, id, zone)
+	if err != nil {
+		return fmt.Errorf("store.SetUserTimeZone %d: %w", id, translate(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store.SetUserTimeZone %d: %w", id, domain.ErrNotFound)
+	}
+	return nil
+}

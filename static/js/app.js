@@ -1,27 +1,16 @@
 // ccsub progressive enhancement. Every page works without this file.
 
-// pageLocale is the locale dates are written in: the page's language, in
-// the browser's own variant of it when it has one (en-GB keeps day/month).
-function pageLocale() {
-  "use strict";
-  var lang = document.documentElement.lang || "en";
-  var prefs = navigator.languages || [navigator.language || ""];
-  for (var i = 0; i < prefs.length; i++) {
-    if (prefs[i] && prefs[i].split("-")[0] === lang.split("-")[0]) { return prefs[i].indexOf("zh") === 0 ? lang : prefs[i]; }
-  }
-  return lang;
-}
 (function () {
   "use strict";
-  // Show times in the viewer's own time zone; the server renders UTC.
-  var fmt = new Intl.DateTimeFormat(pageLocale(), {
-    year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short"
-  });
-  document.querySelectorAll("time[datetime]").forEach(function (el) {
-    var d = new Date(el.getAttribute("datetime"));
-    if (!isNaN(d)) { el.title = el.textContent; el.textContent = fmt.format(d); }
-  });
+  // Report the browser's time zone to the server, which shows every time
+  // in it (unless the user chose a zone of their own). Times are rendered
+  // by the server; this only keeps the cookie up to date.
+  var tz = "";
+  try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { tz = ""; }
+  if (/^[A-Za-z0-9_+\/-]{1,64}$/.test(tz) && document.cookie.split("; ").indexOf("ccsub_tz=" + tz) < 0) {
+    document.cookie = "ccsub_tz=" + tz + "; path=/; max-age=31536000; samesite=lax" +
+      (window.location.protocol === "https:" ? "; secure" : "");
+  }
   // "Use a generated strong token" copies the server's suggestion into the
   // field and shows it, so the administrator can copy it to their system.
   document.querySelectorAll("[data-fill-token]").forEach(function (btn) {
@@ -99,10 +88,6 @@ function pageLocale() {
   var table = body.closest("table");
   var empty = document.getElementById("inbox-empty");
   var status = document.getElementById("inbox-status");
-  var fmt = new Intl.DateTimeFormat(pageLocale(), {
-    year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short"
-  });
   function say(text) { if (status) { status.textContent = text; } }
   // The page's language gives the words (data-* on the status line).
   function words(key, fallback) { return (status && status.dataset[key]) || fallback; }
@@ -115,12 +100,6 @@ function pageLocale() {
     var c = topCursor();
     if (c) { u.searchParams.set("after", c); }
     return u.toString();
-  }
-  function localTimes(root) {
-    root.querySelectorAll("time[datetime]").forEach(function (el) {
-      var d = new Date(el.getAttribute("datetime"));
-      if (!isNaN(d)) { el.title = el.textContent; el.textContent = fmt.format(d); }
-    });
   }
   // Keep a page left open for days bounded; the Older link then starts
   // right below the last row kept, so nothing is skipped.
@@ -145,7 +124,6 @@ function pageLocale() {
     var n = tpl.content.querySelectorAll("tr").length;
     if (n === 0) { return 0; }
     tpl.content.querySelectorAll("tr").forEach(function (tr) { tr.classList.add("fresh"); });
-    localTimes(tpl.content);
     body.insertBefore(tpl.content, body.firstChild);
     table.hidden = false;
     if (empty) { empty.hidden = true; }

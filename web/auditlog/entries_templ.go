@@ -160,7 +160,7 @@ func Entries(entries []domain.AuditEntry, l Links) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = view.Time(e.At).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = view.Ago(e.At).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"time"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/i18n"
@@ -41,10 +42,11 @@ func callLink(id int64) string           { return "/calls/" + itoa(id) }
 func gatewayHistory(id int64) string     { return "/history?gateway=" + itoa(id) }
 func itoa(n int64) string                { return strconv.FormatInt(n, 10) }
 
-// retcodeLink lists the calls of the last two days (the history's filter
-// is by day) that answered code; "" is "no answer".
+// retcodeLink lists the calls of the same last 24 hours (the history's
+// since, an instant, so the viewer's zone does not matter) that answered
+// code; "" is "no answer".
 func (p Props) retcodeLink(code string) string {
-	q := url.Values{"from": {p.D.At.AddDate(0, 0, -1).Format("2006-01-02")}, "to": {p.D.At.Format("2006-01-02")}}
+	q := url.Values{"since": {p.D.At.Add(-24 * time.Hour).UTC().Format(time.RFC3339)}}
 	if code == "" {
 		q.Set("outcome", string(domain.OutcomeFailed))
 	} else {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/form"
 	"ccsub/internal/i18n"
 	"ccsub/web/layout"
 	"ccsub/web/view"
@@ -31,6 +32,9 @@ type ListProps struct {
 	// than the top one from it. Older pages stay still.
 	PollURL    string
 	RefreshURL string
+	Path       string // the page's address without its query, for its filter
+	Filters    form.InboxQuery
+	Errors     map[string]string
 }
 
 // Title is the page heading.

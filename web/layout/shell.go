@@ -41,3 +41,16 @@ func RoleLabel(ctx context.Context, role string) string {
 	}
 	return role
 }
+
+// zoneLine says which zone the page's times are in and where it came from.
+func zoneLine(ctx context.Context) string {
+	z := i18n.ZoneOf(ctx)
+	label := i18n.ZoneLabel(ctx)
+	switch z.Source {
+	case i18n.ZoneChosen:
+		return i18n.Tf(ctx, "layout.zone.chosen", i18n.D{"Zone": label})
+	case i18n.ZoneBrowser:
+		return i18n.Tf(ctx, "layout.zone.browser", i18n.D{"Zone": label})
+	}
+	return i18n.T(ctx, "layout.zone.default")
+}

@@ -23,13 +23,14 @@ type StripCell struct {
 
 // StripHour is one line of the heartbeat strip: an hour's 12 cells.
 type StripHour struct {
-	Label string // the hour's start, "15:00" (UTC)
+	Label string // the hour's start in the viewer's zone, "15:00"
 	Cells []StripCell
 }
 
-// Title describes the cell for a tooltip and screen readers.
+// Title describes the cell for a tooltip and screen readers: its start
+// with the date and the offset of the viewer's zone, and what happened.
 func (c StripCell) Title(ctx context.Context) string {
-	t := c.Start.UTC().Format("15:04") + " UTC: "
+	t := i18n.Minute(ctx, c.Start) + ": "
 	switch c.Class {
 	case "gap":
 		return t + i18n.T(ctx, "subscriptions.strip.cell_gap")
@@ -62,14 +63,16 @@ type DetailProps struct {
 	History        auditlog.Recent // audit entries about this subscription
 }
 
-// StripHours groups the strip's cells by the clock hour they start in,
-// oldest first: one line per hour.
-func (p DetailProps) StripHours() []StripHour {
+// StripHours groups the strip's cells by the hour of the viewer's clock
+// they start in, oldest first: one line per hour. The cells are 5 minutes
+// long, so they fit the hours of zones half or three quarters of an hour
+// off UTC too.
+func (p DetailProps) StripHours(ctx context.Context) []StripHour {
 	var hours []StripHour
 	for _, c := range p.Strip {
-		h := c.Start.UTC().Truncate(time.Hour)
-		if len(hours) == 0 || hours[len(hours)-1].Label != h.Format("15:04") {
-			hours = append(hours, StripHour{Label: h.Format("15:04")})
+		label := i18n.In(ctx, c.Start).Format("15") + ":00"
+		if len(hours) == 0 || hours[len(hours)-1].Label != label {
+			hours = append(hours, StripHour{Label: label})
 		}
 		last := &hours[len(hours)-1]
 		last.Cells = append(last.Cells, c)

@@ -1076,7 +1076,7 @@ func List(p ListProps) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					if t, ok := optTime(s.LastSuccessAt); ok {
-						templ_7745c5c3_Err = view.Time(t).Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = view.Ago(t).Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
@@ -1129,7 +1129,7 @@ func List(p ListProps) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = view.Time(s.CreatedAt).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = view.Ago(s.CreatedAt).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

@@ -12,12 +12,9 @@ import (
 	"ccsub/internal/i18n"
 )
 
-// TimeAttr is the machine-readable form put in <time datetime>.
-func TimeAttr(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-// TimeText is the server-rendered fallback text (UTC); app.js rewrites it
-// into the viewer's time zone.
-func TimeText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+// TimeAttr is the machine-readable form put in <time datetime>: the
+// instant with the viewer's offset ("2026-03-04T05:06:07+08:00").
+func TimeAttr(ctx context.Context, t time.Time) string { return i18n.In(ctx, t).Format(time.RFC3339) }
 
 // Duration shows a call's duration in milliseconds with one decimal.
 func Duration(d time.Duration) string {
