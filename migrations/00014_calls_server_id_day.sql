@@ -12,6 +12,9 @@
 -- month) and prefixes with few calls keep the other paths.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS calls_server_id_day_idx ON calls (left(server_id, 8), started_at, id)
     WHERE server_id <> '';
+-- Statistics of the new expression (a day's share), so the planner knows
+-- from the start how many calls a day has (a sample: 1.6 s at 10 M calls).
+ANALYZE calls;
 
 -- +goose Down
 DROP INDEX CONCURRENTLY IF EXISTS calls_server_id_day_idx;
