@@ -26,6 +26,7 @@ func (s *Server) ListGateways(w http.ResponseWriter, r *http.Request) error {
 	u, _ := currentUser(r)
 	return s.render(w, r, http.StatusOK, gatewayviews.List(gatewayviews.ListProps{
 		Shell: s.page(w, r, i18n.T(r.Context(), "gateways.title"), "gateways"), Gateways: gws, CanEdit: u.Role == domain.RoleAdmin,
+		CanTest: u.Role == domain.RoleAdmin || u.Role == domain.RoleOperator,
 	}))
 }
 
