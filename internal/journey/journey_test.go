@@ -109,7 +109,8 @@ func journey(w *walk) {
 
 // firstSignIn is the real first start: the console creates "admin" with a
 // one-time password, as `ccsub` prints it, and the user signs in with it,
-// after choosing the language on the sign-in page.
+// after choosing the language on the sign-in page; then switches to the
+// other language and back with the switch in the header.
 func firstSignIn(w *walk) {
 	pw, err := w.e.App.Access.FirstAdmin(context.Background())
 	if err != nil || pw == "" {
@@ -124,7 +125,20 @@ func firstSignIn(w *walk) {
 	}
 	w.arrive("sign-in")
 	signIn(w, "admin", pw)
+	other := map[string]string{"en": "zh-Hans", "zh-Hans": "en"}[w.c.lang]
+	switchLanguage(w, other)
+	switchLanguage(w, w.c.lang)
 	w.arrive("overview")
+}
+
+// switchLanguage uses the switch in the header, which comes back to the
+// same page in the other language.
+func switchLanguage(w *walk, lang string) {
+	w.menu()
+	w.clickOK(`header.top form.lang button[value="` + lang + `"]`)
+	if got := eval[string](w, "document.documentElement.lang"); got != lang {
+		w.t.Fatalf("the header's language switch to %s leads to a page in %q", lang, got)
+	}
 }
 
 func signIn(w *walk, username, password string) {
