@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,15 +59,16 @@ func start(t *testing.T, chrome, axe, shots string, c combo) *walk {
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- engine.Run(ctx) }()
-	t.Cleanup(func() {
+	stopEngine := sync.OnceFunc(func() {
 		stop()
 		if err := <-done; err != nil {
 			t.Errorf("keep-alive engine: %v", err)
 		}
 	})
+	t.Cleanup(stopEngine)
 
 	problems := &browsertest.Problems{}
-	w := &walk{t: t, e: e, c: c, axe: axe != "" && c.checksAxe()}
+	w := &walk{t: t, e: e, c: c, axe: axe != "" && c.checksAxe(), stopEngine: stopEngine}
 	w.ctx = browsertest.NewWithin(t, chrome, walkLimit, problems.Listen)
 	steps := []chromedp.Action[chromedp.Void]{chromedp.EmulateViewport(c.width, 900), browsertest.ColorScheme(c.scheme)}
 	if w.axe {
@@ -214,10 +216,13 @@ func register(w *walk) registered {
 }
 
 // seeAlive waits, in the browser, until the subscription's page shows a
-// successful handshake in its heartbeat strip, then loads it.
+// successful handshake in its heartbeat strip, then loads it. The engine
+// has done its part then, and stops.
 func seeAlive(w *walk, sub registered) {
 	w.await("a handshake on the subscription's page", `fetch(location.href).then(function (r) { return r.text(); }).then(function (t) {
-		return new DOMParser().parseFromString(t, "text/html").querySelector(".strip .cell.ok") !== null; })`)
+		return new DOMParser().parseFromString(t, "text/html").querySelector(".strip .cell.ok") !== null; })`,
+		chromedp.WithPollingInterval(250*time.Millisecond))
+	w.stopEngine()
 	if st := w.open(fmt.Sprintf("/subscriptions/%d", sub.id)); st != 200 {
 		w.t.Fatalf("the subscription's page: status %d", st)
 	}

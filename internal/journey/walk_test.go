@@ -54,6 +54,10 @@ type walk struct {
 	axe   bool   // axe-core is injected in every page
 	shots string // the combo's folder of pictures, or ""
 	step  int
+	// stopEngine stops the keep-alive engine once the walk has seen a
+	// handshake, so it does not handshake every second for the rest of
+	// the walk.
+	stopEngine func()
 }
 
 func (w *walk) url(path string) string { return w.e.Srv.URL + path }
@@ -74,10 +78,12 @@ func eval[T any](w *walk, js string) T {
 	return v
 }
 
-// await polls a predicate in the page until it holds.
-func (w *walk) await(what, js string) {
+// await polls a predicate in the page until it holds, at every animation
+// frame or with the options given.
+func (w *walk) await(what, js string, opts ...chromedp.PollOption) {
 	w.t.Helper()
-	if _, err := chromedp.Run(w.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(browsertest.Timeout/2))); err != nil {
+	opts = append([]chromedp.PollOption{chromedp.WithPollingTimeout(browsertest.Timeout / 2)}, opts...)
+	if _, err := chromedp.Run(w.ctx, chromedp.Poll[bool](js, opts...)); err != nil {
 		w.t.Fatalf("waiting for %s (%s): %v", what, js, err)
 	}
 }
