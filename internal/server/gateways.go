@@ -131,7 +131,7 @@ func (s *Server) TestGateway(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	msg := i18n.Tf(ctx, "gateways.flash.test", i18n.D{"Name": call.GatewayName, "Outcome": view.OutcomeLabel(call.Outcome)})
+	msg := i18n.Tf(ctx, "gateways.flash.test", i18n.D{"Name": call.GatewayName, "Outcome": view.OutcomeLabelIn(ctx, call.Outcome)})
 	switch {
 	case call.Outcome == domain.OutcomeSuccess:
 		msg += " " + i18n.T(ctx, "gateways.flash.accepted_login")
@@ -163,7 +163,7 @@ func (s *Server) RetryGatewayLogin(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	ctx := r.Context()
-	msg := i18n.Tf(ctx, "gateways.flash.retry", i18n.D{"Name": call.GatewayName, "Outcome": view.OutcomeLabel(call.Outcome)})
+	msg := i18n.Tf(ctx, "gateways.flash.retry", i18n.D{"Name": call.GatewayName, "Outcome": view.OutcomeLabelIn(ctx, call.Outcome)})
 	switch {
 	case call.Outcome == domain.OutcomeSuccess:
 		msg += " " + i18n.T(ctx, "gateways.flash.retry_accepted")
