@@ -90,7 +90,24 @@ func NewOn(t *testing.T, pool *pgxpool.Pool) *Env {
 	return newOn(t, pool, nil)
 }
 
+// NewEmpty is a console on pool as on its first start: no user and no
+// gateway yet (e.Gw is zero), its simulator running for a gateway to be
+// added. pool is usually the test's own (dbtest.Isolated), so that the
+// console really has no user.
+func NewEmpty(t *testing.T, pool *pgxpool.Pool) *Env {
+	t.Helper()
+	return newBare(t, pool, nil)
+}
+
 func newOn(t *testing.T, pool *pgxpool.Pool, tune func(*config.Config)) *Env {
+	t.Helper()
+	e := newBare(t, pool, tune)
+	e.Gw = e.AddGateway(Uniq("gw"), e.Sim.URL(), string(e.Sim.CAPEM()), SimPassword)
+	return e
+}
+
+// newBare is a console and its simulator, without a gateway.
+func newBare(t *testing.T, pool *pgxpool.Pool, tune func(*config.Config)) *Env {
 	t.Helper()
 	sim := gatewaysim.New(gatewaysim.Config{Accounts: map[int64]string{SimAgent: SimPassword},
 		SubscriptionServers: SimSubscriptionServers, AllowHTTPLoopback: true})
@@ -101,7 +118,6 @@ func newOn(t *testing.T, pool *pgxpool.Pool, tune func(*config.Config)) *Env {
 	e := &Env{T: t, Sim: sim, Logs: &LogBuffer{}}
 	e.App, e.Srv = serve(t, pool, e.Logger(), tune)
 	e.St, e.Keys, e.Svc, e.M = e.App.Store, e.App.Keys, e.App.Subscribe, e.App.Metrics
-	e.Gw = e.AddGateway(Uniq("gw"), sim.URL(), string(sim.CAPEM()), SimPassword)
 	return e
 }
 

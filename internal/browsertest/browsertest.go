@@ -42,7 +42,14 @@ func Chromium(t testing.TB) string {
 // stopped when the test ends.
 func New(t testing.TB, execPath string, listeners ...func(ev any)) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	return NewWithin(t, execPath, Timeout, listeners...)
+}
+
+// NewWithin is New for a browser that may live up to limit, for a test
+// that walks many pages.
+func NewWithin(t testing.TB, execPath string, limit time.Duration, listeners ...func(ev any)) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(execPath),
 		chromedp.NoSandbox, // tests may run as root

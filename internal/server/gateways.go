@@ -26,6 +26,7 @@ func (s *Server) ListGateways(w http.ResponseWriter, r *http.Request) error {
 	u, _ := currentUser(r)
 	return s.render(w, r, http.StatusOK, gatewayviews.List(gatewayviews.ListProps{
 		Shell: s.page(w, r, i18n.T(r.Context(), "gateways.title"), "gateways"), Gateways: gws, CanEdit: u.Role == domain.RoleAdmin,
+		CanTest: u.Role == domain.RoleAdmin || u.Role == domain.RoleOperator,
 	}))
 }
 
@@ -130,7 +131,7 @@ func (s *Server) TestGateway(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	msg := i18n.Tf(ctx, "gateways.flash.test", i18n.D{"Name": call.GatewayName, "Outcome": view.OutcomeLabel(call.Outcome)})
+	msg := i18n.Tf(ctx, "gateways.flash.test", i18n.D{"Name": call.GatewayName, "Outcome": view.OutcomeLabelIn(ctx, call.Outcome)})
 	switch {
 	case call.Outcome == domain.OutcomeSuccess:
 		msg += " " + i18n.T(ctx, "gateways.flash.accepted_login")
@@ -162,7 +163,7 @@ func (s *Server) RetryGatewayLogin(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	ctx := r.Context()
-	msg := i18n.Tf(ctx, "gateways.flash.retry", i18n.D{"Name": call.GatewayName, "Outcome": view.OutcomeLabel(call.Outcome)})
+	msg := i18n.Tf(ctx, "gateways.flash.retry", i18n.D{"Name": call.GatewayName, "Outcome": view.OutcomeLabelIn(ctx, call.Outcome)})
 	switch {
 	case call.Outcome == domain.OutcomeSuccess:
 		msg += " " + i18n.T(ctx, "gateways.flash.retry_accepted")

@@ -87,6 +87,21 @@ func TestGatewayPagesSpeakChinese(t *testing.T) {
 	})
 }
 
+// TestGatewayTestFlashSpeaksChinese: the flash after a gateway test names
+// its outcome in the viewer's language (it was always the English word).
+func TestGatewayTestFlashSpeaksChinese(t *testing.T) {
+	e := newEnv(t)
+	operator, _ := e.User(domain.RoleOperator)
+	zh := speaking(operator, "zh-CN")
+	if res := e.Post(zh, "/gateways/"+strconv.FormatInt(e.Gw.ID, 10)+"/test", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("test: %d", res.StatusCode)
+	}
+	got := e.Page(zh, "/gateways", http.StatusOK).Find(".flash").Text()
+	if !strings.Contains(got, "成功") || strings.Contains(got, "success") {
+		t.Errorf("the test flash reads %q in Chinese", got)
+	}
+}
+
 func TestUserPagesSpeakChinese(t *testing.T) {
 	e := newEnv(t)
 	admin, _ := e.User(domain.RoleAdmin)

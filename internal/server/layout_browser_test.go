@@ -14,24 +14,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// sideways is what makes a page scroll sideways: the document wider than
-// the window, and, for the failure message, the outermost elements that
-// stick out on the right (an element inside a scrolling box does not count:
-// that box scrolls, not the page).
-const sideways = `(function () {
-	var d = document.documentElement, cw = d.clientWidth;
-	if (d.scrollWidth <= cw) { return ""; }
-	var out = [];
-	document.querySelectorAll("body *").forEach(function (e) {
-		if (e.getBoundingClientRect().right <= cw + 0.5) { return; }
-		var p = e.parentElement;
-		if (p && p !== document.body && p.getBoundingClientRect().right > cw + 0.5) { return; }
-		out.push(e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "") +
-			" (right edge " + Math.round(e.getBoundingClientRect().right) + ")");
-	});
-	return "the page is " + d.scrollWidth + " px wide in a " + cw + " px window; sticking out: " + out.slice(0, 8).join(", ");
-})()`
-
 // TestNoPageScrollsSidewaysOnAPhoneOrADesktop loads every kind of page in
 // Chromium at a phone's width (390 px) and a desktop's (1280 px), with the
 // long values that used to widen them (a long callback address, a state
@@ -79,7 +61,7 @@ func TestNoPageScrollsSidewaysOnAPhoneOrADesktop(t *testing.T) {
 	check := func(t *testing.T, path string) {
 		t.Helper()
 		browsertest.Do(t, bctx, chromedp.Navigate(e.Srv.URL+path), chromedp.WaitReady(chromedp.ID("main")))
-		msg, err := chromedp.Run(bctx, chromedp.Evaluate[string](sideways))
+		msg, err := chromedp.Run(bctx, chromedp.Evaluate[string](browsertest.Sideways))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ type ListProps struct {
 	Shell    layout.Shell
 	Gateways []domain.Gateway
 	CanEdit  bool
+	CanTest  bool // operators and admins: a test is a gateway call
 }
 
 // FormProps is the add/edit page's model. The password is never echoed.
