@@ -355,7 +355,8 @@ func timeCellFor(format string) func(*time.Time) string {
 func callCells(c domain.Call, timeCell func(*time.Time) string) []string {
 	meaning := ""
 	if c.Retcode != "" {
-		meaning = view.Meaning(c.Retcode)
+		// The CSV is a file for other programs, like its English headers.
+		meaning = view.Meaning(context.Background(), c.Retcode)
 	}
 	return []string{i64(c.ID), timeCell(&c.StartedAt), timeCell(c.FinishedAt),
 		strconv.FormatFloat(float64(c.Duration.Microseconds())/1000, 'f', 3, 64), i64(c.GatewayID), c.GatewayName,

@@ -130,13 +130,14 @@ func rememberedRefusal(r Result) string {
 		"Fix them on the gateway page, or use Test connection", r.Retcode, refusalReason(r))
 }
 
-// refusalReason is the gateway's message, or the contract's meaning of the
-// retcode when the gateway sent none.
+// refusalReason is the gateway's message, or "no message" when it sent
+// none. The code's meaning is for people: the call's page links the code
+// to its retcode page, in the viewer's language.
 func refusalReason(r Result) string {
 	if r.Message != "" {
 		return r.Message
 	}
-	return domain.RetcodeMeaning(r.Retcode)
+	return "no message"
 }
 
 // dropGuid forgets the Guid a call used, unless another call has already

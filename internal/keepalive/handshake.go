@@ -9,6 +9,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
+	"ccsub/internal/i18n"
 	"ccsub/internal/store"
 )
 
@@ -84,9 +85,10 @@ func (e *Engine) failure(sub domain.Subscription, res gateway.Result, err error,
 // failReason says in plain words why a handshake failed.
 func failReason(r domain.CallResult) string {
 	switch {
-	case r.Retcode != "" && domain.RetcodeMeaning(r.Retcode) != "":
-		return fmt.Sprintf("handshake %s: %s (%s)", r.Outcome, r.Retcode, domain.RetcodeMeaning(r.Retcode))
 	case r.Retcode != "":
+		if rc, ok := domain.LookupRetcode(r.Retcode); ok {
+			return fmt.Sprintf("handshake %s: %s (%s)", r.Outcome, r.Retcode, i18n.InEnglish(rc.Meaning, nil))
+		}
 		return fmt.Sprintf("handshake %s: %s %s", r.Outcome, r.Retcode, r.Message)
 	case r.Error != "":
 		return fmt.Sprintf("handshake %s: %s", r.Outcome, r.Error)

@@ -222,7 +222,7 @@ func callSummary(ctx context.Context, c domain.Call) string {
 	}
 	switch c.Outcome {
 	case domain.OutcomeRejected:
-		d["Retcode"], d["Meaning"] = c.Retcode, view.Meaning(c.Retcode)
+		d["Retcode"], d["Meaning"] = c.Retcode, view.Meaning(ctx, c.Retcode)
 		return i18n.Tf(ctx, "subscriptions.flash.rejected", d)
 	case domain.OutcomeUnknown:
 		return i18n.Tf(ctx, "subscriptions.flash.no_answer", d)

@@ -86,7 +86,7 @@ func StateLabel(ctx context.Context, s domain.SubState) string {
 	return string(s)
 }
 
-// Retcode shows a retcode with its meaning.
+// Retcode shows a retcode, or a dash for none.
 func Retcode(code string) string {
 	if code == "" {
 		return "—"
@@ -94,33 +94,50 @@ func Retcode(code string) string {
 	return code
 }
 
-// Meaning returns the contract's meaning of a retcode, from the one
-// retcode table (domain.Retcodes).
-func Meaning(code string) string {
+// Meaning returns the contract's meaning of a retcode in the language of
+// ctx, from the one retcode table (domain.Retcodes); a code outside the
+// contract says so. The JSON API and the CSV export pass a context without
+// a language and get English.
+func Meaning(ctx context.Context, code string) string {
 	if code == "" {
 		return ""
 	}
-	if m := domain.RetcodeMeaning(code); m != "" {
-		return m
-	}
-	return "not in the contract's list"
+	return i18n.T(ctx, domain.ExplainRetcode(code).Meaning)
 }
 
 // RetcodeAction returns what ccsub does with a retcode, from the retcode
 // table; a code outside the contract is recorded as rejected.
-func RetcodeAction(code string) string {
+func RetcodeAction(ctx context.Context, code string) string {
 	if code == "" {
 		return ""
 	}
-	if a := domain.RetcodeAction(code); a != "" {
-		return a
-	}
-	return "Recorded as rejected: the platform did not act. The code is not in the contract; the gateway's message says why."
+	return i18n.T(ctx, domain.ExplainRetcode(code).Action)
 }
 
-// RetcodeCheck returns what an administrator should check for a retcode,
-// from the retcode table, or "" when there is nothing to check.
-func RetcodeCheck(code string) string { return domain.RetcodeHint(code) }
+// RetcodeCheck returns what an administrator should check for a retcode
+// of the table, or "" when there is nothing to check or the code is not in
+// the contract (its page gives general advice).
+func RetcodeCheck(ctx context.Context, code string) string {
+	r, ok := domain.LookupRetcode(code)
+	if !ok || r.Check == "" {
+		return ""
+	}
+	return i18n.T(ctx, r.Check)
+}
+
+// RetcodePath is the page that explains a retcode, or "" for a code that
+// has none (empty or not shaped like a retcode). call, when not 0, is the
+// call the page is opened from: its message then names the call.
+func RetcodePath(code string, call int64) string {
+	if !domain.WellFormedRetcode(code) {
+		return ""
+	}
+	p := "/retcodes/" + code
+	if call != 0 {
+		p += "?call=" + strconv.FormatInt(call, 10)
+	}
+	return p
+}
 
 // OrDash shows "—" for empty values.
 func OrDash(s string) string {
