@@ -589,9 +589,9 @@ func Detail(p DetailProps) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var36 string
-			templ_7745c5c3_Var36, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.Tf(ctx, "subscriptions.detail.handshakes_text", i18n.D{"OK": i18n.Number(ctx, p.Sub.HandshakesOK), "Failed": i18n.Number(ctx, p.Sub.HandshakesFailed), "Interval": intervalText(p.Interval)}))
+			templ_7745c5c3_Var36, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.Tf(ctx, "subscriptions.detail.handshakes_text", i18n.D{"OK": i18n.Number(ctx, p.Sub.HandshakesOK), "Failed": i18n.Number(ctx, p.Sub.HandshakesFailed), "Interval": view.Span(ctx, p.Interval)}))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/subscriptions/detail.templ`, Line: 65, Col: 220}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/subscriptions/detail.templ`, Line: 65, Col: 222}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var36))
 			if templ_7745c5c3_Err != nil {

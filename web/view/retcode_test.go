@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/i18n"
@@ -180,5 +181,28 @@ func TestRetcodePathIsOfferedForWellFormedCodesOnly(t *testing.T) {
 	}
 	if got := RetcodePath("107-026", 12); got != "/retcodes/107-026?call=12" {
 		t.Errorf("from a call: %q", got)
+	}
+}
+
+func TestSpanSaysALengthOfTimeInWords(t *testing.T) {
+	for _, tc := range []struct {
+		d      time.Duration
+		en, zh string
+	}{
+		{5 * time.Minute, "5 minutes", "5 分钟"},
+		{time.Minute, "1 minute", "1 分钟"},
+		{90 * time.Minute, "1 hour 30 minutes", "1 小时 30 分钟"},
+		{30 * time.Second, "30 seconds", "30 秒"},
+		{1500 * time.Millisecond, "1.5 seconds", "1.5 秒"},
+		{250 * time.Millisecond, "250 ms", "250 毫秒"},
+		{0, "0 seconds", "0 秒"},
+		{2*time.Hour + 3*time.Second, "2 hours 3 seconds", "2 小时 3 秒"},
+	} {
+		if got := Span(english, tc.d); got != tc.en {
+			t.Errorf("Span(%v) = %q, want %q", tc.d, got, tc.en)
+		}
+		if got := Span(chinese, tc.d); got != tc.zh {
+			t.Errorf("Span(%v) in Chinese = %q, want %q", tc.d, got, tc.zh)
+		}
 	}
 }

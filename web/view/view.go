@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"ccsub/internal/domain"
@@ -189,4 +190,36 @@ func Thousands(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// Span writes a length of time for people in the language of ctx: "5
+// minutes", "1 hour 30 minutes", "1.5 seconds", "250 ms" ("5 分钟"…),
+// never Go's "5m0s".
+func Span(ctx context.Context, d time.Duration) string {
+	switch {
+	case d < 0:
+		d = -d
+	case d == 0:
+		return i18n.Tf(ctx, "view.span.seconds", i18n.D{"Count": 0})
+	}
+	if d < time.Second {
+		return i18n.Tf(ctx, "view.span.milliseconds", i18n.D{"Count": d.Milliseconds()})
+	}
+	if d < time.Minute && d%time.Second != 0 {
+		s := strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', -1, 64)
+		return i18n.Tf(ctx, "view.span.seconds", i18n.D{"Count": s})
+	}
+	d = d.Round(time.Second)
+	var parts []string
+	h, m, s := int64(d/time.Hour), int64(d%time.Hour/time.Minute), int64(d%time.Minute/time.Second)
+	if h > 0 {
+		parts = append(parts, i18n.Tf(ctx, "view.span.hours", i18n.D{"Count": h}))
+	}
+	if m > 0 {
+		parts = append(parts, i18n.Tf(ctx, "view.span.minutes", i18n.D{"Count": m}))
+	}
+	if s > 0 {
+		parts = append(parts, i18n.Tf(ctx, "view.span.seconds", i18n.D{"Count": s}))
+	}
+	return strings.Join(parts, " ")
 }
