@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -125,9 +124,7 @@ var errRememberedRefusal = errors.New("login refused earlier; not tried again")
 
 // rememberedRefusal explains why a call did not even try to log in.
 func rememberedRefusal(r Result) string {
-	return fmt.Sprintf("the gateway refused this account and password earlier (%s: %s); "+
-		"ccsub does not try them again because the gateway locks the account after repeated wrong passwords. "+
-		"Fix them on the gateway page, or use Test connection", r.Retcode, refusalReason(r))
+	return domain.NotSentRememberedRefusal.Say(r.Retcode, refusalReason(r))
 }
 
 // refusalReason is the gateway's message, or "no message" when it sent

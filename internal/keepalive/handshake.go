@@ -3,7 +3,6 @@ package keepalive
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -87,13 +86,13 @@ func failReason(r domain.CallResult) string {
 	switch {
 	case r.Retcode != "":
 		if rc, ok := domain.LookupRetcode(r.Retcode); ok {
-			return fmt.Sprintf("handshake %s: %s (%s)", r.Outcome, r.Retcode, i18n.InEnglish(rc.Meaning, nil))
+			return domain.ReasonHandshakeCode.Say(r.Outcome, r.Retcode, i18n.InEnglish(rc.Meaning, nil))
 		}
-		return fmt.Sprintf("handshake %s: %s %s", r.Outcome, r.Retcode, r.Message)
+		return domain.ReasonHandshakeAnswer.Say(r.Outcome, r.Retcode, r.Message)
 	case r.Error != "":
-		return fmt.Sprintf("handshake %s: %s", r.Outcome, r.Error)
+		return domain.ReasonHandshakeError.Say(r.Outcome, r.Error)
 	}
-	return fmt.Sprintf("handshake %s (HTTP %d)", r.Outcome, r.HTTPStatus)
+	return domain.ReasonHandshakeHTTP.Say(r.Outcome, r.HTTPStatus)
 }
 
 // reregister replaces a subscription that just lapsed, once: only the

@@ -217,7 +217,7 @@ func registerSummary(ctx context.Context, c domain.Call) string {
 func callSummary(ctx context.Context, c domain.Call) string {
 	d := i18n.D{"Operation": string(c.Operation)}
 	if c.RefusedByCcsub {
-		d["Reason"] = c.NotSentReason()
+		d["Reason"] = view.NotSentReason(ctx, c)
 		return i18n.Tf(ctx, "subscriptions.flash.not_sent", d)
 	}
 	switch c.Outcome {

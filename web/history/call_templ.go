@@ -115,9 +115,9 @@ func Call(p CallProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var7 string
-				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(p.Call.NotSentReason())
+				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(view.NotSentReason(ctx, p.Call))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/history/call.templ`, Line: 19, Col: 173}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/history/call.templ`, Line: 19, Col: 182}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 				if templ_7745c5c3_Err != nil {

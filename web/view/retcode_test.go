@@ -206,3 +206,54 @@ func TestSpanSaysALengthOfTimeInWords(t *testing.T) {
 		}
 	}
 }
+
+// TestStoredReasonsAreSaidInTheViewersLanguage: a stored English reason is
+// read back and said in Chinese, with the words of ccsub inside it (the
+// outcome, the retcode's meaning, the length of time, the failure that made
+// a subscription lapse); text no phrase wrote is shown as stored.
+func TestStoredReasonsAreSaidInTheViewersLanguage(t *testing.T) {
+	lapse := domain.ReasonLapsed.Say("5m0s", domain.ReasonHandshakeCode.Say(domain.OutcomeRejected, "107-032", "handshake failed"))
+	if got, want := StateReason(chinese, lapse), "已有 5 分钟 没有成功握手（超过这个时间平台会丢弃订阅）：握手结果：被拒绝，107-032（握手失败）"; got != want {
+		t.Errorf("lapse in Chinese: %q, want %q", got, want)
+	}
+	if got, want := StateReason(english, lapse), "no successful handshake for 5 minutes (the platform drops a subscription after that): handshake rejected: 107-032 (handshake failed)"; got != want {
+		t.Errorf("lapse in English: %q, want %q", got, want)
+	}
+	if got := StateReason(chinese, domain.ReasonCancelledBy.Say("alice")); got != "由 alice 取消" {
+		t.Errorf("cancelled: %q", got)
+	}
+	if got := PushRefusal(chinese, domain.PushTokenWrong.Say()); got != "service_token 与这个订阅的 token 不一致" {
+		t.Errorf("push refusal: %q", got)
+	}
+	c := domain.Call{RefusedByCcsub: true, Error: domain.NotSentNothingSent.Say(domain.NotSentAddressScheme.Say("http://"))}
+	if got := NotSentReason(chinese, c); got != "网关地址必须以 https:// 开头（当前为 \"http://\"）；没有发送任何内容" {
+		t.Errorf("not sent: %q", got)
+	}
+	if got := StateReason(chinese, "load-run fixture"); got != "load-run fixture" {
+		t.Errorf("unknown text: %q", got)
+	}
+}
+
+// TestEveryPhraseHasItsPlaceholders: each phrase's message names exactly
+// the arguments it reads back, in both languages.
+func TestEveryPhraseHasItsPlaceholders(t *testing.T) {
+	for _, list := range [][]domain.Phrase{domain.StateReasons, domain.PushRefusals, domain.NotSentReasons} {
+		for _, p := range list {
+			data := i18n.D{}
+			for _, a := range p.Args {
+				data[a] = "«" + a + "»"
+			}
+			for _, ctx := range []context.Context{english, chinese} {
+				got := i18n.Tf(ctx, p.Key, data)
+				if got == p.Key || strings.Contains(got, "<no value>") {
+					t.Errorf("%s (%s): %q", p.Key, i18n.Lang(ctx), got)
+				}
+				for _, a := range p.Args {
+					if !strings.Contains(got, "«"+a+"»") {
+						t.Errorf("%s (%s) does not say its %s: %q", p.Key, i18n.Lang(ctx), a, got)
+					}
+				}
+			}
+		}
+	}
+}

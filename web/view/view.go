@@ -223,3 +223,49 @@ func Span(ctx context.Context, d time.Duration) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// StateReason says why a subscription is in its state, in the language of
+// ctx; a reason no known form wrote is shown as stored.
+func StateReason(ctx context.Context, s string) string { return phrase(ctx, s, domain.StateReasons) }
+
+// PushRefusal says why the receiver refused a push, in the language of ctx.
+func PushRefusal(ctx context.Context, s string) string { return phrase(ctx, s, domain.PushRefusals) }
+
+// NotSentReason says why ccsub did not send a call, in the language of ctx.
+func NotSentReason(ctx context.Context, c domain.Call) string {
+	return phrase(ctx, c.NotSentReason(), domain.NotSentReasons)
+}
+
+// phrase reads s back into the phrase that wrote it (domain.ReadPhrase)
+// and says it in the language of ctx; its arguments are said too where
+// they are words of ccsub's own (an outcome, a retcode's meaning, a length
+// of time, a reason inside a reason).
+func phrase(ctx context.Context, s string, phrases []domain.Phrase) string {
+	p, args, ok := domain.ReadPhrase(s, phrases)
+	if !ok || i18n.Lang(ctx) == i18n.English && len(args) == 0 {
+		return s
+	}
+	data := i18n.D{}
+	for name, v := range args {
+		data[name] = phraseArg(ctx, name, v, args, phrases)
+	}
+	return i18n.Tf(ctx, p.Key, data)
+}
+
+func phraseArg(ctx context.Context, name, v string, args map[string]string, phrases []domain.Phrase) string {
+	switch name {
+	case "Outcome":
+		return OutcomeLabelIn(ctx, domain.Outcome(v))
+	case "Meaning":
+		if _, known := domain.LookupRetcode(args["Retcode"]); known {
+			return Meaning(ctx, args["Retcode"])
+		}
+	case "Limit":
+		if d, err := time.ParseDuration(v); err == nil {
+			return Span(ctx, d)
+		}
+	case "Reason", "Cause":
+		return phrase(ctx, v, phrases)
+	}
+	return v
+}
