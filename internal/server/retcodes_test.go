@@ -142,3 +142,29 @@ func TestACallLinksToItsRetcodePageWithItsDetails(t *testing.T) {
 		t.Error("a missing call shows details")
 	}
 }
+
+// TestASubscriptionLinksTheRetcodeOfItsStateReason: a subscription whose
+// handshakes failed with a retcode says so in the viewer's language and
+// links the code to its page; its serverId and receiver address have copy
+// buttons.
+func TestASubscriptionLinksTheRetcodeOfItsStateReason(t *testing.T) {
+	e := newEnv(t)
+	c, _ := e.User(domain.RoleAuditor)
+	c = speaking(c, "zh-CN")
+	rs := e.NewReceiverSub("")
+	reason := domain.ReasonLapsed.Say("5m0s", domain.ReasonHandshakeCode.Say(domain.OutcomeRejected, "107-032", "handshake failed"))
+	e.Exec(t, `UPDATE subscriptions SET state = 'lapsed', state_reason = $1 WHERE id = $2`, reason, rs.ID)
+	d := e.Page(c, "/subscriptions/"+strconv.FormatInt(rs.ID, 10), http.StatusOK)
+	if got := section(d, "sub-state-reason"); got != "已有 5 分钟 没有成功握手（超过这个时间平台会丢弃订阅）：握手结果：被拒绝，107-032（握手失败）" {
+		t.Errorf("state reason %q", got)
+	}
+	if href, _ := d.Find("#sub-state-retcode").Attr("href"); href != "/retcodes/107-032" {
+		t.Errorf("the reason's retcode links to %q", href)
+	}
+	for _, target := range []string{"sub-server-id", "receiver-url"} {
+		btn := d.Find(`button[data-copy="` + target + `"]`)
+		if name, _ := btn.Attr("aria-label"); btn.Length() != 1 || !strings.HasPrefix(name, "复制") {
+			t.Errorf("%s: copy button named %q (%d)", target, name, btn.Length())
+		}
+	}
+}

@@ -257,3 +257,18 @@ func TestEveryPhraseHasItsPlaceholders(t *testing.T) {
 		}
 	}
 }
+
+func TestReasonRetcodeFindsTheCodeAReasonNames(t *testing.T) {
+	for s, want := range map[string]string{
+		domain.ReasonHandshakeCode.Say(domain.OutcomeRejected, "107-032", "handshake failed"):                       "107-032",
+		domain.ReasonLapsed.Say("5m0s", domain.ReasonHandshakeAnswer.Say(domain.OutcomeRejected, "107-002", "bad")): "107-002",
+		domain.ReasonClosedOnly.Say("alice", "107-031", 7):                                                          "107-031",
+		domain.ReasonLapsed.Say("5m0s", domain.ReasonHandshakeHTTP.Say(domain.OutcomeFailed, 503)):                  "",
+		domain.ReasonCancelledBy.Say("alice"):                                                                       "",
+		"written by hand":                                                                                           "",
+	} {
+		if got := ReasonRetcode(s); got != want {
+			t.Errorf("ReasonRetcode(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

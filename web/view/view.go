@@ -269,3 +269,20 @@ func phraseArg(ctx context.Context, name, v string, args map[string]string, phra
 	}
 	return v
 }
+
+// ReasonRetcode is the retcode a stored state reason names (a handshake's
+// answer, also inside a lapse, or the answer that closed a subscription),
+// or "" when it names none: the subscription page links it to its page.
+func ReasonRetcode(s string) string {
+	_, args, ok := domain.ReadPhrase(s, domain.StateReasons)
+	for ok {
+		if code := args["Retcode"]; code != "" {
+			return code
+		}
+		if args["Reason"] == "" {
+			return ""
+		}
+		_, args, ok = domain.ReadPhrase(args["Reason"], domain.StateReasons)
+	}
+	return ""
+}
