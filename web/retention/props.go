@@ -67,7 +67,7 @@ func (p PageProps) Keep(ctx context.Context, k domain.RetentionKind) string {
 	if d%(24*time.Hour) == 0 {
 		return i18n.Tf(ctx, "retention.keep.days", i18n.D{"Days": strconv.FormatInt(int64(d/(24*time.Hour)), 10)})
 	}
-	return domain.FormatKeep(d)
+	return view.Span(ctx, d)
 }
 
 // Kept says what the kind keeps whatever its age.
