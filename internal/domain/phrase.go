@@ -177,3 +177,7 @@ var (
 var NotSentReasons = []Phrase{NotSentNoServerID, NotSentAddressInvalid, NotSentAddressScheme, NotSentAddressPort, NotSentCABundle,
 	NotSentNotIPPort, NotSentNeverCalled, NotSentNotInNetworks, NotSentLoginRefusedLocking, NotSentLoginRefused,
 	NotSentRememberedRefusal, NotSentLoginFailed, NotSentNothingSent, NotSentNoReason}
+
+// NoGatewayMessage stands in a reason for the gateway's message when it
+// sent none.
+const NoGatewayMessage = "no message"

@@ -134,7 +134,7 @@ func refusalReason(r Result) string {
 	if r.Message != "" {
 		return r.Message
 	}
-	return "no message"
+	return domain.NoGatewayMessage
 }
 
 // dropGuid forgets the Guid a call used, unless another call has already

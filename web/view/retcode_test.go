@@ -229,6 +229,10 @@ func TestStoredReasonsAreSaidInTheViewersLanguage(t *testing.T) {
 	if got := NotSentReason(chinese, c); got != "网关地址必须以 https:// 开头（当前为 \"http://\"）；没有发送任何内容" {
 		t.Errorf("not sent: %q", got)
 	}
+	c = domain.Call{RefusedByCcsub: true, Message: domain.NotSentRememberedRefusal.Say("107-003", domain.NoGatewayMessage)}
+	if got := NotSentReason(chinese, c); !strings.HasPrefix(got, "网关之前拒绝了这组账号和密码（107-003：网关没有给出消息）") {
+		t.Errorf("remembered refusal: %q", got)
+	}
 	if got := StateReason(chinese, "load-run fixture"); got != "load-run fixture" {
 		t.Errorf("unknown text: %q", got)
 	}

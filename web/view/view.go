@@ -266,6 +266,10 @@ func phraseArg(ctx context.Context, name, v string, args map[string]string, phra
 		}
 	case "Reason", "Cause":
 		return phrase(ctx, v, phrases)
+	case "Message":
+		if v == domain.NoGatewayMessage {
+			return i18n.T(ctx, "phrase.no_message")
+		}
 	}
 	return v
 }
