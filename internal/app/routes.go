@@ -106,6 +106,10 @@ func (d doors) routes() []Route {
 		{"GET /history", Reader | OneTrip, h(p.History)},
 		{"GET /calls/{id}", Reader, h(p.CallPage)},
 
+		// Retcodes: every code of the one table, and a page per code.
+		{"GET /retcodes", Reader, h(p.Retcodes)},
+		{"GET /retcodes/{code}", Reader, h(p.RetcodePage)},
+
 		// Gateways.
 		{"GET /gateways", Reader, h(p.ListGateways)},
 		{"GET /gateways/new", Admin, h(p.NewGateway)},

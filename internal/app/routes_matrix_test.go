@@ -60,6 +60,8 @@ var allowed = map[string][]caller{
 	"GET /subscriptions/{id}/inbox":         signedIn,
 	"GET /history":                          signedIn,
 	"GET /calls/{id}":                       signedIn,
+	"GET /retcodes":                         signedIn,
+	"GET /retcodes/{code}":                  signedIn,
 	"GET /gateways":                         signedIn,
 	"GET /inbox":                            signedIn,
 	"GET /inbox/rows":                       signedIn,
@@ -166,6 +168,8 @@ func (m *matrix) request(t *testing.T, pattern string) (method, path string) {
 			parts[i] = ""
 		case "{key}":
 			parts[i] = m.key
+		case "{code}":
+			parts[i] = "107-026"
 		case "{id}":
 			id, ok := m.ids[parts[i-1]]
 			if !ok {

@@ -109,7 +109,7 @@ func (c Call) NotSentReason() string {
 	case c.Message != "":
 		return c.Message
 	}
-	return "no reason was recorded"
+	return NotSentNoReason.Say()
 }
 
 // NewCall is what is written, as pending, before a request leaves.

@@ -1,5 +1,7 @@
 package domain
 
+import "regexp"
+
 // RetcodeFamily says which part of the platform a retcode comes from.
 type RetcodeFamily string
 
@@ -10,116 +12,141 @@ const (
 	RetcodeFamilyAuthentication RetcodeFamily = "authentication" // 107-… codes about the login and its Guid
 	RetcodeFamilyGeneral        RetcodeFamily = "general"        // 000-…: any interface of the gateway
 	RetcodeFamilyAgent          RetcodeFamily = "agent"          // 100-…: the agent-side interfaces
+	RetcodeFamilyOther          RetcodeFamily = "other"          // a prefix the contract does not name (never in the table)
 )
 
+// RetcodeFamilies are the table's families in the order the retcode pages
+// list them.
+var RetcodeFamilies = []RetcodeFamily{RetcodeFamilySuccess, RetcodeFamilyAuthentication, RetcodeFamilySubscription,
+	RetcodeFamilyGeneral, RetcodeFamilyAgent}
+
 // Retcode is one row of the retcode table: what the vendor says a code
-// means, what ccsub does when a gateway answers it, and what an
-// administrator should check (empty where there is nothing to check).
+// means, what ccsub does when a gateway answers it, what an administrator
+// should check, and the plain-language help of its page.
+//
+// The words are message IDs of the "retcode" catalog area
+// (internal/i18n/locales/*/retcode.toml), English and Simplified Chinese;
+// the domain keeps only these stable keys, and the views translate them.
+// Texts shared by several codes share one ID.
 type Retcode struct {
 	Code    string
 	Family  RetcodeFamily
 	Meaning string // the vendor's meaning, in plain words
 	Action  string // what ccsub does with it
-	Check   string // what an administrator should check, and whom to ask; "" when nothing
+	Check   string // what an administrator should check; "" when nothing
+	Help    RetcodeHelp
+}
+
+// RetcodeHelp is what a retcode's page tells someone who is not a
+// developer: message IDs, like the rest of the row.
+type RetcodeHelp struct {
+	Happened string // what happened, in plain language
+	Cause    string // the likely cause
+	Who      string // whom to ask
+	Tell     string // what to tell them (the page adds the code and the call's details); "" when nobody needs telling
 }
 
 // What ccsub does, shared by several codes. These describe the behaviour of
 // internal/gateway (classify, the new login), internal/subscribe and
 // internal/keepalive; docs/gateway-contract.md §7 and §9 say the same.
 const (
-	actionRejected = "Recorded as rejected: the platform did not act."
-	actionRelogin  = "The Guid expired or the gateway node does not know it: ccsub logs in again once and retries the call once. " +
-		"If the retry gets a refusal too, that answer is what is recorded."
-	actionLoginRefused = "The login is refused. ccsub never retries it automatically, because the account would lock; it remembers " +
-		"the refusal in the database, for every ccsub process and across restarts, and sends nothing with this password and agent ID " +
-		"until an administrator saves new ones on the gateway page or asks for one retry (\"Try the login once more\")."
-	actionPushPath = actionRejected + " This code describes the platform's own push to a subscriber; it is not expected as an answer to ccsub's calls."
+	actionRejected     = "retcode.action.rejected"
+	actionRelogin      = "retcode.action.relogin"
+	actionLoginRefused = "retcode.action.login_refused"
+	actionPushPath     = "retcode.action.push_path"
 )
 
 // What to check, shared by several codes.
 const (
-	checkRelogin = "Nothing if it happens now and then: a Guid simply expired. If calls keep failing with it right after a new login, " +
-		"tell the contact center's platform team that the gateway refuses the Guids it has just issued. When several gateway nodes sit " +
-		"behind a load balancer, ask them to make it send each connection to the same node (sticky sessions)."
-	checkSubscriptionsEnabled = "If every register fails this way, the gateway is probably not set up for subscriptions. Ask the contact " +
-		"center's platform team to check two settings: IF_SUB_CONFIGURE=ON in the gateway's basic.properties file, and that the host of " +
-		"the callback address (the server that receives the results) is listed on the contact center's \"Manage Subscription Server\" page."
-	checkRepeats = "If it happens again, send the time of the call and the gateway's message to the contact center's platform " +
-		"team and ask them what the gateway's log says about it."
-	checkSemantic = "Semantic analysis failed on the platform. Ask the contact center's platform team to check the semantic-analysis " +
-		"(ODFS) service and the chatbot access code, or turn semantic analysis off for this subscription."
+	checkRelogin              = "retcode.check.relogin"
+	checkSubscriptionsEnabled = "retcode.check.subscriptions_enabled"
+	checkRepeats              = "retcode.check.repeats"
+	checkSemantic             = "retcode.check.semantic"
+)
+
+// Whom to ask.
+const (
+	whoNobody           = "retcode.who.nobody"
+	whoPlatform         = "retcode.who.platform_team"
+	whoPlatformRepeated = "retcode.who.platform_if_repeated"
+	whoAdministrator    = "retcode.who.administrator"
+	whoPlatformAndProxy = "retcode.who.platform_and_proxy"
+	whoUsuallyNobody    = "retcode.who.usually_nobody"
+)
+
+// The help of the codes that share one story.
+var (
+	helpSuccess      = RetcodeHelp{"retcode.happened.success", "retcode.cause.success", whoNobody, ""}
+	helpRelogin      = RetcodeHelp{"retcode.happened.relogin", "retcode.cause.relogin", whoPlatformRepeated, "retcode.tell.relogin"}
+	helpGatewayError = RetcodeHelp{"retcode.happened.gateway_error", "retcode.cause.gateway_error", whoPlatformRepeated, "retcode.tell.gateway_error"}
+	helpNotEnabled   = RetcodeHelp{"retcode.happened.not_enabled", "retcode.cause.not_enabled", whoPlatform, "retcode.tell.not_enabled"}
+	helpPush         = RetcodeHelp{"retcode.happened.push", "retcode.cause.push", whoPlatform, "retcode.tell.push"}
+	helpSemantic     = RetcodeHelp{"retcode.happened.semantic", "retcode.cause.semantic", whoPlatform, "retcode.tell.semantic"}
 )
 
 // retcodes is the one retcode table (docs/gateway-contract.md §7). Every
-// view of a retcode (meaning, hint, picker) is derived from it, and a test
-// keeps §7 of the contract in step with it.
+// view of a retcode (meaning, hint, picker, its page) is derived from it,
+// and a test keeps §7 of the contract in step with it.
 var retcodes = []Retcode{
-	{"0", RetcodeFamilySuccess, "success",
-		"Recorded as success. A register answered without a serverId is recorded as unknown, and a login answered without a Guid as failed.",
-		""},
-	{"107-000", RetcodeFamilyAuthentication, "the cached login (Guid) expired; log in again", actionRelogin, checkRelogin},
-	{"107-001", RetcodeFamilySubscription, "an error inside the gateway's configuration interface", actionRejected, checkRepeats},
-	{"107-002", RetcodeFamilySubscription, "a parameter is invalid or a required one is empty", actionRejected,
-		"Look at the request ccsub sent (in the call's details) for an empty or unusual value. For a modify, cancel or handshake, the " +
-			"gateway may no longer know the serverId: look at the subscription's state. If the request looks right, send it with the " +
-			"time of the call to the contact center's platform team and ask which field their gateway refuses."},
-	{"107-003", RetcodeFamilyAuthentication, "wrong administrator password; the account locks after repeated tries", actionLoginRefused,
-		"Ask the contact center's administrator for the current password of the configuration account (the agent ID on the gateway " +
-			"page) and enter it on the gateway page. Do not try passwords one after another: every wrong try counts towards locking the " +
-			"account. If it is locked already, ask them to unlock it."},
-	{"107-004", RetcodeFamilyAuthentication, "invalid administrator account", actionLoginRefused,
-		"Check the agent ID on the gateway page. Ask the contact center's administrator which configuration administrator ID (or VDN " +
-			"account) ccsub should use, and whether that account exists and is enabled."},
-	{"107-005", RetcodeFamilySubscription, "the gateway could not reach its configuration service", actionRejected,
-		"If it happens again, tell the contact center's platform team that the gateway cannot reach its configuration service, with the " +
-			"time of the call."},
-	{"107-007", RetcodeFamilyAuthentication, "authentication failed before configuration (the Guid expired or is unknown)", actionRelogin, checkRelogin},
-	{"107-026", RetcodeFamilySubscription, "subscription failed", actionRejected, checkSubscriptionsEnabled},
-	{"107-027", RetcodeFamilySubscription, "subscription registration failed", actionRejected, checkSubscriptionsEnabled},
-	{"107-028", RetcodeFamilySubscription, "subscription request failed", actionRejected, checkRepeats},
-	{"107-029", RetcodeFamilySubscription, "the gateway's own request to the platform timed out",
-		"Recorded as unknown: the platform may have acted. A register in this state becomes an unknown subscription, which is never " +
-			"registered again automatically.",
-		"Ask the contact center's platform team whether the platform now has the subscription (for a register: one with this callback " +
-			"address; otherwise: this serverId), then settle it in ccsub to match what they found."},
-	{"107-030", RetcodeFamilySubscription, "subscription exception", actionRejected, checkRepeats},
-	{"107-031", RetcodeFamilySubscription, "cancelling the subscription failed",
-		"Recorded as rejected. On a cancel it means the platform no longer has the subscription (it may have expired there), so no " +
-			"cancel can succeed: ccsub offers to close it in ccsub only, without calling the gateway again.",
-		"Usually nothing: close the subscription in ccsub when offered. If results still arrive for it afterwards, tell the contact " +
-			"center's platform team its serverId and ask them to remove it on the platform."},
-	{"107-032", RetcodeFamilySubscription, "handshake failed",
-		"On a handshake: the subscription becomes degraded and ccsub keeps trying. It lapses only 5 minutes after its last successful " +
-			"handshake (the platform's own rule), and only then may automatic re-registration register it again.",
-		"If handshakes keep failing, ask whoever runs any proxy (nginx, for example) in front of the gateway to let the service_token " +
-			"header through (nginx: underscores_in_headers on;), and ask the contact center's platform team whether the gateway still " +
-			"has this serverId."},
-	{"107-049", RetcodeFamilySubscription, "pushing a result: could not get the chatbot access code", actionPushPath,
-		"Ask the contact center's platform team whether the subscription's chatbot access code exists on the platform. Correct it " +
-			"with a modify, or turn semantic analysis off for this subscription."},
-	{"107-050", RetcodeFamilySubscription, "pushing a result: could not get the service token", actionPushPath, checkRepeats},
-	{"107-051", RetcodeFamilySubscription, "pushing a result: the service token is invalid (ccsub's receiver also answers it)", actionPushPath,
-		"If results to ccsub's receiver are refused with it, check that any proxy in front of ccsub lets the service_token header " +
-			"through (nginx: underscores_in_headers on;), and that the subscription's token was not changed on one side only."},
-	{"107-052", RetcodeFamilySubscription, "pushing a result failed", actionPushPath,
-		"Check that the callback address is reachable from the contact center's network and answers; the platform's team can tell you " +
-			"from which addresses it connects."},
-	{"107-053", RetcodeFamilySubscription, "pushing a result: request exception", actionPushPath, checkRepeats},
-	{"107-054", RetcodeFamilySubscription, "pushing a result: the request timed out", actionPushPath,
-		"Check that the callback address answers quickly and is reachable from the contact center's network."},
-	{"107-055", RetcodeFamilySubscription, "semantic analysis (ODFS): session initialisation error", actionPushPath, checkSemantic},
-	{"107-056", RetcodeFamilySubscription, "semantic analysis (ODFS): interaction error", actionPushPath, checkSemantic},
-	{"107-057", RetcodeFamilySubscription, "semantic analysis (ODFS): disconnect error", actionPushPath, checkSemantic},
-	{"107-106", RetcodeFamilySubscription, "semantic analysis (ODFS) initialised more than once", actionPushPath, checkSemantic},
-	{"000-000", RetcodeFamilyGeneral, "unknown error", actionRejected, checkRepeats},
-	{"000-002", RetcodeFamilyGeneral, "wrong URL, address or parameter", actionRejected,
-		"Check the gateway's address on the gateway page: https, the host and the port (8043 unless the platform team says " +
-			"otherwise), and no path. If it is right, ask the contact center's platform team whether this gateway offers the " +
-			"subscription interfaces."},
-	{"000-003", RetcodeFamilyGeneral, "no permission for the interface; the login may have expired", actionRelogin,
-		"If it comes back after the new login, it is a real permission problem: ask the contact center's administrator to allow the " +
-			"configuration account (the agent ID on the gateway page) to use the subscription interfaces."},
-	{"100-006", RetcodeFamilyAgent, "not signed in (the agent-side interfaces' word for an expired login)", actionRelogin, checkRelogin},
+	{"0", RetcodeFamilySuccess, "retcode.0.meaning", "retcode.action.success", "", helpSuccess},
+	{"107-000", RetcodeFamilyAuthentication, "retcode.107_000.meaning", actionRelogin, checkRelogin, helpRelogin},
+	{"107-001", RetcodeFamilySubscription, "retcode.107_001.meaning", actionRejected, checkRepeats, helpGatewayError},
+	{"107-002", RetcodeFamilySubscription, "retcode.107_002.meaning", actionRejected, "retcode.check.107_002",
+		RetcodeHelp{"retcode.happened.bad_parameter", "retcode.cause.bad_parameter", whoPlatform, "retcode.tell.bad_parameter"}},
+	{"107-003", RetcodeFamilyAuthentication, "retcode.107_003.meaning", actionLoginRefused, "retcode.check.107_003",
+		RetcodeHelp{"retcode.happened.password", "retcode.cause.password", whoAdministrator, "retcode.tell.password"}},
+	{"107-004", RetcodeFamilyAuthentication, "retcode.107_004.meaning", actionLoginRefused, "retcode.check.107_004",
+		RetcodeHelp{"retcode.happened.account", "retcode.cause.account", whoAdministrator, "retcode.tell.account"}},
+	{"107-005", RetcodeFamilySubscription, "retcode.107_005.meaning", actionRejected, "retcode.check.107_005", helpGatewayError},
+	{"107-007", RetcodeFamilyAuthentication, "retcode.107_007.meaning", actionRelogin, checkRelogin, helpRelogin},
+	{"107-026", RetcodeFamilySubscription, "retcode.107_026.meaning", actionRejected, checkSubscriptionsEnabled, helpNotEnabled},
+	{"107-027", RetcodeFamilySubscription, "retcode.107_027.meaning", actionRejected, checkSubscriptionsEnabled, helpNotEnabled},
+	{"107-028", RetcodeFamilySubscription, "retcode.107_028.meaning", actionRejected, checkRepeats, helpGatewayError},
+	{"107-029", RetcodeFamilySubscription, "retcode.107_029.meaning", "retcode.action.timeout", "retcode.check.107_029",
+		RetcodeHelp{"retcode.happened.timeout", "retcode.cause.timeout", whoPlatform, "retcode.tell.timeout"}},
+	{"107-030", RetcodeFamilySubscription, "retcode.107_030.meaning", actionRejected, checkRepeats, helpGatewayError},
+	{"107-031", RetcodeFamilySubscription, "retcode.107_031.meaning", "retcode.action.cancel_failed", "retcode.check.107_031",
+		RetcodeHelp{"retcode.happened.cancel_failed", "retcode.cause.cancel_failed", whoUsuallyNobody, "retcode.tell.cancel_failed"}},
+	{"107-032", RetcodeFamilySubscription, "retcode.107_032.meaning", "retcode.action.handshake_failed", "retcode.check.107_032",
+		RetcodeHelp{"retcode.happened.handshake_failed", "retcode.cause.handshake_failed", whoPlatformAndProxy, "retcode.tell.handshake_failed"}},
+	{"107-049", RetcodeFamilySubscription, "retcode.107_049.meaning", actionPushPath, "retcode.check.107_049", helpPush},
+	{"107-050", RetcodeFamilySubscription, "retcode.107_050.meaning", actionPushPath, checkRepeats, helpPush},
+	{"107-051", RetcodeFamilySubscription, "retcode.107_051.meaning", actionPushPath, "retcode.check.107_051", helpPush},
+	{"107-052", RetcodeFamilySubscription, "retcode.107_052.meaning", actionPushPath, "retcode.check.107_052", helpPush},
+	{"107-053", RetcodeFamilySubscription, "retcode.107_053.meaning", actionPushPath, checkRepeats, helpPush},
+	{"107-054", RetcodeFamilySubscription, "retcode.107_054.meaning", actionPushPath, "retcode.check.107_054", helpPush},
+	{"107-055", RetcodeFamilySubscription, "retcode.107_055.meaning", actionPushPath, checkSemantic, helpSemantic},
+	{"107-056", RetcodeFamilySubscription, "retcode.107_056.meaning", actionPushPath, checkSemantic, helpSemantic},
+	{"107-057", RetcodeFamilySubscription, "retcode.107_057.meaning", actionPushPath, checkSemantic, helpSemantic},
+	{"107-106", RetcodeFamilySubscription, "retcode.107_106.meaning", actionPushPath, checkSemantic, helpSemantic},
+	{"000-000", RetcodeFamilyGeneral, "retcode.000_000.meaning", actionRejected, checkRepeats, helpGatewayError},
+	{"000-002", RetcodeFamilyGeneral, "retcode.000_002.meaning", actionRejected, "retcode.check.000_002",
+		RetcodeHelp{"retcode.happened.bad_address", "retcode.cause.bad_address", whoPlatform, "retcode.tell.bad_address"}},
+	{"000-003", RetcodeFamilyGeneral, "retcode.000_003.meaning", actionRelogin, "retcode.check.000_003",
+		RetcodeHelp{"retcode.happened.no_permission", "retcode.cause.no_permission", whoAdministrator, "retcode.tell.no_permission"}},
+	{"100-006", RetcodeFamilyAgent, "retcode.100_006.meaning", actionRelogin, checkRelogin, helpRelogin},
+}
+
+// unknownRetcode is the row of a code the contract does not list: it is
+// recorded as rejected (docs/gateway-contract.md §7), and its page says
+// what its prefix tells and gives general advice.
+func unknownRetcode(code string) Retcode {
+	return Retcode{Code: code, Family: RetcodeFamilyOf(code), Meaning: "retcode.unknown.meaning",
+		Action: "retcode.action.not_in_contract", Check: "retcode.check.unknown",
+		Help: RetcodeHelp{"retcode.happened.unknown", unknownCause(code), whoPlatform, "retcode.tell.unknown"}}
+}
+
+// unknownCause is what the prefix of a code outside the table tells.
+func unknownCause(code string) string {
+	switch RetcodeFamilyOf(code) {
+	case RetcodeFamilySubscription:
+		return "retcode.cause.unknown_subscription"
+	case RetcodeFamilyGeneral:
+		return "retcode.cause.unknown_general"
+	case RetcodeFamilyAgent:
+		return "retcode.cause.unknown_agent"
+	}
+	return "retcode.cause.unknown_other"
 }
 
 var retcodeIndex = func() map[string]int {
@@ -143,17 +170,43 @@ func LookupRetcode(code string) (r Retcode, ok bool) {
 	return retcodes[i], true
 }
 
-// RetcodeMeaning returns the plain-words meaning of a retcode, or "" when the
-// code is not in the contract.
-func RetcodeMeaning(code string) string { r, _ := LookupRetcode(code); return r.Meaning }
+// ExplainRetcode returns the table's row for code, or for a code the
+// contract does not list, a row of general words chosen by its prefix.
+// It is meant for well-formed codes (WellFormedRetcode).
+func ExplainRetcode(code string) Retcode {
+	if r, ok := LookupRetcode(code); ok {
+		return r
+	}
+	return unknownRetcode(code)
+}
 
-// RetcodeAction returns what ccsub does with a retcode, or "" when the
-// code is not in the contract.
-func RetcodeAction(code string) string { r, _ := LookupRetcode(code); return r.Action }
+// wellFormed is the shape of a code a retcode page is offered for: what a
+// gateway could plausibly answer, short, and safe in a URL path.
+var wellFormed = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z_-]{0,31}$`)
 
-// RetcodeHint returns what an administrator should check for a retcode,
-// or "" when there is nothing to check or the code is not in the contract.
-func RetcodeHint(code string) string { r, _ := LookupRetcode(code); return r.Check }
+// WellFormedRetcode reports whether code looks like a retcode (the
+// contract's NNN-NNN and "0", and the like); others get no page.
+func WellFormedRetcode(code string) bool { return wellFormed.MatchString(code) }
+
+// RetcodeFamilyOf is the family a code's prefix implies: 107- codes are
+// reported as subscription codes (the table alone knows which of them are
+// about the login).
+func RetcodeFamilyOf(code string) RetcodeFamily {
+	if r, ok := LookupRetcode(code); ok {
+		return r.Family
+	}
+	switch {
+	case code == "0":
+		return RetcodeFamilySuccess
+	case len(code) > 4 && code[:4] == "107-":
+		return RetcodeFamilySubscription
+	case len(code) > 4 && code[:4] == "000-":
+		return RetcodeFamilyGeneral
+	case len(code) > 4 && code[:4] == "100-":
+		return RetcodeFamilyAgent
+	}
+	return RetcodeFamilyOther
+}
 
 // KnownRetcodes lists the contract's codes in the table's order, for
 // filter pickers.

@@ -4,7 +4,7 @@ package export
 
 import (
 	"bufio"
-	"ccsub/web/jsonview"
+	"context"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -24,6 +24,7 @@ import (
 	"ccsub/internal/i18n"
 	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
+	"ccsub/web/jsonview"
 	"ccsub/web/view"
 )
 
@@ -391,7 +392,8 @@ func timeCellFor(format string) func(*time.Time) string {
 func callCells(c domain.Call, timeCell func(*time.Time) string) []string {
 	meaning := ""
 	if c.Retcode != "" {
-		meaning = view.Meaning(c.Retcode)
+		// The CSV is a file for other programs, like its English headers.
+		meaning = view.Meaning(context.Background(), c.Retcode)
 	}
 	return []string{i64(c.ID), timeCell(&c.StartedAt), timeCell(c.FinishedAt),
 		strconv.FormatFloat(float64(c.Duration.Microseconds())/1000, 'f', 3, 64), i64(c.GatewayID), c.GatewayName,

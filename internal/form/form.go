@@ -39,14 +39,14 @@ func duplicated(ctx context.Context, v url.Values, errs Errors, fields ...string
 }
 
 // badChar returns a description of the first control or invisible
-// character in s, or "" when there is none.
-func badChar(s string) string {
+// character in s in the language of ctx, or "" when there is none.
+func badChar(ctx context.Context, s string) string {
 	if !utf8.ValidString(s) {
-		return "invalid UTF-8"
+		return i18n.T(ctx, "form.char.invalid_utf8")
 	}
 	for i, r := range s {
 		if unicode.IsControl(r) || isInvisible(r) {
-			return fmt.Sprintf("an invisible or control character (U+%04X at position %d)", r, utf8.RuneCountInString(s[:i])+1)
+			return i18n.Tf(ctx, "form.char.invisible", i18n.D{"Code": fmt.Sprintf("U+%04X", r), "Pos": utf8.RuneCountInString(s[:i]) + 1})
 		}
 	}
 	return ""
@@ -59,87 +59,88 @@ func isInvisible(r rune) bool {
 }
 
 // checkHTTPSURL validates an absolute https URL for outbound calls and
-// returns a message, or "".
-func checkHTTPSURL(raw string, maxLen int) string {
+// returns a message in the language of ctx, or "". The API's context has
+// no language: it gets English.
+func checkHTTPSURL(ctx context.Context, raw string, maxLen int) string {
 	if n := utf8.RuneCountInString(raw); n > maxLen {
-		return fmt.Sprintf("At most %d characters; this one has %d.", maxLen, n)
+		return i18n.Tf(ctx, "form.url.too_long", i18n.D{"Max": maxLen, "N": n})
 	}
-	if c := badChar(raw); c != "" {
-		return "Contains " + c + "."
+	if c := badChar(ctx, raw); c != "" {
+		return i18n.Tf(ctx, "form.url.contains", i18n.D{"What": c})
 	}
 	if strings.ContainsAny(raw, " \t") {
-		return "Must not contain spaces."
+		return i18n.T(ctx, "form.url.spaces")
 	}
 	if i := strings.IndexFunc(raw, notURIChar); i >= 0 {
-		return fmt.Sprintf("Contains %q, which is not allowed in an address; percent-encode it (for example %%22 for a quote).", raw[i:i+utf8.RuneLen([]rune(raw[i:])[0])])
+		return i18n.Tf(ctx, "form.url.bad_char", i18n.D{"Char": fmt.Sprintf("%q", raw[i:i+utf8.RuneLen([]rune(raw[i:])[0])])})
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() {
-		return "Must be a full address starting with https://, for example https://crm.example.com/cc."
+		return i18n.T(ctx, "form.url.not_absolute")
 	}
 	if u.Scheme != "https" {
-		return fmt.Sprintf("Must start with https:// (the gateway only pushes over TLS); this one uses %q.", u.Scheme)
+		return i18n.Tf(ctx, "form.url.not_https", i18n.D{"Scheme": fmt.Sprintf("%q", u.Scheme)})
 	}
 	if u.User != nil {
-		return "Must not contain a user name or password (the part before @)."
+		return i18n.T(ctx, "form.url.userinfo")
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return "Must name a host, for example https://crm.example.com/cc."
+		return i18n.T(ctx, "form.url.no_host")
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return "Must not contain a # fragment."
+		return i18n.T(ctx, "form.url.fragment")
 	}
 	if strings.HasSuffix(u.Host, ":") {
-		return "The port after the colon is missing; give a number from 1 to 65535, or leave out the colon for 443."
+		return i18n.T(ctx, "form.url.port_missing")
 	}
 	if p := u.Port(); p != "" {
-		if msg := checkPort(p); msg != "" {
+		if msg := checkPort(ctx, p); msg != "" {
 			return msg
 		}
 	}
-	if msg := checkHost(u.Hostname()); msg != "" {
+	if msg := checkHost(ctx, u.Hostname()); msg != "" {
 		return msg
 	}
-	return checkDecoded(u)
+	return checkDecoded(ctx, u)
 }
 
 // checkHost refuses hosts that are never a gateway or a callback target, and
 // numeric spellings that resolvers read differently (2130706433 and 0x7f.1
 // are both 127.0.0.1 to some of them), so what is shown is what is called.
-func checkHost(host string) string {
+func checkHost(ctx context.Context, host string) string {
 	if strings.Contains(host, "%") {
-		return "Must not contain an IPv6 zone (the %… part); give the address without it."
+		return i18n.T(ctx, "form.url.zone")
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		ip = ip.Unmap()
 		switch {
 		case ip.IsUnspecified():
-			return "Must not be the unspecified address (0.0.0.0 or ::), which means this machine itself."
+			return i18n.T(ctx, "form.url.unspecified")
 		case ip.IsLinkLocalUnicast():
-			return "Must not be a link-local address (169.254.x.x or fe80::), where cloud metadata services live."
+			return i18n.T(ctx, "form.url.link_local")
 		case ip.IsMulticast() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-			return "Must not be a multicast or broadcast address."
+			return i18n.T(ctx, "form.url.multicast")
 		}
 		return ""
 	}
 	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
 	last := strings.ToLower(labels[len(labels)-1])
 	if last != "" && (strings.Trim(last, "0123456789") == "" || strings.HasPrefix(last, "0x")) {
-		return "Write an IP address as four decimal numbers (for example 10.1.2.3), or use a host name."
+		return i18n.T(ctx, "form.url.numeric_host")
 	}
 	return ""
 }
 
 // checkDecoded refuses control characters hidden behind percent-encoding
 // (%0d%0a, %00): the platform would decode them into its own requests.
-func checkDecoded(u *url.URL) string {
+func checkDecoded(ctx context.Context, u *url.URL) string {
 	q, err := url.QueryUnescape(u.RawQuery)
 	if err != nil {
-		return "The query contains a malformed percent-encoding (% must be followed by two hex digits)."
+		return i18n.T(ctx, "form.url.bad_percent")
 	}
 	for _, part := range []string{u.Path, q} {
-		if c := badChar(part); c != "" {
-			return "Contains, once percent-decoded, " + c + "."
+		if c := badChar(ctx, part); c != "" {
+			return i18n.Tf(ctx, "form.url.contains_decoded", i18n.D{"What": c})
 		}
 	}
 	return ""
@@ -154,11 +155,11 @@ func notURIChar(r rune) bool {
 	return !strings.ContainsRune("-._~:/?#[]@!$&'()*+,;=%", r)
 }
 
-func checkPort(p string) string {
+func checkPort(ctx context.Context, p string) string {
 	n := 0
 	for _, c := range p {
 		if c < '0' || c > '9' {
-			return "The port must be a number."
+			return i18n.T(ctx, "form.url.port_not_number")
 		}
 		n = n*10 + int(c-'0')
 		if n > 65535 {
@@ -166,7 +167,7 @@ func checkPort(p string) string {
 		}
 	}
 	if n < 1 || n > 65535 {
-		return "The port must be between 1 and 65535."
+		return i18n.T(ctx, "form.url.port_range")
 	}
 	return ""
 }

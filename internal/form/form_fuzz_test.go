@@ -118,7 +118,7 @@ func FuzzModifyForm(f *testing.F) {
 		if m.UseReceiver && !hasToken {
 			t.Fatalf("accepted ccsub's receiver for a subscription without a token: %+v", m)
 		}
-		if !m.UseReceiver && checkHTTPSURL(m.ServiceCallBackURI, domain.MaxCallbackURI) != "" {
+		if !m.UseReceiver && checkHTTPSURL(context.Background(), m.ServiceCallBackURI, domain.MaxCallbackURI) != "" {
 			t.Fatalf("accepted callback %q", m.ServiceCallBackURI)
 		}
 	})

@@ -84,7 +84,7 @@ func (f *Gateway) validateName(ctx context.Context) {
 		f.Errors.Add("name", i18n.Tf(ctx, "gateways.error.too_long", i18n.D{"Max": MaxGatewayName, "N": n}))
 	case !utf8.ValidString(f.Name):
 		f.Errors.Add("name", i18n.T(ctx, "gateways.error.invalid_utf8"))
-	case badChar(f.Name) != "":
+	case badChar(ctx, f.Name) != "":
 		code, pos := firstBadChar(f.Name)
 		f.Errors.Add("name", i18n.Tf(ctx, "gateways.error.control_char", i18n.D{"Code": code, "Pos": pos}))
 	}
@@ -95,7 +95,7 @@ func (f *Gateway) validateURL(ctx context.Context) {
 		f.Errors.Add("baseUrl", i18n.T(ctx, "gateways.error.address_required"))
 		return
 	}
-	if msg := checkHTTPSURL(f.BaseURL, MaxGatewayURL); msg != "" {
+	if msg := checkHTTPSURL(ctx, f.BaseURL, MaxGatewayURL); msg != "" {
 		f.Errors.Add("baseUrl", msg)
 		return
 	}
@@ -125,7 +125,7 @@ func (f *Gateway) validatePassword(ctx context.Context) {
 		f.Errors.Add("password", i18n.T(ctx, "gateways.error.password_required"))
 	case len(f.Password) > MaxPassword:
 		f.Errors.Add("password", i18n.Tf(ctx, "gateways.error.password_too_long", i18n.D{"Max": MaxPassword}))
-	case badChar(f.Password) != "":
+	case badChar(ctx, f.Password) != "":
 		f.Errors.Add("password", i18n.T(ctx, "gateways.error.password_control"))
 	}
 }

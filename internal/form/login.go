@@ -27,7 +27,7 @@ func ParseLogin(ctx context.Context, v url.Values) Login {
 func (f *Login) Validate(ctx context.Context) bool {
 	if f.Username == "" {
 		f.Errors.Add("username", i18n.T(ctx, "auth.signin.username_required"))
-	} else if len(f.Username) > 64 || badChar(f.Username) != "" {
+	} else if len(f.Username) > 64 || badChar(ctx, f.Username) != "" {
 		f.Errors.Add("username", i18n.T(ctx, "auth.signin.username_invalid"))
 	}
 	if f.Password == "" {

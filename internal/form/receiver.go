@@ -1,11 +1,12 @@
 package form
 
 import (
-	"fmt"
+	"context"
 	"net"
 	"net/url"
 
 	"ccsub/internal/domain"
+	"ccsub/internal/i18n"
 )
 
 // validReceiverKey accepts the base64url keys ccsub generates.
@@ -24,16 +25,16 @@ func validReceiverKey(k string) bool {
 // checkReceiverURL applies the callback rules to ccsub's own receiver URL,
 // with one exception: plain http on a loopback address, which only the
 // built-in simulator can reach, so the zero-configuration console works.
-func checkReceiverURL(raw string) string {
+func checkReceiverURL(ctx context.Context, raw string) string {
 	u, err := url.Parse(raw)
 	if err == nil && u.Scheme == "http" {
 		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() || u.Hostname() == "localhost" {
 			return ""
 		}
-		return "CCSUB_PUBLIC_URL is not https, and the platform only pushes over TLS: serve ccsub over https and set CCSUB_PUBLIC_URL."
+		return i18n.T(ctx, "form.receiver.not_https")
 	}
-	if msg := checkHTTPSURL(raw, domain.MaxCallbackURI); msg != "" {
-		return fmt.Sprintf("ccsub's receiver address %s cannot be used: %s Check CCSUB_PUBLIC_URL.", raw, msg)
+	if msg := checkHTTPSURL(ctx, raw, domain.MaxCallbackURI); msg != "" {
+		return i18n.Tf(ctx, "form.receiver.unusable", i18n.D{"URL": raw, "Problem": msg})
 	}
 	return ""
 }

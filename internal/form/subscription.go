@@ -133,7 +133,7 @@ func (f *Subscription) validateCallback(ctx context.Context) {
 		case f.ServiceToken == "":
 			f.Errors.Add("serviceToken", i18n.T(ctx, "subscriptions.form.receiver_needs_token"))
 		default:
-			if msg := checkReceiverURL(f.ServiceCallBackURI); msg != "" {
+			if msg := checkReceiverURL(ctx, f.ServiceCallBackURI); msg != "" {
 				f.Errors.Add("useReceiver", msg)
 			}
 		}
@@ -141,7 +141,7 @@ func (f *Subscription) validateCallback(ctx context.Context) {
 	}
 	if f.ServiceCallBackURI == "" {
 		f.Errors.Add("serviceCallBackUri", i18n.T(ctx, "subscriptions.form.callback_required"))
-	} else if msg := checkHTTPSURL(f.ServiceCallBackURI, domain.MaxCallbackURI); msg != "" {
+	} else if msg := checkHTTPSURL(ctx, f.ServiceCallBackURI, domain.MaxCallbackURI); msg != "" {
 		f.Errors.Add("serviceCallBackUri", msg)
 	}
 }
@@ -167,8 +167,8 @@ func (f *Subscription) validateFlowAccessCode(ctx context.Context) {
 		f.Errors.Add("flowAccessCode", i18n.T(ctx, "subscriptions.form.flow_needs_nlp"))
 	case utf8.RuneCountInString(code) > MaxFlowAccessCode:
 		f.Errors.Add("flowAccessCode", i18n.Tf(ctx, "subscriptions.form.too_long", i18n.D{"Max": MaxFlowAccessCode, "N": utf8.RuneCountInString(code)}))
-	case badChar(code) != "":
-		f.Errors.Add("flowAccessCode", "Contains "+badChar(code)+".")
+	case badChar(ctx, code) != "":
+		f.Errors.Add("flowAccessCode", i18n.Tf(ctx, "form.url.contains", i18n.D{"What": badChar(ctx, code)}))
 	}
 }
 

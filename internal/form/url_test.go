@@ -1,8 +1,11 @@
 package form
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"ccsub/internal/i18n"
 )
 
 func TestOutboundAddressRules(t *testing.T) {
@@ -39,7 +42,7 @@ func TestOutboundAddressRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := checkHTTPSURL(tt.raw, 200)
+			got := checkHTTPSURL(context.Background(), tt.raw, 200)
 			if tt.want == "" {
 				if got != "" {
 					t.Errorf("refused with %q", got)
@@ -50,5 +53,26 @@ func TestOutboundAddressRules(t *testing.T) {
 				t.Errorf("message %q, want it to contain %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestOutboundAddressRulesSpeakChinese: the same checks word their
+// messages in the viewer's language; the API (a context without one) keeps
+// English.
+func TestOutboundAddressRulesSpeakChinese(t *testing.T) {
+	zh := i18n.WithLanguage(context.Background(), i18n.Chinese, "")
+	for raw, want := range map[string]string{
+		"http://crm.example.com/cc":      "必须以 https:// 开头",
+		"https://crm.example.com:0/":     "端口必须在 1 到 65535 之间",
+		"https://0.0.0.0/cc":             "未指定地址",
+		"https://a b/":                   "不能包含空格",
+		"https://crm.example.com/\u200b": "不可见字符或控制字符（U+200B，第 25 个字符）",
+	} {
+		if got := checkHTTPSURL(zh, raw, 200); !strings.Contains(got, want) {
+			t.Errorf("%q: %q, want it to say %q", raw, got, want)
+		}
+	}
+	if got := checkHTTPSURL(context.Background(), "http://crm.example.com/cc", 200); !strings.Contains(got, "Must start with https://") {
+		t.Errorf("without a language: %q", got)
 	}
 }

@@ -97,7 +97,7 @@ func CheckUsername(ctx context.Context, name string) string {
 		return i18n.Tf(ctx, "users.error.username_too_long", i18n.D{"Max": MaxUsername, "N": n})
 	case !utf8.ValidString(name):
 		return i18n.T(ctx, "users.error.invalid_utf8")
-	case badChar(name) != "":
+	case badChar(ctx, name) != "":
 		code, pos := firstBadChar(name)
 		return i18n.Tf(ctx, "users.error.control_char", i18n.D{"Code": code, "Pos": pos})
 	}

@@ -229,17 +229,17 @@ func (c *Client) newHTTPClient(t Target) (*http.Client, string, error) {
 func gatewayAddr(base string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(base))
 	if err != nil || u.Host == "" {
-		return "", errors.New("the gateway address is not a valid URL (expected https://host:port)")
+		return "", errors.New(domain.NotSentAddressInvalid.Say())
 	}
 	if u.Scheme != "https" {
-		return "", fmt.Errorf("the gateway address must start with https:// (got %q)", u.Scheme+"://")
+		return "", errors.New(domain.NotSentAddressScheme.Say(u.Scheme + "://"))
 	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
 		port = "443"
 	}
 	if _, err := strconv.Atoi(port); err != nil {
-		return "", fmt.Errorf("the gateway address has an invalid port %q", port)
+		return "", errors.New(domain.NotSentAddressPort.Say(port))
 	}
 	return net.JoinHostPort(host, port), nil
 }
@@ -253,7 +253,7 @@ func tlsConfig(caPEM []byte) (*tls.Config, error) {
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(caPEM) {
-		return nil, errors.New("the CA bundle configured for this gateway contains no valid PEM certificate")
+		return nil, errors.New(domain.NotSentCABundle.Say())
 	}
 	cfg.RootCAs = pool
 	return cfg, nil

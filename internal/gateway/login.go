@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -125,18 +124,17 @@ var errRememberedRefusal = errors.New("login refused earlier; not tried again")
 
 // rememberedRefusal explains why a call did not even try to log in.
 func rememberedRefusal(r Result) string {
-	return fmt.Sprintf("the gateway refused this account and password earlier (%s: %s); "+
-		"ccsub does not try them again because the gateway locks the account after repeated wrong passwords. "+
-		"Fix them on the gateway page, or use Test connection", r.Retcode, refusalReason(r))
+	return domain.NotSentRememberedRefusal.Say(r.Retcode, refusalReason(r))
 }
 
-// refusalReason is the gateway's message, or the contract's meaning of the
-// retcode when the gateway sent none.
+// refusalReason is the gateway's message, or "no message" when it sent
+// none. The code's meaning is for people: the call's page links the code
+// to its retcode page, in the viewer's language.
 func refusalReason(r Result) string {
 	if r.Message != "" {
 		return r.Message
 	}
-	return domain.RetcodeMeaning(r.Retcode)
+	return domain.NoGatewayMessage
 }
 
 // dropGuid forgets the Guid a call used, unless another call has already

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"syscall"
+
+	"ccsub/internal/domain"
 )
 
 // NetworksEnv is the setting that lists the networks gateways may live in.
@@ -61,22 +63,20 @@ func newNetworkGuard(allowed []netip.Prefix) *networkGuard {
 func (g *networkGuard) check(addr string) error {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
-		return plainErrorf(err, "refused to connect to %s: not an IP address and port", addr)
+		return plainErrorf(err, "%s", domain.NotSentNotIPPort.Say(addr))
 	}
 	// An IPv4-mapped IPv6 address (::ffff:169.254.169.254) is the IPv4
 	// address in disguise: judge what it really is.
 	ip := ap.Addr().Unmap().WithZone("")
 	if why := neverReason(ip); why != "" {
-		return plainErrorf(nil, "refused to connect to %s: the address is %s, which ccsub never calls whatever %s says; nothing was sent",
-			ip, why, NetworksEnv)
+		return plainErrorf(nil, "%s", domain.NotSentNeverCalled.Say(ip, why, NetworksEnv))
 	}
 	for _, p := range g.allowed {
 		if p.Contains(ip) {
 			return nil
 		}
 	}
-	return plainErrorf(nil, "refused to connect to %s: the address is not in the gateway networks (%s=%s); nothing was sent. If this really is a gateway, add its network to %s",
-		ip, NetworksEnv, FormatNetworks(g.allowed), NetworksEnv)
+	return plainErrorf(nil, "%s", domain.NotSentNotInNetworks.Say(ip, NetworksEnv, FormatNetworks(g.allowed), NetworksEnv))
 }
 
 // neverReason says why ip may never be dialed, or "".

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -70,7 +69,7 @@ func (c *Client) run(ctx context.Context, t Target, o operation) Result {
 	defer cancel()
 	res := Result{RequestBody: o.redactedBody}
 	if o.needsServerID && strings.TrimSpace(o.serverID) == "" {
-		return c.unsent(string(o.op), nil, plainErrorf(nil, "no serverId given; nothing was sent"), res, budget)
+		return c.unsent(string(o.op), nil, plainErrorf(nil, "%s", domain.NotSentNoServerID.Say()), res, budget)
 	}
 	st, err := c.state(t)
 	if err != nil {
@@ -128,18 +127,17 @@ func loginBlocked(res Result, login Result, op domain.Operation) Result {
 		return res
 	}
 	res.Outcome, res.Retcode, res.Message = domain.OutcomeFailed, "", ""
-	res.Err = plainErrorf(login.Err, "login failed, so the %s request was not sent: %s", op, errText(login.Err))
+	res.Err = plainErrorf(login.Err, "%s", domain.NotSentLoginFailed.Say(op, errText(login.Err)))
 	return res
 }
 
 // refusalMessage tells an administrator the login was refused, why, and
 // that ccsub will not retry it when retrying would lock the account.
 func refusalMessage(login Result, op domain.Operation) string {
-	msg := fmt.Sprintf("the gateway refused the login (%s: %s); the %s request was not sent", login.Retcode, refusalReason(login), op)
 	if isLockingRefusal(login.Retcode) {
-		msg += ". ccsub does not retry it: the gateway locks the account after repeated wrong passwords"
+		return domain.NotSentLoginRefusedLocking.Say(login.Retcode, refusalReason(login), op)
 	}
-	return msg
+	return domain.NotSentLoginRefused.Say(login.Retcode, refusalReason(login), op)
 }
 
 func errText(err error) string {
@@ -155,7 +153,7 @@ func errText(err error) string {
 func (c *Client) unsent(op string, st *gatewayState, cause error, res Result, budget time.Duration) Result {
 	var ce *callError
 	if !errors.As(cause, &ce) {
-		cause = plainErrorf(cause, "%s; nothing was sent", cause.Error())
+		cause = plainErrorf(cause, "%s", domain.NotSentNothingSent.Say(cause.Error()))
 	}
 	x := c.newExchange(op, st, budget)
 	x.err = cause

@@ -3,12 +3,12 @@ package keepalive
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
+	"ccsub/internal/i18n"
 	"ccsub/internal/store"
 )
 
@@ -84,14 +84,15 @@ func (e *Engine) failure(sub domain.Subscription, res gateway.Result, err error,
 // failReason says in plain words why a handshake failed.
 func failReason(r domain.CallResult) string {
 	switch {
-	case r.Retcode != "" && domain.RetcodeMeaning(r.Retcode) != "":
-		return fmt.Sprintf("handshake %s: %s (%s)", r.Outcome, r.Retcode, domain.RetcodeMeaning(r.Retcode))
 	case r.Retcode != "":
-		return fmt.Sprintf("handshake %s: %s %s", r.Outcome, r.Retcode, r.Message)
+		if rc, ok := domain.LookupRetcode(r.Retcode); ok {
+			return domain.ReasonHandshakeCode.Say(r.Outcome, r.Retcode, i18n.InEnglish(rc.Meaning, nil))
+		}
+		return domain.ReasonHandshakeAnswer.Say(r.Outcome, r.Retcode, r.Message)
 	case r.Error != "":
-		return fmt.Sprintf("handshake %s: %s", r.Outcome, r.Error)
+		return domain.ReasonHandshakeError.Say(r.Outcome, r.Error)
 	}
-	return fmt.Sprintf("handshake %s (HTTP %d)", r.Outcome, r.HTTPStatus)
+	return domain.ReasonHandshakeHTTP.Say(r.Outcome, r.HTTPStatus)
 }
 
 // reregister replaces a subscription that just lapsed, once: only the

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -102,25 +101,25 @@ func decodePush(body []byte) (pushBody, error) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	switch {
 	case len(trimmed) == 0:
-		return p, errors.New("the body is empty; want one JSON object")
+		return p, errors.New(domain.PushEmpty.Say())
 	case trimmed[0] != '{':
-		return p, errors.New("the body must be one JSON object")
+		return p, errors.New(domain.PushNotObject.Say())
 	case !utf8.Valid(body):
-		return p, errors.New("the body is not valid UTF-8")
+		return p, errors.New(domain.PushNotUTF8.Say())
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&p); err != nil {
-		return pushBody{}, fmt.Errorf("the body is not a valid notification: %s", decodeMessage(err))
+		return pushBody{}, errors.New(domain.PushInvalid.Say(decodeMessage(err)))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return pushBody{}, errors.New("the body must be one JSON object, with nothing after it")
+		return pushBody{}, errors.New(domain.PushTrailing.Say())
 	}
 	// The shape was right: keep what was read, so the inbox shows it.
 	if p.ServerID == "" {
-		return p, errors.New("serverid is missing")
+		return p, errors.New(domain.PushNoServerID.Say())
 	}
 	if len(p.NLPResult) > 0 && p.NLPResult[0] != '{' && string(p.NLPResult) != "null" {
-		return p, errors.New("nlpResult must be an object")
+		return p, errors.New(domain.PushNLPNotObject.Say())
 	}
 	return p, nil
 }

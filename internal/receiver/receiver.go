@@ -148,11 +148,11 @@ func pushResult(ans pushAnswer, replay bool) metrics.NotificationResult {
 func (s *Receiver) judgePush(ctx context.Context, r *http.Request, key string, body []byte, tooLarge bool, n *domain.Notification) pushAnswer {
 	sub, err := s.store.SubscriptionByReceiverKey(ctx, key)
 	if errors.Is(err, domain.ErrNotFound) {
-		return refuse(http.StatusNotFound, pushBadRequest, "no subscription has this receiver address")
+		return refuse(http.StatusNotFound, pushBadRequest, domain.PushNoSubscription.Say())
 	}
 	if err != nil {
 		s.log.Error("receiver: find subscription", "id", httpkit.RequestID(r), "err", err)
-		return refuse(storeFailStatus(err), pushInternalFail, "ccsub could not look up the receiver address; send it again")
+		return refuse(storeFailStatus(err), pushInternalFail, domain.PushLookupFailed.Say())
 	}
 	n.SubscriptionID = &sub.ID
 	push, decodeErr := decodePush(body)
@@ -164,14 +164,13 @@ func (s *Receiver) judgePush(ctx context.Context, r *http.Request, key string, b
 	}
 	switch {
 	case tooLarge:
-		return refuse(http.StatusRequestEntityTooLarge, pushBadRequest, "the body is larger than 64 KiB")
+		return refuse(http.StatusRequestEntityTooLarge, pushBadRequest, domain.PushTooLarge.Say())
 	case !jsonContentType(r.Header.Get("Content-Type")):
-		return refuse(http.StatusUnsupportedMediaType, pushBadRequest, "Content-Type must be application/json; charset=UTF-8")
+		return refuse(http.StatusUnsupportedMediaType, pushBadRequest, domain.PushContentType.Say())
 	case decodeErr != nil:
 		return refuse(http.StatusBadRequest, pushBadRequest, decodeErr.Error())
 	case push.ServerID != flexString(sub.ServerID):
-		return refuse(http.StatusBadRequest, pushBadRequest, "serverid "+quoteClip(string(push.ServerID))+
-			" is not this receiver's subscription ("+sub.ServerID+")")
+		return refuse(http.StatusBadRequest, pushBadRequest, domain.PushOtherServerID.Say(quoteClip(string(push.ServerID)), sub.ServerID))
 	}
 	n.Digest = pushDigest(key, body)
 	return accepted()
@@ -185,7 +184,7 @@ func (s *Receiver) judgePush(ctx context.Context, r *http.Request, key string, b
 func (s *Receiver) checkToken(r *http.Request, sub domain.Subscription) (pushAnswer, bool) {
 	sent := r.Header.Values("service_token")
 	if len(sent) > 1 {
-		return refuse(http.StatusUnauthorized, pushBadToken, "service_token was sent more than once"), false
+		return refuse(http.StatusUnauthorized, pushBadToken, domain.PushTokenTwice.Say()), false
 	}
 	got := ""
 	if len(sent) == 1 {
@@ -193,20 +192,20 @@ func (s *Receiver) checkToken(r *http.Request, sub domain.Subscription) (pushAns
 	}
 	if sub.TokenSealed == nil {
 		if got != "" {
-			return refuse(http.StatusUnauthorized, pushBadToken, "service_token was sent, but this subscription was registered without one"), false
+			return refuse(http.StatusUnauthorized, pushBadToken, domain.PushTokenUnexpected.Say()), false
 		}
 		return pushAnswer{}, true
 	}
 	if got == "" {
-		return refuse(http.StatusUnauthorized, pushBadToken, "service_token is missing"), false
+		return refuse(http.StatusUnauthorized, pushBadToken, domain.PushTokenMissing.Say()), false
 	}
 	want, err := s.keys.Open(sub.TokenSealed, secret.PurposeServiceToken)
 	if err != nil {
 		s.log.Error("receiver: open the subscription's service token", "id", httpkit.RequestID(r), "subscription", sub.ID, "err", err)
-		return refuse(http.StatusInternalServerError, pushInternalFail, "ccsub could not open the stored service token"), false
+		return refuse(http.StatusInternalServerError, pushInternalFail, domain.PushTokenUnreadable.Say()), false
 	}
 	if !sameSecret(got, want) {
-		return refuse(http.StatusUnauthorized, pushBadToken, "service_token does not match this subscription's token"), false
+		return refuse(http.StatusUnauthorized, pushBadToken, domain.PushTokenWrong.Say()), false
 	}
 	return pushAnswer{}, true
 }
@@ -227,7 +226,7 @@ func (s *Receiver) recordPush(ctx context.Context, r *http.Request, n domain.Not
 	if err != nil {
 		s.log.Error("receiver: store notification", "id", httpkit.RequestID(r), "accepted", n.Accepted, "err", err)
 		if n.Accepted {
-			return refuse(storeFailStatus(err), pushInternalFail, "ccsub could not store the notification; send it again"), false
+			return refuse(storeFailStatus(err), pushInternalFail, domain.PushStoreFailed.Say()), false
 		}
 		return ans, false
 	}

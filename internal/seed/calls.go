@@ -66,11 +66,10 @@ type failure struct {
 	refused  bool
 }
 
-// reason is keepalive.failReason's wording of a failed handshake.
+// reason is keepalive.failReason's wording of a failed handshake, without
+// the meaning of a known retcode (the seeder does not read the catalogs).
 func (f failure) reason() string {
 	switch {
-	case f.retcode != "" && domain.RetcodeMeaning(f.retcode) != "":
-		return fmt.Sprintf("handshake %s: %s (%s)", f.outcome, f.retcode, domain.RetcodeMeaning(f.retcode))
 	case f.retcode != "":
 		return fmt.Sprintf("handshake %s: %s %s", f.outcome, f.retcode, f.message)
 	case f.err != "":

@@ -139,7 +139,7 @@ func (s *Server) TestGateway(w http.ResponseWriter, r *http.Request) error {
 		// A remembered refusal: nothing was sent, and the message says why.
 		msg += " " + strings.ToUpper(call.Message[:1]) + call.Message[1:] + "."
 	case call.Retcode != "":
-		msg += " " + i18n.Tf(ctx, "gateways.flash.answered", i18n.D{"Retcode": call.Retcode, "Meaning": view.Meaning(call.Retcode)})
+		msg += " " + i18n.Tf(ctx, "gateways.flash.answered", i18n.D{"Retcode": call.Retcode, "Meaning": view.Meaning(ctx, call.Retcode)})
 	case call.Error != "":
 		msg += " " + call.Error
 	}
@@ -168,7 +168,7 @@ func (s *Server) RetryGatewayLogin(w http.ResponseWriter, r *http.Request) error
 	case call.Outcome == domain.OutcomeSuccess:
 		msg += " " + i18n.T(ctx, "gateways.flash.retry_accepted")
 	case call.Retcode != "":
-		msg += " " + i18n.Tf(ctx, "gateways.flash.answered", i18n.D{"Retcode": call.Retcode, "Meaning": view.Meaning(call.Retcode)})
+		msg += " " + i18n.Tf(ctx, "gateways.flash.answered", i18n.D{"Retcode": call.Retcode, "Meaning": view.Meaning(ctx, call.Retcode)})
 	case call.Error != "":
 		msg += " " + i18n.Tf(ctx, "gateways.flash.retry_not_judged", i18n.D{"Error": call.Error})
 	}

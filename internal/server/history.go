@@ -76,7 +76,7 @@ func (s *Server) CallPage(w http.ResponseWriter, r *http.Request) error {
 	c = s.subs.AsShown([]domain.Call{c})[0]
 	props := history.CallProps{
 		Shell: s.page(w, r, i18n.Tf(r.Context(), "history.call.title", i18n.D{"ID": r.PathValue("id")}), "history"), Call: c,
-		TokenMasked: tokenMask(r.Context(), c), Hint: domain.RetcodeHint(c.Retcode),
+		TokenMasked: tokenMask(r.Context(), c), Hint: view.RetcodeCheck(r.Context(), c.Retcode),
 		Interrupted: wasPending && c.Outcome == domain.OutcomeUnknown || strings.HasPrefix(c.Error, "interrupted"),
 	}
 	if u, ok := httpkit.User(r); ok {

@@ -217,12 +217,12 @@ func registerSummary(ctx context.Context, c domain.Call) string {
 func callSummary(ctx context.Context, c domain.Call) string {
 	d := i18n.D{"Operation": string(c.Operation)}
 	if c.RefusedByCcsub {
-		d["Reason"] = c.NotSentReason()
+		d["Reason"] = view.NotSentReason(ctx, c)
 		return i18n.Tf(ctx, "subscriptions.flash.not_sent", d)
 	}
 	switch c.Outcome {
 	case domain.OutcomeRejected:
-		d["Retcode"], d["Meaning"] = c.Retcode, view.Meaning(c.Retcode)
+		d["Retcode"], d["Meaning"] = c.Retcode, view.Meaning(ctx, c.Retcode)
 		return i18n.Tf(ctx, "subscriptions.flash.rejected", d)
 	case domain.OutcomeUnknown:
 		return i18n.Tf(ctx, "subscriptions.flash.no_answer", d)

@@ -85,7 +85,7 @@ const heartbeatBucket = `date_bin('5 minutes', now(), timestamptz '2000-01-01 00
 // row, all in one statement. A success is not a history row: 720 a day per
 // subscription would drown the history.
 func (s *Store) RecordHandshakeSuccess(ctx context.Context, id int64, owner string, interval time.Duration, actor string) (StateChange, error) {
-	const reason = "handshake succeeded"
+	reason := domain.ReasonHandshakeOK.Say()
 	var from string
 	err := s.db.QueryRow(ctx, `WITH old AS (
 			SELECT id, state FROM subscriptions
@@ -172,9 +172,7 @@ const recordFailureSQL = `WITH old AS (
 		FOR UPDATE),
 	next AS (
 		SELECT id, CASE WHEN alive_since + @limit <= now() THEN 'lapsed' ELSE 'degraded' END AS state,
-			CASE WHEN alive_since + @limit <= now() THEN 'no successful handshake for ' || @limit_text
-					|| ' (the platform drops a subscription after that): ' || @fail_reason
-				ELSE @fail_reason END AS reason
+			CASE WHEN alive_since + @limit <= now() THEN @lapse_reason ELSE @fail_reason END AS reason
 		FROM old),
 	upd AS (
 		UPDATE subscriptions s SET state = next.state, state_reason = next.reason,
@@ -209,7 +207,7 @@ func failureArgs(f HandshakeFailure) pgx.NamedArgs {
 	return pgx.NamedArgs{
 		"id": f.SubscriptionID, "owner": f.Owner, "actor": f.Actor,
 		"fail_reason": f.FailReason,
-		"limit":       f.Limit, "limit_text": f.Limit.String(), "retry": f.RetryIn,
+		"limit":       f.Limit, "lapse_reason": domain.ReasonLapsed.Say(f.Limit.String(), f.FailReason), "retry": f.RetryIn,
 		"duration": r.Duration, "duration_us": r.Duration.Microseconds(), "outcome": string(r.Outcome), "http_status": r.HTTPStatus,
 		"retcode": r.Retcode, "message": r.Message, "token_present": f.TokenPresent,
 		"request_body": f.RequestBody, "response_body": r.ResponseBody, "error": r.Error, "attempts": r.Attempts,

@@ -136,12 +136,12 @@ func (s *Service) finish(ctx context.Context, a answer) (domain.Call, error) {
 // resolved with the answer instead.
 func (s *Service) finishRegister(ctx context.Context, tx *store.Store, a answer, call domain.Call) (domain.Call, error) {
 	in := a.Register.In
-	state, reason := domain.SubActive, "registered"
+	state, reason := domain.SubActive, domain.ReasonRegistered.Say()
 	switch {
 	case call.Outcome == domain.OutcomeSuccess && call.ServerID != "":
 	case call.Outcome == domain.OutcomeUnknown:
 		// It may exist on the gateway; list it so nobody registers blindly again.
-		state, reason = domain.SubUnknown, "the register got no answer; the gateway may have created it"
+		state, reason = domain.SubUnknown, domain.ReasonRegisterNoAnswer.Say()
 	default:
 		return call, nil
 	}
@@ -149,8 +149,7 @@ func (s *Service) finishRegister(ctx context.Context, tx *store.Store, a answer,
 		if state != domain.SubActive {
 			return call, nil
 		}
-		why := fmt.Sprintf("the gateway granted serverId %s at %s; its answer was recorded late, as the database was unavailable",
-			call.ServerID, a.AnsweredAt.UTC().Format(time.RFC3339))
+		why := domain.ReasonGrantedLate.Say(call.ServerID, a.AnsweredAt.UTC().Format(time.RFC3339))
 		err := tx.ResolveUnknown(ctx, *call.SubscriptionID, call.ServerID, why, a.Who.Name)
 		if errors.Is(err, domain.ErrConflict) {
 			// An operator settled it by hand meanwhile; their word stands,

@@ -63,7 +63,7 @@ func (s *Service) Modify(ctx context.Context, who domain.Actor, sub domain.Subsc
 // Cancel records, sends and completes an unregister call, and audits it;
 // on success the subscription is cancelled and no longer kept alive.
 func (s *Service) Cancel(ctx context.Context, who domain.Actor, sub domain.Subscription) (domain.Call, error) {
-	call, err := s.cancel(ctx, who, sub, "cancelled by "+who.Name, true)
+	call, err := s.cancel(ctx, who, sub, domain.ReasonCancelledBy.Say(who.Name), true)
 	return call, s.logged(call, err)
 }
 
@@ -126,8 +126,7 @@ func (s *Service) CloseDropped(ctx context.Context, who domain.Actor, sub domain
 		if call, err = dropped(ctx, tx, sub); err != nil {
 			return domain.AuditEntry{}, err
 		}
-		reason := fmt.Sprintf("closed in ccsub only by %s: the gateway answered %s (it no longer has this subscription) to unregister call #%d",
-			who.Name, RetcodeDropped, call.ID)
+		reason := domain.ReasonClosedOnly.Say(who.Name, RetcodeDropped, call.ID)
 		changed, err := tx.ChangeState(ctx, sub.ID, domain.SubCancelled, reason, who.Name)
 		if err == nil && !changed {
 			err = ErrNotDropped // cancelled meanwhile
@@ -177,7 +176,7 @@ func (s *Service) replace(ctx context.Context, who domain.Actor, old domain.Subs
 		// would leave nothing delivering results.
 		return reg, cancel, fmt.Errorf("subscribe: register call %d created no subscription", reg.ID)
 	}
-	cancel, err = s.cancel(ctx, who, old, fmt.Sprintf("replaced by serverId %s (new token)", reg.ServerID), false)
+	cancel, err = s.cancel(ctx, who, old, domain.ReasonReplacedBy.Say(reg.ServerID), false)
 	return reg, cancel, err
 }
 
@@ -190,9 +189,9 @@ func (s *Service) Settle(ctx context.Context, who domain.Actor, sub domain.Subsc
 	if sub.State != domain.SubUnknown {
 		return "", ErrNotUnknown
 	}
-	reason := who.Name + " found no such subscription on the gateway"
+	reason := domain.ReasonFoundNone.Say(who.Name)
 	if serverID != "" {
-		reason = fmt.Sprintf("%s found it on the gateway as serverId %s", who.Name, serverID)
+		reason = domain.ReasonFoundAs.Say(who.Name, serverID)
 	}
 	return reason, s.audit.Change(ctx, who, func(tx *store.Store) (domain.AuditEntry, error) {
 		return settled(sub, serverID), tx.ResolveUnknown(ctx, sub.ID, serverID, reason, who.Name)

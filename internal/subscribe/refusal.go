@@ -7,6 +7,7 @@ import (
 
 	"ccsub/internal/domain"
 	"ccsub/internal/gateway"
+	"ccsub/internal/i18n"
 )
 
 // ErrNotRefused means the gateway has no refused login for its current
@@ -69,8 +70,8 @@ func (s *Service) rememberRefusal(ctx context.Context, gw domain.Gateway, res ga
 // row keeps the gateway's words); the message only when the code is not in
 // the table.
 func refusalWords(res gateway.Result) string {
-	if m := domain.RetcodeMeaning(res.Retcode); m != "" {
-		return m
+	if r, ok := domain.LookupRetcode(res.Retcode); ok {
+		return i18n.InEnglish(r.Meaning, nil)
 	}
 	return res.Message
 }

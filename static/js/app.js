@@ -31,18 +31,25 @@
     box.addEventListener("change", sync);
     sync();
   });
-  // "Copy" puts a one-time secret (a new API token, a revealed password) on
-  // the clipboard; shown only where the browser can do it.
+  // "Copy" puts a one-time secret (a new API token, a revealed password), a
+  // serverId, an address or a message on the clipboard; shown only where
+  // the browser can do it.
   document.querySelectorAll("button[data-copy]").forEach(function (btn) {
     if (!navigator.clipboard || !window.isSecureContext) { return; }
     btn.hidden = false;
-    var label = btn.textContent;
+    var label = btn.textContent, name = btn.getAttribute("aria-label");
     btn.addEventListener("click", function () {
       var el = document.getElementById(btn.getAttribute("data-copy"));
       var text = el.value !== undefined ? el.value : el.textContent;
-      navigator.clipboard.writeText(text).then(function () {
-        btn.textContent = btn.getAttribute("data-copied") || label;
-        setTimeout(function () { btn.textContent = label; }, 2000);
+      navigator.clipboard.writeText(text.trim()).then(function () {
+        var done = btn.getAttribute("data-copied") || label;
+        btn.textContent = done;
+        // A button named by aria-label says "Copied" too, for screen readers.
+        if (name) { btn.setAttribute("aria-label", done); }
+        setTimeout(function () {
+          btn.textContent = label;
+          if (name) { btn.setAttribute("aria-label", name); }
+        }, 2000);
       });
     });
   });

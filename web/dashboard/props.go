@@ -110,5 +110,5 @@ func meaning(ctx context.Context, code string) string {
 	if code == "" {
 		return i18n.T(ctx, "dashboard.retcodes.no_answer_meaning")
 	}
-	return view.Meaning(code)
+	return view.Meaning(ctx, code)
 }

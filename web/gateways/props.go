@@ -10,6 +10,7 @@ import (
 	"ccsub/internal/i18n"
 	"ccsub/web/auditlog"
 	"ccsub/web/layout"
+	"ccsub/web/view"
 )
 
 // ListProps is the gateways page's model.
@@ -60,3 +61,13 @@ func caLabel(ctx context.Context, g domain.Gateway) string {
 }
 
 const maxCA = form.MaxCAPEM >> 10
+
+// refusalWords says what a refused login's code means in the viewer's
+// language; the stored words (English, or the gateway's own for a code
+// outside the contract) only for a code the table does not know.
+func refusalWords(ctx context.Context, r domain.LoginRefusal) string {
+	if _, ok := domain.LookupRetcode(r.Retcode); ok {
+		return view.Meaning(ctx, r.Retcode)
+	}
+	return r.Message
+}

@@ -7,7 +7,10 @@ import (
 	"testing"
 
 	"ccsub/internal/domain"
+	"ccsub/web/view"
 )
+
+var english = context.Background()
 
 func renderCall(t *testing.T, c domain.Call, hint string) string {
 	t.Helper()
@@ -26,28 +29,29 @@ func TestCallPageShowsTheRetcodeTable(t *testing.T) {
 			continue
 		}
 		t.Run(r.Code, func(t *testing.T) {
-			page := renderCall(t, domain.Call{ID: 7, Operation: domain.OpRegister, Outcome: domain.OutcomeRejected, Retcode: r.Code},
-				domain.RetcodeHint(r.Code))
-			for _, want := range []string{r.Meaning, `id="call-retcode-action">` + r.Action} {
+			check := view.RetcodeCheck(english, r.Code)
+			page := renderCall(t, domain.Call{ID: 7, Operation: domain.OpRegister, Outcome: domain.OutcomeRejected, Retcode: r.Code}, check)
+			for _, want := range []string{view.Meaning(english, r.Code), `id="call-retcode-action">` + view.RetcodeAction(english, r.Code),
+				`href="/retcodes/` + r.Code + `?call=7"`} {
 				if !strings.Contains(page, want) {
 					t.Errorf("the page lacks %q", want)
 				}
 			}
-			if hasCheck := strings.Contains(page, `id="call-retcode-check"`); hasCheck != (r.Check != "") || !strings.Contains(page, r.Check) {
-				t.Errorf("check shown=%v, want it shown exactly when the table has one (%q)", hasCheck, r.Check)
+			if hasCheck := strings.Contains(page, `id="call-retcode-check"`); hasCheck != (check != "") || !strings.Contains(page, check) {
+				t.Errorf("check shown=%v, want it shown exactly when the table has one (%q)", hasCheck, check)
 			}
 		})
 	}
 }
 
 func TestCallPageSaysNothingMoreForASuccess(t *testing.T) {
-	page := renderCall(t, domain.Call{ID: 1, Operation: domain.OpHandshake, Outcome: domain.OutcomeSuccess, Retcode: "0"}, domain.RetcodeHint("0"))
+	page := renderCall(t, domain.Call{ID: 1, Operation: domain.OpHandshake, Outcome: domain.OutcomeSuccess, Retcode: "0"}, view.RetcodeCheck(english, "0"))
 	if strings.Contains(page, "call-retcode-action") || strings.Contains(page, "call-retcode-check") {
 		t.Error("a successful call shows what ccsub does or what to check")
 	}
 	// A register answered "0" without a serverId is unknown: say why.
 	page = renderCall(t, domain.Call{ID: 2, Operation: domain.OpRegister, Outcome: domain.OutcomeUnknown, Retcode: "0"}, "")
-	if !strings.Contains(page, domain.RetcodeAction("0")) {
+	if !strings.Contains(page, view.RetcodeAction(english, "0")) {
 		t.Error("an unknown call answered 0 does not say what ccsub does with it")
 	}
 }

@@ -136,11 +136,15 @@ func formatted(body string) string {
 
 // RetcodeAction is what ccsub does with the call's retcode, from the
 // retcode table; "" for a call that simply succeeded or has no retcode.
-func (p CallProps) RetcodeAction() string {
+func (p CallProps) RetcodeAction(ctx context.Context) string {
 	if p.Call.Outcome == domain.OutcomeSuccess {
 		return ""
 	}
-	return view.RetcodeAction(p.Call.Retcode)
+	return view.RetcodeAction(ctx, p.Call.Retcode)
 }
 
 func gatewayValue(g domain.Gateway) string { return strconv.FormatInt(g.ID, 10) }
+
+// OpLabel names an operation in the language of ctx, for other pages that
+// describe a call (the retcode page's message).
+func OpLabel(ctx context.Context, op domain.Operation) string { return opLabel(ctx, op) }

@@ -5,12 +5,17 @@
 package jsonview
 
 import (
+	"context"
 	"encoding/hex"
 	"time"
 
 	"ccsub/internal/domain"
 	"ccsub/web/view"
 )
+
+// english is the context of the JSON shapes: machine clients always read
+// English words, whatever language a viewer chose.
+var english = context.Background()
 
 const (
 	secretSet  = "set"
@@ -136,7 +141,7 @@ func CallOf(c domain.Call) Call {
 		Error: c.Error, RefusedByCcsub: c.RefusedByCcsub, NotSentReason: c.NotSentReason(), Attempts: c.Attempts,
 		SubscriptionID: c.SubscriptionID}
 	if c.Retcode != "" {
-		v.RetcodeMeaning, v.RetcodeAction, v.RetcodeCheck = view.Meaning(c.Retcode), view.RetcodeAction(c.Retcode), view.RetcodeCheck(c.Retcode)
+		v.RetcodeMeaning, v.RetcodeAction, v.RetcodeCheck = view.Meaning(english, c.Retcode), view.RetcodeAction(english, c.Retcode), view.RetcodeCheck(english, c.Retcode)
 	}
 	return v
 }

@@ -12,6 +12,7 @@ import (
 	"ccsub/internal/domain"
 	"ccsub/internal/i18n"
 	"ccsub/web/layout"
+	"ccsub/web/view"
 )
 
 // PageProps is the retention page's model.
@@ -66,7 +67,7 @@ func (p PageProps) Keep(ctx context.Context, k domain.RetentionKind) string {
 	if d%(24*time.Hour) == 0 {
 		return i18n.Tf(ctx, "retention.keep.days", i18n.D{"Days": strconv.FormatInt(int64(d/(24*time.Hour)), 10)})
 	}
-	return domain.FormatKeep(d)
+	return view.Span(ctx, d)
 }
 
 // Kept says what the kind keeps whatever its age.
@@ -129,14 +130,8 @@ func Deleted(ctx context.Context, r domain.RetentionRun, k domain.RetentionKind)
 	return i18n.Number(ctx, n)
 }
 
-// Took is how long a run took, or has taken so far.
-func Took(r domain.RetentionRun) string {
-	d := r.Duration()
-	if d < time.Second {
-		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
-	}
-	return d.Round(100 * time.Millisecond).String()
-}
+// Took is how long a run took, or has taken so far, in the language of ctx.
+func Took(ctx context.Context, r domain.RetentionRun) string { return view.Span(ctx, r.Duration()) }
 
 // Trigger says what started a run.
 func Trigger(ctx context.Context, r domain.RetentionRun) string {

@@ -90,7 +90,6 @@ func subPath(id int64) string                { return "/subscriptions/" + strcon
 func subAction(id int64, a string) string    { return subPath(id) + "/" + a }
 func historyPath(serverID string) string     { return "/history?serverId=" + urlQueryEscape(serverID) }
 func count(n int64) string                   { return strconv.FormatInt(n, 10) }
-func intervalText(d time.Duration) string    { return d.String() }
 func optTime(t *time.Time) (time.Time, bool) { return deref(t) }
 
 func deref(t *time.Time) (time.Time, bool) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"ccsub/internal/domain"
@@ -83,7 +84,7 @@ func StateLabel(ctx context.Context, s domain.SubState) string {
 	return string(s)
 }
 
-// Retcode shows a retcode with its meaning.
+// Retcode shows a retcode, or a dash for none.
 func Retcode(code string) string {
 	if code == "" {
 		return "—"
@@ -91,33 +92,50 @@ func Retcode(code string) string {
 	return code
 }
 
-// Meaning returns the contract's meaning of a retcode, from the one
-// retcode table (domain.Retcodes).
-func Meaning(code string) string {
+// Meaning returns the contract's meaning of a retcode in the language of
+// ctx, from the one retcode table (domain.Retcodes); a code outside the
+// contract says so. The JSON API and the CSV export pass a context without
+// a language and get English.
+func Meaning(ctx context.Context, code string) string {
 	if code == "" {
 		return ""
 	}
-	if m := domain.RetcodeMeaning(code); m != "" {
-		return m
-	}
-	return "not in the contract's list"
+	return i18n.T(ctx, domain.ExplainRetcode(code).Meaning)
 }
 
 // RetcodeAction returns what ccsub does with a retcode, from the retcode
 // table; a code outside the contract is recorded as rejected.
-func RetcodeAction(code string) string {
+func RetcodeAction(ctx context.Context, code string) string {
 	if code == "" {
 		return ""
 	}
-	if a := domain.RetcodeAction(code); a != "" {
-		return a
-	}
-	return "Recorded as rejected: the platform did not act. The code is not in the contract; the gateway's message says why."
+	return i18n.T(ctx, domain.ExplainRetcode(code).Action)
 }
 
-// RetcodeCheck returns what an administrator should check for a retcode,
-// from the retcode table, or "" when there is nothing to check.
-func RetcodeCheck(code string) string { return domain.RetcodeHint(code) }
+// RetcodeCheck returns what an administrator should check for a retcode
+// of the table, or "" when there is nothing to check or the code is not in
+// the contract (its page gives general advice).
+func RetcodeCheck(ctx context.Context, code string) string {
+	r, ok := domain.LookupRetcode(code)
+	if !ok || r.Check == "" {
+		return ""
+	}
+	return i18n.T(ctx, r.Check)
+}
+
+// RetcodePath is the page that explains a retcode, or "" for a code that
+// has none (empty or not shaped like a retcode). call, when not 0, is the
+// call the page is opened from: its message then names the call.
+func RetcodePath(code string, call int64) string {
+	if !domain.WellFormedRetcode(code) {
+		return ""
+	}
+	p := "/retcodes/" + code
+	if call != 0 {
+		p += "?call=" + strconv.FormatInt(call, 10)
+	}
+	return p
+}
 
 // OrDash shows "—" for empty values.
 func OrDash(s string) string {
@@ -169,4 +187,103 @@ func Thousands(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// Span writes a length of time for people in the language of ctx: "5
+// minutes", "1 hour 30 minutes", "1.5 seconds", "250 ms" ("5 分钟"…),
+// never Go's "5m0s".
+func Span(ctx context.Context, d time.Duration) string {
+	switch {
+	case d < 0:
+		d = -d
+	case d == 0:
+		return i18n.Tf(ctx, "view.span.seconds", i18n.D{"Count": 0})
+	}
+	if d < time.Second {
+		return i18n.Tf(ctx, "view.span.milliseconds", i18n.D{"Count": d.Milliseconds()})
+	}
+	if d < time.Minute && d%time.Second != 0 {
+		s := strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', -1, 64)
+		return i18n.Tf(ctx, "view.span.seconds", i18n.D{"Count": s})
+	}
+	d = d.Round(time.Second)
+	var parts []string
+	h, m, s := int64(d/time.Hour), int64(d%time.Hour/time.Minute), int64(d%time.Minute/time.Second)
+	if h > 0 {
+		parts = append(parts, i18n.Tf(ctx, "view.span.hours", i18n.D{"Count": h}))
+	}
+	if m > 0 {
+		parts = append(parts, i18n.Tf(ctx, "view.span.minutes", i18n.D{"Count": m}))
+	}
+	if s > 0 {
+		parts = append(parts, i18n.Tf(ctx, "view.span.seconds", i18n.D{"Count": s}))
+	}
+	return strings.Join(parts, " ")
+}
+
+// StateReason says why a subscription is in its state, in the language of
+// ctx; a reason no known form wrote is shown as stored.
+func StateReason(ctx context.Context, s string) string { return phrase(ctx, s, domain.StateReasons) }
+
+// PushRefusal says why the receiver refused a push, in the language of ctx.
+func PushRefusal(ctx context.Context, s string) string { return phrase(ctx, s, domain.PushRefusals) }
+
+// NotSentReason says why ccsub did not send a call, in the language of ctx.
+func NotSentReason(ctx context.Context, c domain.Call) string {
+	return phrase(ctx, c.NotSentReason(), domain.NotSentReasons)
+}
+
+// phrase reads s back into the phrase that wrote it (domain.ReadPhrase)
+// and says it in the language of ctx; its arguments are said too where
+// they are words of ccsub's own (an outcome, a retcode's meaning, a length
+// of time, a reason inside a reason).
+func phrase(ctx context.Context, s string, phrases []domain.Phrase) string {
+	p, args, ok := domain.ReadPhrase(s, phrases)
+	if !ok || i18n.Lang(ctx) == i18n.English && len(args) == 0 {
+		return s
+	}
+	data := i18n.D{}
+	for name, v := range args {
+		data[name] = phraseArg(ctx, name, v, args, phrases)
+	}
+	return i18n.Tf(ctx, p.Key, data)
+}
+
+func phraseArg(ctx context.Context, name, v string, args map[string]string, phrases []domain.Phrase) string {
+	switch name {
+	case "Outcome":
+		return OutcomeLabelIn(ctx, domain.Outcome(v))
+	case "Meaning":
+		if _, known := domain.LookupRetcode(args["Retcode"]); known {
+			return Meaning(ctx, args["Retcode"])
+		}
+	case "Limit":
+		if d, err := time.ParseDuration(v); err == nil {
+			return Span(ctx, d)
+		}
+	case "Reason", "Cause":
+		return phrase(ctx, v, phrases)
+	case "Message":
+		if v == domain.NoGatewayMessage {
+			return i18n.T(ctx, "phrase.no_message")
+		}
+	}
+	return v
+}
+
+// ReasonRetcode is the retcode a stored state reason names (a handshake's
+// answer, also inside a lapse, or the answer that closed a subscription),
+// or "" when it names none: the subscription page links it to its page.
+func ReasonRetcode(s string) string {
+	_, args, ok := domain.ReadPhrase(s, domain.StateReasons)
+	for ok {
+		if code := args["Retcode"]; code != "" {
+			return code
+		}
+		if args["Reason"] == "" {
+			return ""
+		}
+		_, args, ok = domain.ReadPhrase(args["Reason"], domain.StateReasons)
+	}
+	return ""
 }
