@@ -86,7 +86,7 @@ func TestARetcodeMessageIsCopiedWithTheKeyboard(t *testing.T) {
 			if w == 1280 && path == "/retcodes" {
 				screenshot(t, ctx, "retcodes-list")
 			}
-			if msg := eval(sideways); msg != "" {
+			if msg := eval(browsertest.Sideways); msg != "" {
 				t.Errorf("%d px, %s: %s", w, path, msg)
 			}
 		}
