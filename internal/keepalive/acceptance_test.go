@@ -141,12 +141,16 @@ func checkGaps(t *testing.T, sub domain.Subscription, registered time.Time, hs [
 }
 
 // checkTakeover: after the kill every subscription is handshaken again
-// within one interval, plus a quarter for the engine's polling and a
-// loaded machine: those the dead engine had leased once the lease runs
-// out (0.8 interval), the others when due.
+// within one interval, plus a half for the engine's polling and a loaded
+// machine (the simulator's clock runs 60 times faster than the machine's,
+// so 5 ms of a busy scheduler are 0.3 s of it; a quarter was missed by
+// 5 ms while a browser suite ran beside this package): those the dead
+// engine had leased once the lease runs out (0.8 interval), the others
+// when due. What matters, no gap reaching the gateway's limit of five
+// intervals, is checkGaps'.
 func checkTakeover(t *testing.T, sub domain.Subscription, hs []gatewaysim.Request, killedAt time.Time, held bool) {
 	t.Helper()
-	within := simDur(interval) * 5 / 4
+	within := simDur(interval) * 3 / 2
 	for _, r := range hs {
 		if r.Time.After(killedAt) {
 			if took := r.Time.Sub(killedAt); took > within {

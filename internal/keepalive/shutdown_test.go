@@ -21,7 +21,9 @@ func TestSIGTERMFinishesOrReleasesEveryClaim(t *testing.T) {
 		takenOver bool
 	}{
 		{"a handshake that answers within the grace period is finished and recorded",
-			gatewaysim.Fault{Op: "handshake", Delay: 200 * time.Millisecond}, "5s", "", 1, false},
+			// A call timeout far over the delay: under load a 400 ms one could
+			// time the delayed handshake out, which is not what this case is about.
+			gatewaysim.Fault{Op: "handshake", Delay: 200 * time.Millisecond}, "5s", "5s", 1, false},
 		{"a handshake stuck past the grace period is abandoned, not counted as a failure, and another engine takes it",
 			// The call timeout outlasts the grace period, so it is the stop that
 			// ends the handshake, not a timeout (which would be a failure).
