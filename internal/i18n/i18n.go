@@ -21,6 +21,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -180,15 +182,43 @@ func T(ctx context.Context, id string) string {
 // missing everywhere shows its id (the catalog tests make sure neither
 // ships).
 func Tf(ctx context.Context, id string, data D) string {
+	st := from(ctx)
+	n, countOnly := data["Count"].(int)
+	countOnly = countOnly && len(data) == 1
+	if countOnly {
+		if msg, ok := counted.Load(countKey{st.lang, id, n}); ok {
+			return msg.(string)
+		}
+	}
 	lc := &goi18n.LocalizeConfig{MessageID: id, TemplateData: data}
 	if n, ok := data["Count"]; ok {
 		lc.PluralCount = n
 	}
-	msg, err := from(ctx).loc.Localize(lc)
+	msg, err := st.loc.Localize(lc)
 	if msg == "" && err != nil {
 		return id
 	}
+	if countOnly && counted.size.Add(1) <= maxCounted {
+		counted.Store(countKey{st.lang, id, n}, msg)
+	}
 	return msg
+}
+
+// counted keeps the messages whose only data is a Count ("3 minutes ago",
+// "12 calls"): a list page asks for one per row, and Localize matches
+// languages and runs a template every time (a tenth of the history page).
+// Counts are small numbers in practice; the cache stops growing at
+// maxCounted entries whatever comes.
+var counted struct {
+	sync.Map // countKey -> string
+	size     atomic.Int64
+}
+
+const maxCounted = 10000
+
+type countKey struct {
+	lang, id string
+	n        int
 }
 
 // InEnglish is the message id in English whatever the viewer's language:
