@@ -56,9 +56,14 @@ func (s *Store) ListSubscriptions(ctx context.Context, f domain.SubscriptionFilt
 //   - walk: the newest textCap(limit) rows after the cursor (with the
 //     other filters, through their ordered index) are tested for the term.
 //     A page found among them is the page: the rows past the window are
-//     further from the cursor. First when the planner expects walking to a
-//     page to test fewer rows than there are matches: with R rows to walk
-//     and M matches, (limit+1)·R/M < M.
+//     further from the cursor. First when the planner expects the window
+//     to hold a page: with R rows to walk and M matches, (limit+1)·R/M <
+//     textCap. (It was "< M", walking only when that tests fewer rows than
+//     there are matches; but reading the matches costs the trigram index's
+//     whole posting for the term, whatever the other filters: at 100,000
+//     subscriptions a term in 4,444 of them, 1,345 with the state and
+//     gateway asked for, took 22 ms that way against 3 ms for the walk. A
+//     walk that comes short costs a window, about 2 ms.)
 //   - matches: at most textCap+1 matches are read through the indexes
 //     (bitmap scans only) and sorted. When there are no more than textCap,
 //     that is the page.
@@ -92,7 +97,7 @@ func (s *Store) listSubscriptions(ctx context.Context, f domain.SubscriptionFilt
 		if err != nil {
 			return err
 		}
-		if float64(limit+1)*rows < matches*matches {
+		if float64(limit+1)*rows < float64(textCap(limit))*matches {
 			if err := tx.planWith(ctx, "enable_seqscan = off", "enable_bitmapscan = off"); err != nil {
 				return err
 			}
