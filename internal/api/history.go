@@ -16,7 +16,7 @@ import (
 // pages' names and rules, plus a limit; "next" and "prev" are the URLs of
 // the older and newer pages (keyset cursors, filters kept).
 
-var callParams = []string{"retcode", "outcome", "operation", "serverId", "callback", "message", "from", "to", "since", "before", "after",
+var callParams = []string{"retcode", "outcome", "operation", "gateway", "serverId", "callback", "message", "from", "to", "since", "before", "after",
 	"limit"}
 
 // ListCalls is GET /api/v1/calls.
