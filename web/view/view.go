@@ -225,6 +225,22 @@ func Span(ctx context.Context, d time.Duration) string {
 // ctx; a reason no known form wrote is shown as stored.
 func StateReason(ctx context.Context, s string) string { return phrase(ctx, s, domain.StateReasons) }
 
+// CallMessage is a call's message as the console shows it: the gateway's
+// own words as sent, but a state change's message, which ccsub writes as
+// "<from> → <to>: <reason>", in the language of ctx (its states and its
+// reason, as on the subscription's page).
+func CallMessage(ctx context.Context, c domain.Call) string {
+	if c.Operation != domain.OpStateChange {
+		return c.Message
+	}
+	states, reason, ok := strings.Cut(c.Message, ": ")
+	from, to, ok2 := strings.Cut(states, " → ")
+	if !ok || !ok2 || !domain.SubState(from).Valid() || !domain.SubState(to).Valid() {
+		return c.Message
+	}
+	return StateLabel(ctx, domain.SubState(from)) + " → " + StateLabel(ctx, domain.SubState(to)) + ": " + StateReason(ctx, reason)
+}
+
 // PushRefusal says why the receiver refused a push, in the language of ctx.
 func PushRefusal(ctx context.Context, s string) string { return phrase(ctx, s, domain.PushRefusals) }
 
