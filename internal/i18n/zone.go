@@ -116,3 +116,16 @@ func ZoneLabel(ctx context.Context) string {
 	}
 	return z.Name() + " (" + Offset(time.Now().In(z.Loc)) + ")"
 }
+
+// ForRender returns ctx with its language and its viewer's zone, as they
+// are now, at the top of its chain. A page asks for them hundreds of times
+// (every label, every time of a list), and each ask walks the context's
+// chain down to the middleware that put them there, past every layer the
+// request and templ's components added since: placed on top, they are
+// found at once. Call it when the page's data is read, just before it is
+// rendered.
+func ForRender(ctx context.Context) context.Context {
+	z := ZoneOf(ctx)
+	ctx = context.WithValue(ctx, ctxKey{}, from(ctx))
+	return context.WithValue(ctx, zoneKey{}, func() Zone { return z })
+}

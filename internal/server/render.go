@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 
 	"ccsub/internal/domain"
 	"ccsub/internal/httpkit"
@@ -19,8 +20,9 @@ import (
 // render writes a page only after it rendered completely, so a template
 // error never leaves half a page behind a 200.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
-	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := c.Render(i18n.ForRender(r.Context()), buf); err != nil {
 		return err
 	}
 	s.keepZoneHint(w, r)
@@ -28,6 +30,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 	return nil
+}
+
+// pageBuffers hold rendered pages between requests: a list page is 50–90
+// KiB, which a new buffer reached by doubling and copying seven times.
+var pageBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 96<<10)) }}
+
+// putPageBuffer keeps a buffer for the next page unless a rare huge page
+// made it large: the pool should not pin megabytes.
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		b.Reset()
+		pageBuffers.Put(b)
+	}
 }
 
 // Fail answers an error with a friendly page and the status httpkit's
