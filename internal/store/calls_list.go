@@ -68,7 +68,7 @@ const (
 )
 
 // A serverId prefix with at most prefixSortFew calls has their keys read
-// and sorted (fewer than a millisecond); a longer-than-a-day prefix with
+// and sorted (fewer than a millisecond); a prefix of a day or longer with
 // more walks the day's index. A shorter prefix (a month: 800,000 calls at
 // 10 million) with up to serverIDPrefixFew calls, and at most a tenth of the
 // table, is read and sorted too (22,700–32,800 calls take 13–20 ms; the
@@ -219,7 +219,7 @@ func buildCallQuery(f domain.CallFilter, p domain.PageRequest, terms []textTerm,
 func dayPrefixFilters(f domain.CallFilter) []filter {
 	prefix := f.ServerID
 	f.ServerID = ""
-	filters := append(callFilters(f), filter{true, "left(server_id, 8) = @server_id_day AND server_id <> ''", "server_id_day",
+	filters := append(callFilters(f), filter{true, fmt.Sprintf("left(server_id, %d) = @server_id_day AND server_id <> ''", dayPrefixLen), "server_id_day",
 		firstRunes(prefix, dayPrefixLen)})
 	if n := utf8.RuneCountInString(prefix); n > dayPrefixLen {
 		filters = append(filters, filter{true, fmt.Sprintf("left(server_id, %d) = @server_id_start", n), "server_id_start", prefix})
