@@ -67,8 +67,8 @@ func (d doors) routes() []Route {
 	const (
 		Public, Reader, Operator = httpkit.Public, httpkit.Reader, httpkit.Operator
 		Admin, Auditing          = httpkit.Admin, httpkit.Auditing
-		// OneTrip: a read-only list page whose session lookup goes to the
-		// database with its list query, in one round trip (issue 10).
+		// OneTrip: a read-only page whose session lookup goes to the
+		// database with its reads, in one round trip (issue 10).
 		OneTrip = httpkit.OneTrip
 	)
 	return []Route{
@@ -90,10 +90,10 @@ func (d doors) routes() []Route {
 		{"GET /{$}", Reader, h(p.Dashboard)},
 
 		// Subscriptions.
-		{"GET /subscriptions", Reader, h(p.ListSubscriptions)},
+		{"GET /subscriptions", Reader | OneTrip, h(p.ListSubscriptions)},
 		{"GET /subscriptions/new", Operator, h(p.NewSubscription)},
 		{"POST /subscriptions", Operator, h(p.RegisterSubscription)},
-		{"GET /subscriptions/{id}", Reader, h(p.SubscriptionPage)},
+		{"GET /subscriptions/{id}", Reader | OneTrip, h(p.SubscriptionPage)},
 		{"POST /subscriptions/{id}/modify", Operator, h(p.ModifySubscription)},
 		{"GET /subscriptions/{id}/cancel", Operator, h(p.CancelPage)},
 		{"POST /subscriptions/{id}/cancel", Operator, h(p.CancelSubscription)},
@@ -104,7 +104,7 @@ func (d doors) routes() []Route {
 
 		// History.
 		{"GET /history", Reader | OneTrip, h(p.History)},
-		{"GET /calls/{id}", Reader, h(p.CallPage)},
+		{"GET /calls/{id}", Reader | OneTrip, h(p.CallPage)},
 
 		// Retcodes: every code of the one table, and a page per code.
 		{"GET /retcodes", Reader, h(p.Retcodes)},

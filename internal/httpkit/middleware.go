@@ -173,9 +173,9 @@ const (
 	Admin                  // admin only
 	Auditing               // admin or auditor: the audit trail (operators may not read it)
 
-	// OneTrip, added to a level (Reader|OneTrip), marks a read-only list
-	// page whose session lookup goes to the database in one batch with its
-	// list query (store.SessionLookup): Guard lets the handler read, then
+	// OneTrip, added to a level (Reader|OneTrip), marks a read-only page
+	// whose session lookup goes to the database in one batch with the
+	// page's reads (store.Reads): Guard lets the handler read, then
 	// decides before the first byte is written and discards the answer of
 	// a request it refuses. Only for GET handlers that change nothing.
 	OneTrip Access = 1 << 8

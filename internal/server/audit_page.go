@@ -65,16 +65,35 @@ func (s *Server) AuditVerify(w http.ResponseWriter, r *http.Request) error {
 // not rendered) for a viewer whose role may not read the audit trail.
 func (s *Server) recentAudit(r *http.Request, targetType string, id int64) (auditlog.Recent, error) {
 	u, _ := currentUser(r)
-	if u.Role != domain.RoleAdmin && u.Role != domain.RoleAuditor {
+	if !mayReadAudit(u) {
 		return auditlog.Recent{}, nil
 	}
-	f := domain.AuditFilter{TargetType: targetType, TargetID: idString(id)}
-	res, err := s.store.ListAudit(r.Context(), f, domain.PageRequest{Limit: recentAuditLimit})
+	res, err := s.store.ListAudit(r.Context(), recentAuditFilter(targetType, id), domain.PageRequest{Limit: recentAuditLimit})
 	if err != nil {
 		return auditlog.Recent{}, err
 	}
+	return recentAuditFor(u, targetType, id, res), nil
+}
+
+// recentAuditFilter selects the audit entries about one record.
+func recentAuditFilter(targetType string, id int64) domain.AuditFilter {
+	return domain.AuditFilter{TargetType: targetType, TargetID: idString(id)}
+}
+
+// recentAuditFor is the box of recent entries read as res, for a viewer u
+// who may see it (admins and auditors; empty for the others).
+func recentAuditFor(u domain.User, targetType string, id int64, res domain.AuditPage) auditlog.Recent {
+	if !mayReadAudit(u) {
+		return auditlog.Recent{}
+	}
 	more := "/audit" + form.EncodeQuery(url.Values{"target_type": {targetType}, "target_id": {idString(id)}})
-	return auditlog.Recent{Entries: res.Entries, MoreURL: more, Links: auditLinks(u)}, nil
+	return auditlog.Recent{Entries: res.Entries, MoreURL: more, Links: auditLinks(u)}
+}
+
+// mayReadAudit: the audit trail is for admins and auditors (the route
+// table's Auditing); operators see no audit entries anywhere.
+func mayReadAudit(u domain.User) bool {
+	return u.Role == domain.RoleAdmin || u.Role == domain.RoleAuditor
 }
 
 // auditLinks: gateway and user pages are for admins only, so only they

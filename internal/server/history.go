@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -31,7 +30,7 @@ func (s *Server) History(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	gws, err := s.gatewayChoices(r.Context())
+	gws, err := s.gatewayChoices(r.Context(), filter.GatewayID)
 	if err != nil {
 		return err
 	}
@@ -68,9 +67,23 @@ func (s *Server) History(w http.ResponseWriter, r *http.Request) error {
 
 // CallPage is GET /calls/{id}.
 func (s *Server) CallPage(w http.ResponseWriter, r *http.Request) error {
-	c, err := httpkit.Load(r, s.store.Call)
+	id, err := httpkit.PathID(r)
 	if err != nil {
 		return err
+	}
+	// The call, its subscription and the session's lookup: one round trip
+	// (Reader|OneTrip).
+	var c domain.Call
+	var sub domain.Subscription
+	var found, hasSub bool
+	rd := s.store.Reads(r.Context())
+	rd.Call(id, &c, &found)
+	rd.SubscriptionOfCall(id, &sub, &hasSub)
+	if err := rd.Send(r.Context()); err != nil {
+		return err
+	}
+	if !found {
+		return domain.ErrNotFound
 	}
 	wasPending := c.Outcome == domain.OutcomePending
 	c = s.subs.AsShown([]domain.Call{c})[0]
@@ -82,14 +95,8 @@ func (s *Server) CallPage(w http.ResponseWriter, r *http.Request) error {
 	if u, ok := httpkit.User(r); ok {
 		props.CanOperate = u.Role == domain.RoleAdmin || u.Role == domain.RoleOperator
 	}
-	if c.SubscriptionID != nil {
-		sub, err := s.store.Subscription(r.Context(), *c.SubscriptionID)
-		if err != nil && !errors.Is(err, domain.ErrNotFound) {
-			return err
-		}
-		if err == nil {
-			props.Subscription = &sub
-		}
+	if hasSub {
+		props.Subscription = &sub
 	}
 	return s.render(w, r, http.StatusOK, history.Call(props))
 }

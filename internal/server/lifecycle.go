@@ -11,22 +11,38 @@ import (
 	"ccsub/internal/httpkit"
 	"ccsub/internal/i18n"
 	"ccsub/internal/secret"
+	"ccsub/internal/store"
 	"ccsub/internal/subscribe"
 	"ccsub/web/subscriptions"
 )
 
-// SubscriptionPage is GET /subscriptions/{id}.
+// SubscriptionPage is GET /subscriptions/{id}. The subscription and all
+// the page shows beside it are read in one batch with the session's lookup
+// (Reader|OneTrip): one round trip.
 func (s *Server) SubscriptionPage(w http.ResponseWriter, r *http.Request) error {
-	sub, err := httpkit.Load(r, s.store.Subscription)
+	id, err := httpkit.PathID(r)
 	if err != nil {
 		return err
+	}
+	var sub domain.Subscription
+	var found bool
+	now := time.Now()
+	rd := s.store.Reads(r.Context())
+	rd.Subscription(id, &sub, &found)
+	var x subscriptionReads
+	x.queue(rd, id, now)
+	if err := rd.Send(r.Context()); err != nil {
+		return err
+	}
+	if !found {
+		return domain.ErrNotFound
 	}
 	m := form.Modify{ServiceCallBackURI: sub.CallbackURI, NLPFlag: sub.NLPFlag, FlowAccessCode: sub.FlowAccessCode,
 		UseReceiver: sub.ReceiverKey != "", ReceiverKey: sub.ReceiverKey, Errors: form.Errors{}}
 	if m.ReceiverKey == "" {
 		m.ReceiverKey = domain.NewReceiverKey()
 	}
-	return s.renderSubscription(w, r, http.StatusOK, sub, m, "")
+	return s.renderSubscriptionRead(w, r, http.StatusOK, sub, m, "", "", x)
 }
 
 func (s *Server) renderSubscription(w http.ResponseWriter, r *http.Request, status int, sub domain.Subscription, m form.Modify, replaceErr string) error {
@@ -36,12 +52,38 @@ func (s *Server) renderSubscription(w http.ResponseWriter, r *http.Request, stat
 // renderSubscriptionWith renders the subscription page with the errors of
 // whichever of its forms was refused.
 func (s *Server) renderSubscriptionWith(w http.ResponseWriter, r *http.Request, status int, sub domain.Subscription, m form.Modify, replaceErr, resolveErr string) error {
-	now := time.Now()
-	since := stripStart(now)
-	beats, err := s.store.Heartbeats(r.Context(), sub.ID, since)
-	if err != nil {
+	var x subscriptionReads
+	rd := s.store.Reads(r.Context())
+	x.queue(rd, sub.ID, time.Now())
+	if err := rd.Send(r.Context()); err != nil {
 		return err
 	}
+	return s.renderSubscriptionRead(w, r, status, sub, m, replaceErr, resolveErr, x)
+}
+
+// subscriptionReads is what a subscription's page shows beside it.
+type subscriptionReads struct {
+	now, since           time.Time
+	beats                []domain.HeartbeatBucket
+	unregister           domain.Call // the newest cancel, if hasUnregister
+	hasUnregister        bool
+	replaces, replacedBy *string
+	audit                domain.AuditPage
+}
+
+// queue adds the reads of subscription id's page to rd. The recent audit
+// entries are read for every viewer and shown only to those who may read
+// the audit trail (recentAuditFor): who asks is known once rd is sent.
+func (x *subscriptionReads) queue(rd *store.Reads, id int64, now time.Time) {
+	x.now, x.since = now, stripStart(now)
+	rd.Heartbeats(id, x.since, &x.beats)
+	rd.LatestCall(id, domain.OpUnregister, &x.unregister, &x.hasUnregister)
+	rd.ReplacementServerIDs(id, &x.replaces, &x.replacedBy)
+	rd.Audit(recentAuditFilter(domain.TargetSubscription, id), domain.PageRequest{Limit: recentAuditLimit}, &x.audit)
+}
+
+func (s *Server) renderSubscriptionRead(w http.ResponseWriter, r *http.Request, status int, sub domain.Subscription, m form.Modify,
+	replaceErr, resolveErr string, x subscriptionReads) error {
 	token, err := secret.GenerateToken()
 	if err != nil {
 		return err
@@ -56,37 +98,26 @@ func (s *Server) renderSubscriptionWith(w http.ResponseWriter, r *http.Request, 
 	if sub.ReceiverKey != "" {
 		p.ReceiverURL = domain.ReceiverURL(s.public, sub.ReceiverKey)
 	}
-	p.Strip, p.Gaps = heartbeatStrip(sub, beats, since, now)
-	if p.DroppedCallID, err = s.droppedCall(r, sub); err != nil {
-		return err
+	p.Strip, p.Gaps = heartbeatStrip(sub, x.beats, x.since, x.now)
+	if subscribe.DroppedBy(sub, x.unregister, x.hasUnregister) {
+		p.DroppedCallID = x.unregister.ID
 	}
-	p.ReplacesServer = s.serverIDOf(r, sub.ReplacesID)
-	p.ReplacedServer = s.serverIDOf(r, sub.ReplacedByID)
-	if p.History, err = s.recentAudit(r, domain.TargetSubscription, sub.ID); err != nil {
-		return err
-	}
+	p.ReplacesServer = serverIDOf(sub.ReplacesID, x.replaces)
+	p.ReplacedServer = serverIDOf(sub.ReplacedByID, x.replacedBy)
+	p.History = recentAuditFor(u, domain.TargetSubscription, sub.ID, x.audit)
 	return s.render(w, r, status, subscriptions.Detail(p))
 }
 
-// droppedCall is the unregister call answered 107-031 that lets sub be
-// closed in ccsub only, or 0; the rule is the action's.
-func (s *Server) droppedCall(r *http.Request, sub domain.Subscription) (int64, error) {
-	call, err := s.subs.Dropped(r.Context(), sub)
-	if errors.Is(err, subscribe.ErrNotDropped) {
-		return 0, nil
-	}
-	return call.ID, err
-}
-
-func (s *Server) serverIDOf(r *http.Request, id *int64) string {
-	if id == nil {
+// serverIDOf names the subscription id by its serverId, read as serverID
+// (nil when it was not found: then by its number).
+func serverIDOf(id *int64, serverID *string) string {
+	switch {
+	case id == nil:
 		return ""
-	}
-	sub, err := s.store.Subscription(r.Context(), *id)
-	if err != nil {
+	case serverID == nil:
 		return fmt.Sprintf("#%d", *id)
 	}
-	return sub.ServerID
+	return *serverID
 }
 
 // stripStart is where the heartbeat strip begins: the start of the hour 23

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -53,9 +54,10 @@ func (c *sentCounter) take() []string {
 	return out
 }
 
-// TestAListPageIsOneRoundTrip: the history, the audit trail and the inbox
-// send their session lookup and their list query as one batch, and nothing
-// else, whatever the page (issue 10 §5).
+// TestAListPageIsOneRoundTrip: the history, the audit trail, the inbox and
+// the subscriptions list send their session lookup and their list query as
+// one batch, and nothing else, whatever the page; so do a subscription's
+// page and a call's, with everything they show (issue 10 §5).
 func TestAListPageIsOneRoundTrip(t *testing.T) {
 	counter := &sentCounter{}
 	cfg, err := pgxpool.ParseConfig(dbtest.URL(t))
@@ -71,11 +73,14 @@ func TestAListPageIsOneRoundTrip(t *testing.T) {
 	t.Cleanup(pool.Close)
 	e := newEnvOn(t, pool)
 	admin, adminName := e.User(domain.RoleAdmin)
-	e.Registered(admin, nil) // a call, a subscription and audit entries to list
+	sub := e.Registered(admin, nil) // a call, a subscription and audit entries to list
+	subPage, callPage := fmt.Sprintf("/subscriptions/%d", sub.ID), fmt.Sprintf("/calls/%d", sub.RegisterCallID)
 
 	for _, path := range []string{"/history", "/history?outcome=success", "/history?before=1700000000000000.5",
 		"/history?callback=crm", "/audit", "/audit?action=login", "/inbox", "/inbox/rows?after=1.1",
-		"/history?from=2026-01-01&to=2026-12-31", "/audit?since=2026-01-01T09:30", "/inbox?from=2026-01-01"} {
+		"/history?from=2026-01-01&to=2026-12-31", "/audit?since=2026-01-01T09:30", "/inbox?from=2026-01-01",
+		"/subscriptions", "/subscriptions?state=active,lapsed", fmt.Sprintf("/subscriptions?gateway=%d", sub.GatewayID),
+		subPage, callPage} {
 		e.Page(admin, path, http.StatusOK) // warm: pgx learns each statement's description once per connection
 		counter.take()
 		e.Page(admin, path, http.StatusOK)
@@ -139,6 +144,15 @@ func TestAOneTripPageShowsNothingToWhomItRefuses(t *testing.T) {
 			strings.Contains(body, marker) {
 			t.Fatalf("revoked session on /audit: status %d, location %q, rows shown: %v",
 				res.StatusCode, res.Header.Get("Location"), strings.Contains(body, marker))
+		}
+	})
+	t.Run("a revoked session is sent to sign in, not told what does not exist", func(t *testing.T) {
+		c, name := e.User(domain.RoleAuditor)
+		e.Exec(t, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)`, name)
+		for _, path := range []string{"/subscriptions/999999999", "/calls/999999999"} {
+			if res := e.Get(c, path); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
+				t.Errorf("revoked session on %s: status %d, location %q", path, res.StatusCode, res.Header.Get("Location"))
+			}
 		}
 	})
 	t.Run("a disabled user is sent to sign in", func(t *testing.T) {

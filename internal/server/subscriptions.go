@@ -31,12 +31,11 @@ func (s *Server) ListSubscriptions(w http.ResponseWriter, r *http.Request) error
 	if perr != "" {
 		errs["page"] = perr
 	}
-	gws, err := s.store.ListGateways(ctx)
+	gws, err := s.gatewayChoices(ctx, filter.GatewayID)
 	if err != nil {
 		return err
 	}
-	props := subscriptions.ListProps{Shell: s.page(w, r, i18n.T(ctx, "subscriptions.title"), "subscriptions"), Filters: fv, Errors: errs,
-		CountsOf: i18n.T(ctx, "subscriptions.list.all_gateways")}
+	props := subscriptions.ListProps{Filters: fv, Errors: errs, CountsOf: i18n.T(ctx, "subscriptions.list.all_gateways")}
 	found := false
 	for _, g := range gws {
 		props.Gateways = append(props.Gateways, subscriptions.GatewayOption{ID: g.ID, Name: g.Name, URL: g.BaseURL})
@@ -51,18 +50,29 @@ func (s *Server) ListSubscriptions(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if len(errs) > 0 {
+		props.Shell = s.page(w, r, i18n.T(ctx, "subscriptions.title"), "subscriptions")
 		if msg, ok := errs["page"]; ok {
 			props.Shell.Flash = flashError(msg)
 		}
 		return s.render(w, r, http.StatusBadRequest, subscriptions.List(props))
 	}
-	if props.Counts, err = s.store.CountSubscriptions(ctx, filter.GatewayID); err != nil {
+	// The counts, the session's lookup and, without a search, the page go
+	// as one batch (Reader|OneTrip); a search takes its own steps after.
+	var res domain.SubscriptionPage
+	rd := s.store.Reads(ctx)
+	rd.SubscriptionCounts(filter.GatewayID, &props.Counts)
+	if filter.Text == "" {
+		rd.Subscriptions(filter, page, &res)
+	}
+	if err := rd.Send(ctx); err != nil {
 		return err
 	}
-	res, err := s.store.ListSubscriptions(ctx, filter, page)
-	if err != nil {
-		return err
+	if filter.Text != "" {
+		if res, err = s.store.ListSubscriptions(ctx, filter, page); err != nil {
+			return err
+		}
 	}
+	props.Shell = s.page(w, r, i18n.T(ctx, "subscriptions.title"), "subscriptions")
 	props.Subscriptions = res.Subscriptions
 	props.Pages = pages("/subscriptions", fv.Values(), page, res.Older, res.Newer)
 	return s.render(w, r, http.StatusOK, subscriptions.List(props))

@@ -22,7 +22,7 @@ const UnreadableDiff = "(unreadable diff)"
 // extra row says whether more exist, and nothing is counted.
 func (s *Store) ListAudit(ctx context.Context, f domain.AuditFilter, p domain.PageRequest) (domain.AuditPage, error) {
 	entries, older, newer, err := listPage(ctx, s, "ListAudit", buildAuditQuery(f, p),
-		func(r auditRow) domain.Cursor { return domain.Cursor{At: r.At, ID: r.ID} }, auditRow.domain)
+		auditRow.cursor, auditRow.domain)
 	return domain.AuditPage{Entries: entries, Older: older, Newer: newer}, err
 }
 
@@ -44,6 +44,8 @@ type auditRow struct {
 }
 
 const auditColumns = "id, at, actor, source_addr, user_agent, action, target_type, target_id, target_name, outcome, diff, prev_hash, hash"
+
+func (r auditRow) cursor() domain.Cursor { return domain.Cursor{At: r.At, ID: r.ID} }
 
 func (r auditRow) domain() domain.AuditEntry {
 	return domain.AuditEntry{

@@ -280,7 +280,7 @@ func (s *Store) LinkCallSubscription(ctx context.Context, callID, subscriptionID
 
 // Call finds a call by id.
 func (s *Store) Call(ctx context.Context, id int64) (domain.Call, error) {
-	rows, _ := s.db.Query(ctx, `SELECT `+callColumns+` FROM calls WHERE id = $1`, id)
+	rows, _ := s.db.Query(ctx, callByIDSQL, id)
 	r, err := collectOne[callRow](rows)
 	if err != nil {
 		return domain.Call{}, fmt.Errorf("store.Call %d: %w", id, translate(err))
@@ -293,16 +293,20 @@ func (s *Store) Call(ctx context.Context, id int64) (domain.Call, error) {
 // looked at (every call about a registered subscription does), so the
 // search walks the serverId index instead of the whole operation.
 func (s *Store) LatestCall(ctx context.Context, subscriptionID int64, op domain.Operation) (domain.Call, error) {
-	rows, _ := s.db.Query(ctx, `SELECT `+callColumns+` FROM calls
-		WHERE server_id = (SELECT server_id FROM subscriptions WHERE id = $1) AND server_id <> ''
-			AND subscription_id = $1 AND operation = $2
-		ORDER BY started_at DESC, id DESC LIMIT 1`, subscriptionID, string(op))
+	rows, _ := s.db.Query(ctx, latestCallSQL, subscriptionID, string(op))
 	r, err := collectOne[callRow](rows)
 	if err != nil {
 		return domain.Call{}, fmt.Errorf("store.LatestCall %s of subscription %d: %w", op, subscriptionID, translate(err))
 	}
 	return r.domain(), nil
 }
+
+const callByIDSQL = `SELECT ` + callColumns + ` FROM calls WHERE id = $1`
+
+const latestCallSQL = `SELECT ` + callColumns + ` FROM calls
+	WHERE server_id = (SELECT server_id FROM subscriptions WHERE id = $1) AND server_id <> ''
+		AND subscription_id = $1 AND operation = $2
+	ORDER BY started_at DESC, id DESC LIMIT 1`
 
 // ExpirePending marks calls still pending that started before the cut-off
 // as unknown with error = reason, where %s stands for the time the call

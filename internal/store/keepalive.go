@@ -219,17 +219,23 @@ func failureArgs(f HandshakeFailure) pgx.NamedArgs {
 // after since, oldest first. Buckets without any handshake are absent: the
 // page shows them as gaps.
 func (s *Store) Heartbeats(ctx context.Context, subscriptionID int64, since time.Time) ([]domain.HeartbeatBucket, error) {
-	rows, _ := s.db.Query(ctx, `SELECT bucket, ok, failed FROM heartbeats
-		WHERE subscription_id = $1 AND bucket >= $2 ORDER BY bucket`, subscriptionID, since)
-	buckets, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.HeartbeatBucket, error) {
-		var b domain.HeartbeatBucket
-		err := row.Scan(&b.Start, &b.OK, &b.Failed)
-		return b, err
-	})
+	rows, _ := s.db.Query(ctx, heartbeatsSQL, subscriptionID, since)
+	buckets, err := scanHeartbeats(rows)
 	if err != nil {
 		return nil, fmt.Errorf("store.Heartbeats %d: %w", subscriptionID, err)
 	}
 	return buckets, nil
+}
+
+const heartbeatsSQL = `SELECT bucket, ok, failed FROM heartbeats
+	WHERE subscription_id = $1 AND bucket >= $2 ORDER BY bucket`
+
+func scanHeartbeats(rows pgx.Rows) ([]domain.HeartbeatBucket, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.HeartbeatBucket, error) {
+		var b domain.HeartbeatBucket
+		err := row.Scan(&b.Start, &b.OK, &b.Failed)
+		return b, err
+	})
 }
 
 // PruneHeartbeats deletes buckets older than age (by the database's

@@ -104,38 +104,22 @@ func (q keysetQuery) dir() string {
 // per-value plans.
 func listPage[R, T any](ctx context.Context, s *Store, op string, q keysetQuery, key func(R) domain.Cursor,
 	conv func(R) T) (out []T, older, newer *domain.Cursor, err error) {
-	var rs []R
-	if l := pendingLookup(ctx); l != nil {
-		rs, err = listWithSession[R](ctx, s, q, l)
+	var l listed[T]
+	if pendingLookup(ctx) != nil {
+		rd := s.Reads(ctx)
+		queueList(rd, q, key, conv, func(got listed[T]) { l = got })
+		err = rd.Send(ctx)
 	} else {
 		rows, _ := s.db.Query(ctx, q.sql, pgx.QueryExecModeCacheDescribe, q.args)
-		rs, err = collectByName[R](rows, q.limit+1)
+		var rs []R
+		if rs, err = collectByName[R](rows, q.limit+1); err == nil {
+			l = pageOf(q, rs, key, conv)
+		}
 	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("store.%s: %w", op, err)
 	}
-	rs, older, newer = keysetPage(q, rs, key)
-	out = make([]T, len(rs))
-	for i, r := range rs {
-		out[i] = conv(r)
-	}
-	return out, older, newer, nil
-}
-
-// listWithSession sends l's query and the list query q as one batch.
-func listWithSession[R any](ctx context.Context, s *Store, q keysetQuery, l *SessionLookup) (rs []R, err error) {
-	var b pgx.Batch
-	found := *l // filled in only once the whole batch has succeeded
-	b.Queue(sessionUserSQL, l.ID).QueryRow(func(row pgx.Row) error { return found.scan(row) })
-	b.Queue(q.sql, q.args).Query(func(rows pgx.Rows) error {
-		rs, err = collectByName[R](rows, q.limit+1)
-		return err
-	})
-	if err := s.db.SendBatch(ctx, &b).Close(); err != nil {
-		return nil, err
-	}
-	*l = found
-	return rs, nil
+	return l.rows, l.older, l.newer, nil
 }
 
 // keysetPage turns the rows read (up to limit+1, in query order) into a

@@ -22,6 +22,8 @@ const subscriptionColumns = `s.id, s.gateway_id, g.name AS gateway_name, s.serve
 const subscriptionSelect = `SELECT ` + subscriptionColumns + `
 	FROM subscriptions s JOIN gateways g ON g.id = s.gateway_id`
 
+const subscriptionByIDSQL = subscriptionSelect + ` WHERE s.id = $1`
+
 type subscriptionRow struct {
 	ID             int64     `db:"id"`
 	GatewayID      int64     `db:"gateway_id"`
@@ -133,7 +135,7 @@ func (s *Store) CreateSubscription(ctx context.Context, n domain.NewSubscription
 
 // Subscription finds a subscription by id.
 func (s *Store) Subscription(ctx context.Context, id int64) (domain.Subscription, error) {
-	sub, err := s.oneSubscription(ctx, subscriptionSelect+` WHERE s.id = $1`, id)
+	sub, err := s.oneSubscription(ctx, subscriptionByIDSQL, id)
 	if err != nil {
 		return domain.Subscription{}, fmt.Errorf("store.Subscription %d: %w", id, err)
 	}

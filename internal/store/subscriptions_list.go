@@ -320,23 +320,27 @@ func (s *Store) SubscriptionTextMatch(ctx context.Context) (domain.TextMatch, er
 // migration 00010's trigger keeps, a few rows per gateway, never the
 // subscriptions themselves.
 func (s *Store) CountSubscriptions(ctx context.Context, gatewayID int64) (domain.SubscriptionCounts, error) {
-	rows, err := s.db.Query(ctx, `SELECT state, sum(n)::bigint FROM subscription_counts
-		WHERE gateway_id = $1 OR $1 = 0 GROUP BY state HAVING sum(n) <> 0`, gatewayID)
+	rows, _ := s.db.Query(ctx, subscriptionCountsSQL, gatewayID)
+	counts, err := scanSubscriptionCounts(rows)
 	if err != nil {
 		return nil, fmt.Errorf("store.CountSubscriptions: %w", err)
 	}
+	return counts, nil
+}
+
+const subscriptionCountsSQL = `SELECT state, sum(n)::bigint FROM subscription_counts
+	WHERE gateway_id = $1 OR $1 = 0 GROUP BY state HAVING sum(n) <> 0`
+
+func scanSubscriptionCounts(rows pgx.Rows) (domain.SubscriptionCounts, error) {
 	defer rows.Close()
 	counts := domain.SubscriptionCounts{}
 	for rows.Next() {
 		var state domain.SubState
 		var n int64
 		if err := rows.Scan(&state, &n); err != nil {
-			return nil, fmt.Errorf("store.CountSubscriptions: %w", err)
+			return nil, err
 		}
 		counts[state] = n
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store.CountSubscriptions: %w", err)
-	}
-	return counts, nil
+	return counts, rows.Err()
 }

@@ -89,25 +89,31 @@ func SaysDropped(call domain.Call) bool {
 	return call.Operation == domain.OpUnregister && call.Outcome == domain.OutcomeRejected && call.Retcode == RetcodeDropped
 }
 
-// Dropped returns the unregister call that makes sub closable in ccsub
-// only: sub is not cancelled and its newest unregister was answered
-// RetcodeDropped. Otherwise it returns ErrNotDropped. A later cancel that
+// DroppedBy says whether sub may be closed in ccsub only, given its newest
+// unregister call latest (found says whether it has one): sub is not
+// cancelled and that call was answered RetcodeDropped. A later cancel that
 // got another answer takes the offer back, since the gateway may have the
-// subscription after all.
-func (s *Service) Dropped(ctx context.Context, sub domain.Subscription) (domain.Call, error) {
-	return dropped(ctx, s.store, sub)
+// subscription after all. Pages read the call with the rest of the page;
+// CloseDropped reads it again inside its transaction (dropped).
+func DroppedBy(sub domain.Subscription, latest domain.Call, found bool) bool {
+	return sub.State != domain.SubCancelled && sub.ServerID != "" && found && SaysDropped(latest)
 }
 
+// dropped returns the unregister call that makes sub closable in ccsub
+// only (DroppedBy), or ErrNotDropped.
 func dropped(ctx context.Context, st *store.Store, sub domain.Subscription) (domain.Call, error) {
 	if sub.State == domain.SubCancelled || sub.ServerID == "" {
 		return domain.Call{}, ErrNotDropped
 	}
 	call, err := st.LatestCall(ctx, sub.ID, domain.OpUnregister)
-	if errors.Is(err, domain.ErrNotFound) || (err == nil && !SaysDropped(call)) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return domain.Call{}, ErrNotDropped
 	}
 	if err != nil {
 		return domain.Call{}, err
+	}
+	if !DroppedBy(sub, call, true) {
+		return domain.Call{}, ErrNotDropped
 	}
 	return call, nil
 }
@@ -116,7 +122,7 @@ func dropped(ctx context.Context, st *store.Store, sub domain.Subscription) (dom
 // dropped: it becomes cancelled and nothing is sent, since a cancel can
 // never succeed once the gateway answers RetcodeDropped and the
 // subscription would otherwise stay open for ever. It returns the unregister call the close relies on, or
-// ErrNotDropped (see Dropped). The rule is checked again inside the
+// ErrNotDropped (see DroppedBy). The rule is checked again inside the
 // transaction that changes the state and writes the audit entry, so a
 // concurrent cancel or close leaves exactly one of them recorded.
 func (s *Service) CloseDropped(ctx context.Context, who domain.Actor, sub domain.Subscription) (domain.Call, error) {

@@ -283,15 +283,6 @@ func breakReason(ctx context.Context, reason string) string {
 	return reason
 }
 
-// outcomeClass styles an outcome: gateway actions carry the call's outcome
-// word (success, rejected, failed, unknown), others success or failure.
-func outcomeClass(o string) string {
-	if domain.Outcome(o).Valid() {
-		return "badge " + o
-	}
-	return "badge rejected"
-}
-
 func hexHash(b []byte) string { return hex.EncodeToString(b) }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

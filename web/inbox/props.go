@@ -60,13 +60,6 @@ func cipherPreview(s string) string {
 	return string(r[:max]) + "…"
 }
 
-func statusClass(n domain.Notification) string {
-	if n.Accepted {
-		return "accepted"
-	}
-	return "rejected"
-}
-
 func statusText(ctx context.Context, n domain.Notification) string {
 	if n.Accepted {
 		return i18n.T(ctx, "inbox.status.accepted")

@@ -19,6 +19,7 @@ type StripCell struct {
 	OK    int
 	Fail  int
 	Class string // ok, mixed, fail, gap (kept alive but no handshake), none, future
+	Tip   string // Title, as StripHours says it
 }
 
 // StripHour is one line of the heartbeat strip: an hour's 12 cells.
@@ -29,7 +30,11 @@ type StripHour struct {
 
 // Title describes the cell for a tooltip and screen readers: its start
 // with the date and the offset of the viewer's zone, and what happened.
-func (c StripCell) Title(ctx context.Context) string {
+func (c StripCell) Title(ctx context.Context) string { return c.title(ctx, nil) }
+
+// title is Title with the phrases of handshake counts already said on the
+// page (nil: none): a strip says 288 of them, a handful different.
+func (c StripCell) title(ctx context.Context, said map[[2]int]string) string {
 	t := i18n.Minute(ctx, c.Start) + ": "
 	switch c.Class {
 	case "gap":
@@ -39,7 +44,15 @@ func (c StripCell) Title(ctx context.Context) string {
 	case "future":
 		return t + i18n.T(ctx, "subscriptions.strip.cell_future")
 	}
-	return t + i18n.Tf(ctx, "subscriptions.strip.cell_counts", i18n.D{"OK": strconv.Itoa(c.OK), "Failed": strconv.Itoa(c.Fail)})
+	key := [2]int{c.OK, c.Fail}
+	phrase, ok := said[key]
+	if !ok {
+		phrase = i18n.Tf(ctx, "subscriptions.strip.cell_counts", i18n.D{"OK": strconv.Itoa(c.OK), "Failed": strconv.Itoa(c.Fail)})
+		if said != nil {
+			said[key] = phrase
+		}
+	}
+	return t + phrase
 }
 
 // DetailProps is the page of one subscription.
@@ -69,7 +82,9 @@ type DetailProps struct {
 // off UTC too.
 func (p DetailProps) StripHours(ctx context.Context) []StripHour {
 	var hours []StripHour
+	said := map[[2]int]string{}
 	for _, c := range p.Strip {
+		c.Tip = c.title(ctx, said)
 		label := i18n.In(ctx, c.Start).Format("15") + ":00"
 		if len(hours) == 0 || hours[len(hours)-1].Label != label {
 			hours = append(hours, StripHour{Label: label})
