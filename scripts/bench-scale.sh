@@ -32,6 +32,7 @@
 # Knobs: PG_SERVER (no database name), PORT, CALLS, SUBSCRIPTIONS, AUDIT,
 #   NOTIFICATIONS, SMALL_CALLS (10000), SEED (random seed of the data, 1),
 #   DB (name of the database to seed), REUSE_DB, SEED_ONLY=1, KEEP_DB=1,
+#   SEED_NOW (where the seeded histories end; with REUSE_DB the big one's),
 #   REQUESTS (timed requests per single-request line, 200), WARM (20),
 #   USERS (20), MIX_DURATION (60s), RETENTION=0 (skip the retention pass),
 #   RESTORE (1 with REUSE_DB: put the removed month back afterwards),
@@ -61,6 +62,7 @@ REUSE_DB=${REUSE_DB:-}
 SEED_ONLY=${SEED_ONLY:-}
 KEEP_DB=${KEEP_DB:-}
 if [[ -n "$REUSE_DB" ]]; then RESTORE=${RESTORE:-1}; else RESTORE=${RESTORE:-0}; fi
+SEED_NOW=${SEED_NOW:-$(date -u +%FT%TZ)} # where both databases' histories end (dev seed --now)
 
 rand() { od -An -N4 -tx4 /dev/urandom | tr -d ' '; }
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -138,7 +140,7 @@ seed_db() {
 	started=$(date +%s)
 	env -u CCSUB_RETAIN_CALLS -u CCSUB_RETAIN_NOTIFICATIONS -u CCSUB_RETAIN_REFUSED_PUSHES -u CCSUB_RETAIN_HEARTBEATS \
 		-u CCSUB_RETAIN_FAILED_HANDSHAKES -u CCSUB_RETAIN_AUDIT \
-		DATABASE_URL="$url" CCSUB_DATA_DIR="$(datadir "$url")" nice -n 10 "$WORK/ccsub" dev seed --seed "$SEED" \
+		DATABASE_URL="$url" CCSUB_DATA_DIR="$(datadir "$url")" nice -n 10 "$WORK/ccsub" dev seed --seed "$SEED" --now "$SEED_NOW" \
 		--calls "$calls" --subscriptions "$subs" --audit "$audit" --notifications "$notes" --vacuum \
 		>"$OUT/seed-$name.out" 2>"$OUT/seed-$name.log" || { tail -20 "$OUT/seed-$name.log" >&2; exit 1; }
 	# The seeded gateways are unreachable (192.0.2.x), so a console's keep-alive
@@ -147,7 +149,7 @@ seed_db() {
 	sql "$url" "UPDATE subscriptions SET next_due_at = now() + interval '100 years' WHERE next_due_at IS NOT NULL"
 	psql -q "$url" -c "VACUUM (ANALYZE) subscriptions"
 	echo "seeded in $(($(date +%s) - started)) s (wall, including the index builds and VACUUM)" >>"$OUT/seed-$name.out"
-	sql "$url" "COMMENT ON DATABASE ${name} IS 'scripts/bench-scale.sh seed=$SEED calls=$calls subscriptions=$subs audit=$audit notifications=$notes seeded=$(date -u +%FT%TZ)'"
+	sql "$url" "COMMENT ON DATABASE ${name} IS 'scripts/bench-scale.sh seed=$SEED calls=$calls subscriptions=$subs audit=$audit notifications=$notes now=$SEED_NOW seeded=$(date -u +%FT%TZ)'"
 	cat "$OUT/seed-$name.out" >&2
 }
 
@@ -170,6 +172,10 @@ if [[ -n "$REUSE_DB" ]]; then
 	[[ "$comment" == *"bench-scale.sh seed="* ]] ||
 		{ echo "$REUSE_DB was not seeded by this script (its comment: '$comment'); refusing to touch it" >&2; exit 1; }
 	SEED=$(sed -E 's/.*seed=([0-9]+).*/\1/' <<<"$comment")
+	# The small database is seeded as of the big one's "now" (its seeding
+	# time where the comment predates now=), so both hold the same world
+	# and every run on this database compares with the same small one.
+	SEED_NOW=$(grep -oE '(now|seeded)=[0-9TZ:-]+' <<<"$comment" | head -1 | cut -d= -f2)
 	[[ -d "$BIG_DATA" ]] || { echo "$BIG_DATA (the secret key of $REUSE_DB) is missing; seed again" >&2; exit 1; }
 	if [[ -n $(sql "$BIG_URL" "SELECT to_regclass('bench_scale_saved_calls')") ]]; then
 		echo "an earlier run stopped before putting back the month its retention pass removed" >&2

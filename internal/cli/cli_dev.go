@@ -39,6 +39,14 @@ func devSeed(ctx context.Context, e env, args []string) error {
 	fs.Int64Var(&o.Seed, "seed", 0, "random seed, for the same data set again on a fresh database (0: a new one, printed)")
 	fs.BoolVar(&o.Force, "force", false, "seed even a database that holds data the seeder did not make")
 	fs.StringVar(&o.Indexes, "indexes", o.Indexes, "auto, rebuild or keep: drop the secondary indexes of the big tables while loading and build them again afterwards")
+	fs.Func("now", "when the seeded history ends, RFC 3339 (default: now); with the same --seed, the same data set again", func(v string) error {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return fmt.Errorf("want a time like 2026-12-01T00:00:00Z: %w", err)
+		}
+		o.Now = t
+		return nil
+	})
 	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}

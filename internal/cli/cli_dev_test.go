@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func seedEnv(t *testing.T) map[string]string {
@@ -68,6 +69,33 @@ func TestCLIDevSeed(t *testing.T) {
 	})
 }
 
+// TestCLIDevSeedSameSeedAndNowSameData: the benchmarks compare a small
+// database with a big one seeded alike; with --now, two runs of the same
+// seed hold the same history, so a term rare in one is rare in the other.
+func TestCLIDevSeedSameSeedAndNowSameData(t *testing.T) {
+	// A 32-bit digest of what a history filter can find in the calls.
+	const digest = `SELECT ('x' || left(md5(string_agg(concat_ws('|', started_at, gateway_name, operation, outcome, retcode,
+		server_id, callback_uri, message), ',' ORDER BY started_at, id)), 8))::bit(32)::int FROM calls`
+	seeded := func(now string) (int, string) {
+		env := seedEnv(t)
+		if _, stderr, err := runCLI(t, env, "", append(smallSeed, "--now", now)...); err != nil {
+			t.Fatalf("dev seed --now %s: %v\n%s", now, err, stderr)
+		}
+		newest := countIn(t, env["DATABASE_URL"], `SELECT extract(epoch FROM max(started_at))::int FROM calls`)
+		return countIn(t, env["DATABASE_URL"], digest), time.Unix(int64(newest), 0).UTC().Format(time.RFC3339)
+	}
+	a, newest := seeded("2026-06-01T12:00:00Z")
+	if b, _ := seeded("2026-06-01T12:00:00Z"); a != b {
+		t.Errorf("the same --seed and --now gave two histories (digests %x and %x)", a, b)
+	}
+	if newest > "2026-06-01T12:00:00Z" || newest < "2026-05-01" {
+		t.Errorf("the newest call is at %s, want shortly before --now", newest)
+	}
+	if c, _ := seeded("2026-07-01T12:00:00Z"); a == c {
+		t.Error("another --now gave the same history: the digest cannot tell histories apart")
+	}
+}
+
 func TestCLIDevSeedRefusesRealData(t *testing.T) {
 	env := seedEnv(t)
 	for _, name := range []string{"admin", "alice"} {
@@ -98,6 +126,7 @@ func TestCLIDevSeedChecksItsOptions(t *testing.T) {
 		"--subscriptions 0":               "--notifications 50000 needs subscriptions",
 		"--audit 5 --calls 100000":        "--audit 5 is too few",
 		"--calls 100000 --no-such-option": "flag provided but not defined",
+		"--now yesterday":                 "want a time like 2026-12-01T00:00:00Z",
 	} {
 		t.Run(args, func(t *testing.T) {
 			env := seedEnv(t)

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -106,4 +107,18 @@ func TestACodeOutsideTheTableIsExplainedByItsPrefix(t *testing.T) {
 			t.Errorf("%q is taken for a retcode", bad)
 		}
 	}
+}
+
+// FuzzWellFormedRetcode: the written-out check says what its pattern says.
+func FuzzWellFormedRetcode(f *testing.F) {
+	pattern := regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z_-]{0,31}$`)
+	for _, code := range []string{"", "0", "107-027", "-1", "_a", "a_", "a-", strings.Repeat("9", 32), strings.Repeat("9", 33),
+		"10 7", "107/027", "é", "a\n", "ABC-def_09", "../x"} {
+		f.Add(code)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		if got, want := WellFormedRetcode(code), pattern.MatchString(code); got != want {
+			t.Errorf("WellFormedRetcode(%q) = %v, the pattern says %v", code, got, want)
+		}
+	})
 }

@@ -60,6 +60,16 @@ func (r *Reads) Send(ctx context.Context) error {
 	return err
 }
 
+// plan queues planner settings for the reads queued after it. They are SET
+// LOCAL: a batch runs as one implicit transaction, so they end with it and
+// never reach the next user of the connection, and a failed batch rolls
+// them back with the rest (no BEGIN and COMMIT round trips).
+func (r *Reads) plan(settings ...string) {
+	for _, s := range settings {
+		r.b.Queue("SET LOCAL " + s)
+	}
+}
+
 // queueOne queues a statement of at most one row of R, given to dst as a
 // T; ok says whether there was one (no row is not an error: the session's
 // answer must still arrive for a page that is not found).

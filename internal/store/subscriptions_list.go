@@ -51,7 +51,8 @@ func (s *Store) ListSubscriptions(ctx context.Context, f domain.SubscriptionFilt
 // the newest-first index testing ten thousand rows rather than read the
 // few hundred matches through the trigram index and sort them; and its
 // guess of how many rows a term matches can be off either way. Its guesses
-// only choose which step comes first. In one transaction:
+// only choose which step comes first. Each step is one round trip, its
+// settings SET LOCAL in the step's own batch (Reads.plan):
 //
 //   - walk: the newest textCap(limit) rows after the cursor (with the
 //     other filters, through their ordered index) are tested for the term.
@@ -91,42 +92,43 @@ func (s *Store) listSubscriptions(ctx context.Context, f domain.SubscriptionFilt
 		return subscriptionPage(ctx, s, buildSubscriptionQuery(f, p, match))
 	}
 	limit := clampLimit(p.Limit)
-	var page domain.SubscriptionPage
-	err := s.InTx(ctx, func(tx *Store) error {
-		rows, matches, err := estimateTextRows(tx, ctx, buildSubscriptionEstimate(f, p, match))
-		if err != nil {
-			return err
-		}
-		if float64(limit+1)*rows < float64(textCap(limit))*matches {
-			if err := tx.planWith(ctx, "enable_seqscan = off", "enable_bitmapscan = off"); err != nil {
-				return err
-			}
-			if page, err = subscriptionPage(ctx, tx, buildSubscriptionWindow(f, p, match)); err != nil || fullPage(page, p) {
-				return err
-			}
-		}
-		if err := tx.planWith(ctx, "enable_seqscan = off", "enable_indexscan = off", "enable_bitmapscan = on"); err != nil {
-			return err
-		}
-		var matched int64
-		subs, older, newer, err := listPage(ctx, tx, "ListSubscriptions", buildSubscriptionMatches(f, p, match, textCap(limit)+1),
-			func(r cappedRow) domain.Cursor { return r.subscriptionRow.cursor() },
-			func(r cappedRow) domain.Subscription { matched = r.Matched; return r.subscriptionRow.domain() })
-		if page = (domain.SubscriptionPage{Subscriptions: subs, Older: older, Newer: newer}); err != nil ||
-			matched <= int64(textCap(limit)) {
-			return err
-		}
-		if err := tx.planWith(ctx, "enable_indexscan = on", "enable_bitmapscan = off"); err != nil {
-			return err
-		}
-		page, err = subscriptionPage(ctx, tx, buildSubscriptionQuery(f, p, match))
-		return err
-	})
+	rows, matches, err := estimateTextRows(s, ctx, buildSubscriptionEstimate(f, p, match))
 	if err != nil {
 		return domain.SubscriptionPage{}, err
 	}
-	return page, nil
+	var page domain.SubscriptionPage
+	if float64(limit+1)*rows < float64(textCap(limit))*matches {
+		page, err = subscriptionPageWith(ctx, s, buildSubscriptionWindow(f, p, match), walkPlan...)
+		if err != nil || fullPage(page, p) {
+			return page, err
+		}
+	}
+	var matched int64
+	rd := s.Reads(ctx)
+	rd.plan(matchesPlan...)
+	queueList(rd, buildSubscriptionMatches(f, p, match, textCap(limit)+1),
+		func(r cappedRow) domain.Cursor { return r.subscriptionRow.cursor() },
+		func(r cappedRow) domain.Subscription { matched = r.Matched; return r.subscriptionRow.domain() },
+		func(l listed[domain.Subscription]) {
+			page = domain.SubscriptionPage{Subscriptions: l.rows, Older: l.older, Newer: l.newer}
+		})
+	if err := rd.Send(ctx); err != nil {
+		return domain.SubscriptionPage{}, fmt.Errorf("store.ListSubscriptions: %w", err)
+	}
+	if matched <= int64(textCap(limit)) {
+		return page, nil
+	}
+	return subscriptionPageWith(ctx, s, buildSubscriptionQuery(f, p, match), walkPlan...)
 }
+
+// The plans of a search's steps, forced: the walk and the common term read
+// an ordered index (index scans only); the matches step reads the indexes
+// as bitmaps and sorts. Each names every setting, so no step depends on
+// another's having run before it.
+var (
+	walkPlan    = []string{"enable_seqscan = off", "enable_indexscan = on", "enable_bitmapscan = off"}
+	matchesPlan = []string{"enable_seqscan = off", "enable_indexscan = off", "enable_bitmapscan = on"}
+)
 
 // fullPage reports whether page was read with a row to spare beyond it, in
 // the direction walked from p's cursor.
@@ -145,12 +147,19 @@ func subscriptionPage(ctx context.Context, s *Store, q keysetQuery) (domain.Subs
 	return domain.SubscriptionPage{Subscriptions: subs, Older: older, Newer: newer}, err
 }
 
-// planWith sets planner settings for the rest of the transaction.
-func (s *Store) planWith(ctx context.Context, settings ...string) error {
-	if _, err := s.db.Exec(ctx, "SET LOCAL "+strings.Join(settings, "; SET LOCAL ")); err != nil {
-		return fmt.Errorf("store.ListSubscriptions: planner settings: %w", err)
+// subscriptionPageWith reads a list statement of subscriptions with the
+// planner settings given, in one round trip (Reads.plan).
+func subscriptionPageWith(ctx context.Context, s *Store, q keysetQuery, settings ...string) (domain.SubscriptionPage, error) {
+	var page domain.SubscriptionPage
+	rd := s.Reads(ctx)
+	rd.plan(settings...)
+	queueList(rd, q, subscriptionRow.cursor, subscriptionRow.domain, func(l listed[domain.Subscription]) {
+		page = domain.SubscriptionPage{Subscriptions: l.rows, Older: l.older, Newer: l.newer}
+	})
+	if err := rd.Send(ctx); err != nil {
+		return domain.SubscriptionPage{}, fmt.Errorf("store.ListSubscriptions: %w", err)
 	}
-	return nil
+	return page, nil
 }
 
 // estimateTextRows is how a search learns the planner's guesses; tests

@@ -286,3 +286,19 @@ func breakReason(ctx context.Context, reason string) string {
 func hexHash(b []byte) string { return hex.EncodeToString(b) }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// columns are the audit table's headings, said once per table: every
+// row's cells repeat them as data-label (the phone layout).
+type columns struct{ Time, Actor, Source, Action, Target, Outcome, Changes string }
+
+func columnsIn(ctx context.Context) columns {
+	return columns{
+		Time:    i18n.T(ctx, "audit.col.time"),
+		Actor:   i18n.T(ctx, "audit.col.actor"),
+		Source:  i18n.T(ctx, "audit.col.source"),
+		Action:  i18n.T(ctx, "audit.col.action"),
+		Target:  i18n.T(ctx, "audit.col.target"),
+		Outcome: i18n.T(ctx, "audit.col.outcome"),
+		Changes: i18n.T(ctx, "audit.col.changes"),
+	}
+}

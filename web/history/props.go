@@ -148,3 +148,17 @@ func gatewayValue(g domain.Gateway) string { return strconv.FormatInt(g.ID, 10) 
 // OpLabel names an operation in the language of ctx, for other pages that
 // describe a call (the retcode page's message).
 func OpLabel(ctx context.Context, op domain.Operation) string { return opLabel(ctx, op) }
+
+// columns are the history table's headings, said once per page: every
+// row's cells repeat them as data-label (the phone layout shows them
+// beside the values), fifty rows of eight.
+type columns struct{ Time, Actor, Gateway, Operation, Retcode, Message, Callback, Outcome string }
+
+func columnsIn(ctx context.Context) columns {
+	return columns{
+		Time: i18n.T(ctx, "history.col.time"), Actor: i18n.T(ctx, "history.col.actor"),
+		Gateway: i18n.T(ctx, "history.col.gateway"), Operation: i18n.T(ctx, "history.col.operation"),
+		Retcode: i18n.T(ctx, "history.col.retcode"), Message: i18n.T(ctx, "history.col.message"),
+		Callback: i18n.T(ctx, "history.col.callback"), Outcome: i18n.T(ctx, "history.col.outcome"),
+	}
+}

@@ -89,3 +89,18 @@ func causeMeaning(ctx context.Context, code string) string {
 	}
 	return i18n.T(ctx, "inbox.cause.undocumented")
 }
+
+// columns are the inbox table's cell labels, said once per page: every
+// row's cells repeat them as data-label (the phone layout).
+type columns struct{ Time, CallID, Speaker, Text, Cause, Status string }
+
+func columnsIn(ctx context.Context) columns {
+	return columns{
+		Time:    i18n.T(ctx, "inbox.col.time"),
+		CallID:  i18n.T(ctx, "inbox.col.call_id"),
+		Speaker: i18n.T(ctx, "inbox.col.speaker"),
+		Text:    i18n.T(ctx, "inbox.col.text"),
+		Cause:   i18n.T(ctx, "inbox.col.cause"),
+		Status:  i18n.T(ctx, "inbox.col.status"),
+	}
+}

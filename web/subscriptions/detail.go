@@ -137,3 +137,20 @@ func fieldClassMsg(msg string) string {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// columns are the subscriptions table's headings, said once per page:
+// every row's cells repeat them as data-label (the phone layout).
+type columns struct{ State, Gateway, Callback, Nlp, LastOk, Token, Registered, By string }
+
+func columnsIn(ctx context.Context) columns {
+	return columns{
+		State:      i18n.T(ctx, "subscriptions.list.state"),
+		Gateway:    i18n.T(ctx, "subscriptions.field.gateway"),
+		Callback:   i18n.T(ctx, "subscriptions.field.callback"),
+		Nlp:        i18n.T(ctx, "subscriptions.field.nlp"),
+		LastOk:     i18n.T(ctx, "subscriptions.list.last_ok"),
+		Token:      i18n.T(ctx, "subscriptions.list.token"),
+		Registered: i18n.T(ctx, "subscriptions.list.registered"),
+		By:         i18n.T(ctx, "subscriptions.list.by"),
+	}
+}
