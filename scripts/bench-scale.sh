@@ -217,12 +217,19 @@ enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[
 # hosts: the rarest and the commonest (not ccsub's own receiver); messages:
 # the rarest fixed text and the commonest.
 step "choosing search terms on $BIG_DB"
+# A rare term is the rarest of the big database's that the small one holds
+# too: a term its 10 K calls lack would compare a search that finds nothing
+# with one that finds a page (run 4's and the third pass's first run's
+# "message rare").
+SMALL_HOSTS=$(sql "$SMALL_URL" "SELECT string_agg(DISTINCT quote_literal(substring(callback_uri FROM '://([^/:]+)')), ',')
+	FROM calls WHERE callback_uri <> ''")
+SMALL_MSGS=$(sql "$SMALL_URL" "SELECT string_agg(DISTINCT quote_literal(message), ',') FROM calls WHERE message <> ''")
 RARE_HOST=$(sql "$BIG_URL" "SELECT h FROM (SELECT substring(callback_uri FROM '://([^/:]+)') h, count(*) n FROM calls
-	WHERE callback_uri <> '' GROUP BY 1) t WHERE h IS NOT NULL ORDER BY n, h LIMIT 1")
+	WHERE callback_uri <> '' GROUP BY 1) t WHERE h IN (${SMALL_HOSTS:-''}) ORDER BY n, h LIMIT 1")
 COMMON_HOST=$(sql "$BIG_URL" "SELECT h FROM (SELECT substring(callback_uri FROM '://([^/:]+)') h, count(*) n FROM calls
 	WHERE callback_uri <> '' GROUP BY 1) t WHERE h IS NOT NULL AND h <> '127.0.0.1' ORDER BY n DESC, h LIMIT 1")
-RARE_MSG=$(sql "$BIG_URL" "SELECT message FROM calls WHERE message <> '' AND message !~ '[0-9]{3}\.[0-9]' GROUP BY 1
-	HAVING count(*) >= 10 ORDER BY count(*), 1 LIMIT 1")
+RARE_MSG=$(sql "$BIG_URL" "SELECT message FROM calls WHERE message <> '' AND message !~ '[0-9]{3}\.[0-9]'
+	AND message IN (${SMALL_MSGS:-''}) GROUP BY 1 HAVING count(*) >= 10 ORDER BY count(*), 1 LIMIT 1")
 COMMON_MSG=$(sql "$BIG_URL" "SELECT message FROM calls WHERE message <> '' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
 ABSENT=zzqx-nowhere
 printf 'rare host: %s\ncommon host: %s\nrare message: %s\ncommon message: %s\nabsent: %s\n' \

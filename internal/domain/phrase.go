@@ -36,6 +36,19 @@ var argPatterns = map[string]string{
 
 var phrasePatterns sync.Map // Format → *regexp.Regexp
 
+// literal is the text before Format's first verb, and whether that is all
+// of it: a phrase without one is compared, and a stored text that does not
+// start with a phrase's literal part is not that phrase's. A history page
+// reads a phrase back per row, mostly the first kind, and a regexp each
+// for a list of phrases cost more than the rest of the row.
+func (p Phrase) literal() (prefix string, whole bool) {
+	at := strings.IndexByte(p.Format, '%')
+	if at < 0 {
+		return p.Format, true
+	}
+	return p.Format[:at], false
+}
+
 func (p Phrase) pattern() *regexp.Regexp {
 	if re, ok := phrasePatterns.Load(p.Format); ok {
 		return re.(*regexp.Regexp)
@@ -76,6 +89,12 @@ func (p Phrase) pattern() *regexp.Regexp {
 // older ccsub), which is then shown as it is.
 func ReadPhrase(s string, phrases []Phrase) (p Phrase, args map[string]string, ok bool) {
 	for _, p := range phrases {
+		switch prefix, whole := p.literal(); {
+		case whole && s == prefix:
+			return p, nil, true
+		case whole, !strings.HasPrefix(s, prefix):
+			continue
+		}
 		m := p.pattern().FindStringSubmatch(s)
 		if m == nil {
 			continue

@@ -127,7 +127,8 @@ func TestLoadZone(t *testing.T) {
 func TestOffset(t *testing.T) {
 	for _, tc := range []struct {
 		zone, want string
-	}{{"UTC", "UTC"}, {"Asia/Shanghai", "UTC+08:00"}, {"Asia/Kathmandu", "UTC+05:45"}, {"America/St_Johns", "UTC-03:30"}} {
+	}{{"UTC", "UTC"}, {"Asia/Shanghai", "UTC+08:00"}, {"Asia/Kathmandu", "UTC+05:45"}, {"America/St_Johns", "UTC-03:30"},
+		{"Pacific/Kiritimati", "UTC+14:00"}, {"Pacific/Pago_Pago", "UTC-11:00"}} {
 		loc, _ := i18n.LoadZone(tc.zone)
 		if got := i18n.Offset(time.Date(2026, 12, 3, 12, 0, 0, 0, loc)); got != tc.want {
 			t.Errorf("Offset in %s = %q, want %q", tc.zone, got, tc.want)

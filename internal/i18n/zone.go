@@ -2,7 +2,6 @@ package i18n
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -95,16 +94,20 @@ func CookieZone(r *http.Request, name string) (*time.Location, bool) {
 
 // Offset writes the offset from UTC of t's zone at t: "UTC+08:00",
 // "UTC-03:30", "UTC" for none.
-func Offset(t time.Time) string {
+func Offset(t time.Time) string { return string(appendOffset(nil, t)) }
+
+// appendOffset appends Offset(t) to b.
+func appendOffset(b []byte, t time.Time) []byte {
 	_, secs := t.Zone()
 	if secs == 0 {
-		return "UTC"
+		return append(b, "UTC"...)
 	}
-	sign := '+'
+	sign := byte('+')
 	if secs < 0 {
 		sign, secs = '-', -secs
 	}
-	return fmt.Sprintf("UTC%c%02d:%02d", sign, secs/3600, secs%3600/60)
+	h, m := secs/3600%100, secs%3600/60 // offsets are within ±14 hours
+	return append(b, 'U', 'T', 'C', sign, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10))
 }
 
 // ZoneLabel names the viewer's zone with its offset now:

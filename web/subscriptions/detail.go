@@ -2,6 +2,7 @@ package subscriptions
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"time"
@@ -81,16 +82,24 @@ type DetailProps struct {
 // long, so they fit the hours of zones half or three quarters of an hour
 // off UTC too.
 func (p DetailProps) StripHours(ctx context.Context) []StripHour {
-	var hours []StripHour
+	hours := make([]StripHour, 0, len(p.Strip)/12+2)
+	cells := make([]StripCell, len(p.Strip)) // the hours' cells, in one allocation
 	said := map[[2]int]string{}
-	for _, c := range p.Strip {
+	from := 0
+	for i, c := range p.Strip {
 		c.Tip = c.title(ctx, said)
-		label := i18n.In(ctx, c.Start).Format("15") + ":00"
-		if len(hours) == 0 || hours[len(hours)-1].Label != label {
-			hours = append(hours, StripHour{Label: label})
+		cells[i] = c
+		hour := i18n.In(ctx, c.Start).Hour()
+		if i == 0 || hour != i18n.In(ctx, p.Strip[i-1].Start).Hour() {
+			if i > 0 {
+				hours[len(hours)-1].Cells = cells[from:i:i]
+			}
+			hours = append(hours, StripHour{Label: fmt.Sprintf("%02d:00", hour)})
+			from = i
 		}
-		last := &hours[len(hours)-1]
-		last.Cells = append(last.Cells, c)
+	}
+	if len(hours) > 0 {
+		hours[len(hours)-1].Cells = cells[from:]
 	}
 	return hours
 }

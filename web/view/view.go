@@ -255,8 +255,11 @@ func NotSentReason(ctx context.Context, c domain.Call) string {
 // of time, a reason inside a reason).
 func phrase(ctx context.Context, s string, phrases []domain.Phrase) string {
 	p, args, ok := domain.ReadPhrase(s, phrases)
-	if !ok || i18n.Lang(ctx) == i18n.English && len(args) == 0 {
+	switch {
+	case !ok || i18n.Lang(ctx) == i18n.English && len(args) == 0:
 		return s
+	case len(args) == 0:
+		return i18n.T(ctx, p.Key) // no template to run
 	}
 	data := i18n.D{}
 	for name, v := range args {
